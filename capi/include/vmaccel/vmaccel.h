@@ -1,0 +1,13 @@
+/*
+ * vmaccel/vmaccel.h - the whole public API of libvmaccel.
+ */
+#ifndef VMACCEL_VMACCEL_H
+#define VMACCEL_VMACCEL_H
+
+#include "common.h"
+#include "topology.h"
+#include "manager.h"
+#include "smmu.h"
+#include "report.h"
+
+#endif /* VMACCEL_VMACCEL_H */

@@ -1,0 +1,43 @@
+/* The vmaccel command: shared helpers for the subcommands. */
+#ifndef VMACCEL_CLI_H
+#define VMACCEL_CLI_H
+
+#include <vmaccel/vmaccel.h>
+
+#include <stdio.h>
+
+/* Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} cli_command;
+
+/* Every subcommand: int cmd_NAME(int argc, char **argv). */
+int cmd_topology(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Prints "vmaccel CMD: MESSAGE" to stderr; returns `code`. */
+int cli_error(int code, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reports a failed library call: the code's name and the detailed message. */
+int cli_lib_error(const char *cmd, const char *what, int rc);
+
+/* Parses "text", "json" or "pb"/"protobuf". Returns 0 or -1. */
+int cli_parse_format(const char *s, vmaccel_format *out);
+
+/* Writes a report buffer to stdout; text and JSON get a trailing newline. */
+int cli_write_buf(const vmaccel_buf *buf, vmaccel_format format);
+
+/* Parses an unsigned decimal number with bounds; returns 0 or -1. */
+int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/* Fills topology options from --xml / --synthetic (both NULL: live). */
+int cli_topology_options(const char *cmd, const char *xml, const char *synthetic,
+                         vmaccel_topology_options *opts);
+
+#endif

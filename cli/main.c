@@ -1,0 +1,43 @@
+/* vmaccel: the command-line front end of libvmaccel. */
+#include "cli.h"
+
+#include <string.h>
+
+static const cli_command commands[] = {
+    {"topology", "show the CPU, cache and NUMA topology", cmd_topology},
+    {"probe", "detect the hypervisor (KVM/HVF/WHPX) and the IOMMU", cmd_probe},
+    {"report", "print the full diagnostic report", cmd_report},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vmaccel [--version] [--help] COMMAND [ARGS]\n\n"
+                 "Places VM vCPUs and memory on NUMA hosts and models an SMMUv3.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'vmaccel COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("vmaccel %s\n", vmaccel_version());
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "vmaccel: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,18 @@
+/* Internal: setting the thread's detailed error message. */
+#ifndef VA_CORE_ERROR_H
+#define VA_CORE_ERROR_H
+
+#include "vmaccel/common.h"
+
+/* Records a detailed message for vmaccel_error_last() and returns `code`,
+ * so that failures read `return va_fail(VMACCEL_EINVAL, "...", ...);`. */
+int va_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Maps an errno value to the closest VMACCEL_E* code. */
+int va_errno_code(int err);
+
+/* Clears the thread's message (start of a successful public call). */
+void va_clear_error(void);
+
+#endif
