@@ -25,6 +25,9 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/vmaccelConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/vmaccelConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/vmaccel)
 
+# The .pc file finds its prefix relative to itself, so an installed tree
+# can be moved (and tested from a scratch prefix).
+file(RELATIVE_PATH VMACCEL_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 configure_file(cmake/vmaccel.pc.in ${CMAKE_CURRENT_BINARY_DIR}/vmaccel.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/vmaccel.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -15,7 +15,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#define VA_REASON_LEN 160
+#define VA_REASON_LEN 256
 #define VA_PATH_LEN 256
 
 typedef struct va_component {

@@ -133,7 +133,7 @@ typedef struct vmaccel_hv_info {
     int api_version;         /* KVM_GET_API_VERSION, or 0 */
     unsigned max_vcpus;      /* KVM_CAP_MAX_VCPUS, or 0 */
     unsigned recommended_vcpus; /* KVM_CAP_NR_VCPUS, or 0 */
-    char reason[160];        /* why unavailable / not applicable, or "" */
+    char reason[256];        /* why unavailable / not applicable, or "" */
 } vmaccel_hv_info;
 #define VMACCEL_HV_INFO_INIT { VMACCEL_HV_INFO_VERSION, \
     VMACCEL_HV_NOT_APPLICABLE, 0, 0, 0, "" }
@@ -158,7 +158,7 @@ typedef struct vmaccel_iommu_info {
     unsigned units;          /* entries under /sys/class/iommu */
     unsigned groups;         /* entries under /sys/kernel/iommu_groups */
     unsigned dt_smmuv3_nodes;/* device-tree nodes compatible "arm,smmu-v3" */
-    char reason[160];        /* why not present, or "" */
+    char reason[256];        /* why not present, or "" */
 } vmaccel_iommu_info;
 #define VMACCEL_IOMMU_INFO_INIT { VMACCEL_IOMMU_INFO_VERSION, 0, \
     VMACCEL_IOMMU_NONE, 0, 0, 0, "" }

@@ -1,0 +1,129 @@
+"""The vmaccel command as a user runs it: outputs, exit codes, bad input."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+CLI = os.environ.get("VMACCEL_CLI", "vmaccel")
+SRC = os.environ.get("VMACCEL_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+PROTO_DIR = os.path.join(SRC, "proto")
+SANITIZER_MARKS = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "ThreadSanitizer")
+
+
+def run(*args, stdin=None):
+    proc = subprocess.run([CLI, *args], capture_output=True, timeout=60, input=stdin)
+    for mark in SANITIZER_MARKS:
+        assert mark.encode() not in proc.stderr, proc.stderr.decode(errors="replace")
+    return proc
+
+
+def test_version_and_help():
+    out = run("--version")
+    assert out.returncode == 0
+    assert out.stdout.decode().startswith("vmaccel ")
+    helped = run("--help")
+    assert helped.returncode == 0
+    for command in ("topology", "probe", "report"):
+        assert command in helped.stdout.decode()
+        sub = run(command, "--help")
+        assert sub.returncode == 0 and b"usage: vmaccel " + command.encode() in sub.stdout
+
+
+def test_synthetic_topology_as_json():
+    out = run("topology", "--synthetic", "pack:2 numa:2 core:4 pu:2", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    topo = json.loads(out.stdout)
+    assert len(topo["numaNodes"]) == 4
+    assert len(topo["pus"]) == 32
+    assert [n["distances"] for n in topo["numaNodes"]][0] == [10, 20, 20, 20]
+
+
+@pytest.mark.skipif(shutil.which("protoc") is None, reason="protoc not installed")
+def test_topology_protobuf_decodes_with_protoc():
+    out = run("topology", "--synthetic", "pack:2 numa:2 core:4 pu:2", "--format", "pb")
+    assert out.returncode == 0
+    decoded = subprocess.run(
+        ["protoc", f"--proto_path={PROTO_DIR}", "--decode=vmaccel.v1.Topology", "vmaccel.proto"],
+        input=out.stdout, capture_output=True, check=True)
+    text = decoded.stdout.decode()
+    assert text.count("numa_nodes {") == 4
+    assert text.count("pus {") == 32
+
+
+def test_report_json_explains_kvm_and_iommu():
+    out = run("report", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    kvm = report["hypervisors"][0]
+    assert kvm["kind"] == "HYPERVISOR_KIND_KVM"
+    # Whatever this host has, an absent or unusable KVM comes with a reason.
+    if kvm["status"] != "PROBE_STATUS_AVAILABLE":
+        assert kvm["reason"]
+    assert report["iommu"].get("present", False) or report["iommu"]["reason"]
+
+
+def test_report_on_fixture_host_says_no_kvm_no_iommu(tmp_path):
+    for d in ("sys/class/iommu", "sys/kernel/iommu_groups", "dev", "dt"):
+        (tmp_path / d).mkdir(parents=True)
+    out = run("report", "--format", "json", "--sysfs", str(tmp_path / "sys"),
+              "--devfs", str(tmp_path / "dev"), "--devicetree", str(tmp_path / "dt"))
+    report = json.loads(out.stdout)
+    assert report["hypervisors"][0]["status"] == "PROBE_STATUS_UNAVAILABLE"
+    assert "kvm" in report["hypervisors"][0]["reason"]
+    assert "present" not in report["iommu"]
+    assert "no IOMMU" in report["iommu"]["reason"]
+
+
+def test_probe_on_smmuv3_fixture(tmp_path):
+    (tmp_path / "sys/class/iommu/smmu3.0x0000000009050000").mkdir(parents=True)
+    (tmp_path / "sys/kernel/iommu_groups/0").mkdir(parents=True)
+    node = tmp_path / "dt/smmuv3@9050000"
+    node.mkdir(parents=True)
+    (node / "compatible").write_bytes(b"arm,smmu-v3\0")
+    out = run("probe", "--sysfs", str(tmp_path / "sys"), "--devicetree", str(tmp_path / "dt"))
+    assert out.returncode == 0
+    assert "iommu  smmuv3: 1 unit, 1 group, 1 device-tree SMMUv3 node" in out.stdout.decode()
+
+
+def test_setup_full_report_names_skipped_components():
+    out = run("report", "--setup-full", "--synthetic", "core:2 pu:1", "--format", "json")
+    comps = {c["name"]: c for c in json.loads(out.stdout)["manager"]["components"]}
+    assert comps["smmu"]["state"] == "COMPONENT_STATE_ON"
+    assert comps["numa"]["state"] == "COMPONENT_STATE_SKIPPED"
+    assert "NUMA node" in comps["numa"]["reason"]
+
+
+@pytest.mark.parametrize("args, code", [
+    ([], 2),
+    (["frobnicate"], 2),
+    (["topology", "--format", "yaml"], 2),
+    (["topology", "--format"], 2),
+    (["topology", "--bogus"], 2),
+    (["topology", "extra"], 2),
+    (["topology", "--xml", "a.xml", "--synthetic", "core:1"], 2),
+    (["topology", "--synthetic", "pack:2 foo:3"], 1),
+    (["topology", "--synthetic", ""], 1),
+    (["topology", "--xml", "/nonexistent.xml"], 1),
+    (["topology", "--xml", "/dev/null"], 1),
+    (["topology", "--synthetic", "core:2 pu:1", "--allowed", "0-9"], 1),
+    (["topology", "--synthetic", "core:2 pu:1", "--allowed", "zero"], 1),
+    (["report", "--format", "xml"], 2),
+    (["report", "--synthetic", "x" * 5000], 1),
+    (["report", "--sysfs", "/" + "a" * 4000], 1),
+    (["probe", "--nope"], 2),
+    (["probe", "stray"], 2),
+])
+def test_bad_input_fails_cleanly(args, code):
+    out = run(*args)
+    assert out.returncode == code, (args, out.stderr)
+    assert out.stderr.strip(), "an error must say what went wrong"
+    assert out.stdout == b""
+
+
+def test_broken_xml_fixture_is_rejected():
+    bad = os.path.join(SRC, "tests", "fixtures", "broken.xml")
+    out = run("topology", "--xml", bad)
+    assert out.returncode == 1
+    assert b"VMACCEL_EPARSE" in out.stderr
