@@ -73,6 +73,11 @@ static void rebuild(void)
     atomic_fetch_add_explicit(&rebuild_seq, 1, memory_order_acq_rel);
 }
 
+static uint32_t tag_of(const void *h)
+{
+    return __atomic_load_n(&((const va_handle *)h)->kind, __ATOMIC_ACQUIRE);
+}
+
 int va_handle_register(va_handle *h, va_handle_kind kind)
 {
     pthread_mutex_lock(&writer_lock);
@@ -83,7 +88,7 @@ int va_handle_register(va_handle *h, va_handle_kind kind)
     }
     if (live_count + tombstone_count >= VA_HANDLE_SLOTS * 3 / 4)
         rebuild();
-    h->kind = (uint32_t)kind;
+    __atomic_store_n(&h->kind, (uint32_t)kind, __ATOMIC_RELEASE);
     insert_slot((uintptr_t)h);
     live_count++;
     pthread_mutex_unlock(&writer_lock);
@@ -95,8 +100,8 @@ bool va_handle_unregister(const void *h, va_handle_kind kind)
     bool removed = false;
     pthread_mutex_lock(&writer_lock);
     ptrdiff_t i = h ? probe((uintptr_t)h) : -1;
-    if (i >= 0 && ((const va_handle *)h)->kind == (uint32_t)kind) {
-        ((va_handle *)h)->kind = 0;
+    if (i >= 0 && tag_of(h) == (uint32_t)kind) {
+        __atomic_store_n(&((va_handle *)h)->kind, 0, __ATOMIC_RELEASE);
         atomic_store_explicit(&slots[i], TOMBSTONE, memory_order_release);
         live_count--;
         tombstone_count++;
@@ -117,7 +122,7 @@ bool va_handle_is_live(const void *h, va_handle_kind kind)
         ptrdiff_t i = probe((uintptr_t)h);
         unsigned after = atomic_load_explicit(&rebuild_seq, memory_order_acquire);
         if (before == after)
-            return i >= 0 && ((const va_handle *)h)->kind == (uint32_t)kind;
+            return i >= 0 && tag_of(h) == (uint32_t)kind;
     }
 }
 

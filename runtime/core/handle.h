@@ -21,7 +21,10 @@ typedef enum va_handle_kind {
 } va_handle_kind;
 
 typedef struct va_handle {
-    uint32_t kind; /* va_handle_kind while registered, 0 after */
+    /* va_handle_kind while registered, 0 after. Read with atomic loads:
+     * a caller racing a free with a use is wrong, but must get EINVAL or
+     * success, never undefined behaviour in the library. */
+    uint32_t kind;
 } va_handle;
 
 /* Registers a new object. Returns VMACCEL_ENOMEM when the registry is full
