@@ -1,0 +1,56 @@
+"""vmaccel: Python bindings for libvmaccel.
+
+    import vmaccel
+    with vmaccel.Manager(synthetic="pack:2 numa:2 core:4 pu:2") as m:
+        m.setup_full()
+        print(m.report().to_json())
+
+The C API is wrapped by SWIG from bindings/vmaccel.i (module vmaccel.capi);
+this package is the Pythonic layer on top of it.
+"""
+from __future__ import annotations
+
+from google.protobuf import json_format as _json_format
+
+from . import capi, vmaccel_pb2
+from . import vmaccel_pb2 as pb
+from ._enums import (Component, ComponentState, Format, HvStatus, Hypervisor,
+                     IommuKind, ObjectKind, Strategy, TopologySource)
+from ._errors import (Again, Busy, Error, Fault, Gone, InvalidArgument, IOFailure,
+                      NotFound, NotSupported, OutOfMemory, OutOfRange, ParseError,
+                      PermissionDenied, StateError, Timeout, error_class)
+from ._manager import ComponentStatus, HypervisorInfo, IommuInfo, Manager
+from ._smmu import Smmu
+from ._topology import Cache, NumaNode, Pu, Topology
+
+
+def _to_json(message, indent: int = 2) -> str:
+    """The message in the canonical protobuf JSON mapping."""
+    return _json_format.MessageToJson(message, indent=indent)
+
+
+# Every generated message gets .to_json(); the classes come from protoc and
+# are not edited, so the method is attached here.
+for _name, _desc in vmaccel_pb2.DESCRIPTOR.message_types_by_name.items():
+    setattr(getattr(vmaccel_pb2, _name), "to_json", _to_json)
+
+
+def version() -> str:
+    """The loaded library's "MAJOR.MINOR.PATCH"."""
+    return capi.vmaccel_version()
+
+
+def strerror(code: int) -> str:
+    return capi.vmaccel_strerror(code)
+
+
+__version__ = "0.1.0"
+__all__ = [
+    "Manager", "Topology", "Smmu", "Pu", "NumaNode", "Cache", "ComponentStatus",
+    "HypervisorInfo", "IommuInfo", "Component", "ComponentState", "Format",
+    "HvStatus", "Hypervisor", "IommuKind", "ObjectKind", "Strategy",
+    "TopologySource", "Error", "InvalidArgument", "OutOfMemory", "NotSupported",
+    "NotFound", "PermissionDenied", "StateError", "IOFailure", "ParseError",
+    "Timeout", "Gone", "Busy", "OutOfRange", "Again", "Fault", "error_class",
+    "pb", "version", "strerror",
+]

@@ -1,0 +1,365 @@
+/*
+ * bindings/vmaccel.i - the one SWIG interface for every language binding.
+ *
+ * It %includes the public headers unchanged, so every VMACCEL_API function
+ * is wrapped without a hand-written wrapper. What makes the C shapes usable
+ * is a small set of typemaps keyed on *parameter shapes*, not on functions:
+ *
+ *   T **                       an out-handle            -> returned value
+ *   unsigned/int/size_t/... *  a scalar out-parameter   -> returned value
+ *   enum *                     an enum out-parameter    -> returned int
+ *   T *info                    a versioned info struct  -> returned object
+ *   vmaccel_buf *              a library buffer         -> bytes
+ *   (char *, size_t)           a caller's text buffer   -> str
+ *   (unsigned *, size_t, size_t *)  "fill up to cap, say how many"
+ *                              -> (values, count) / []uint32 + count
+ *   (const unsigned *, size_t) an input array           <- sequence/slice
+ *
+ * SWIG matches multi-argument typemaps by parameter name too, so the
+ * buffer shapes are %apply'd to the names the headers use (section
+ * "Parameter names" below); tests/python/test_interface.py fails when a
+ * header grows a buffer-shaped parameter list that is not listed there.
+ *   int (return)               0 / -VMACCEL_E*  -> exception (Python)
+ *
+ * Ownership: handles come back as bare SWIG pointers; the idiomatic layers
+ * (bindings/python/vmaccel, bindings/go) own them: each _new has its _free
+ * called exactly once by the owning object, and borrowed handles (the
+ * manager's topology or SMMU model) keep their owner alive.
+ *
+ * Python is built with -threads, so the GIL is released around every C
+ * call. Go cannot get thread-local error text through a typemap (a goroutine
+ * may change OS threads between two cgo calls), so the Go layer reads
+ * vmaccel_error_last() with the OS thread locked (bindings/go/call.go).
+ */
+%module capi
+
+%{
+#include <vmaccel/vmaccel.h>
+#include <stdlib.h>
+#include <string.h>
+%}
+
+%include <stdint.i>
+
+/* ------------------------------------------------------------------ */
+/* Versioned structs: constructors that apply the header's _INIT value, */
+/* so a struct made from Python or Go always carries the right version. */
+/* ------------------------------------------------------------------ */
+%define VMACCEL_VERSIONED(TYPE, INIT)
+%{
+static TYPE *va_swig_new_##TYPE(void)
+{
+    TYPE init = INIT;
+    TYPE *p = (TYPE *)malloc(sizeof *p);
+    if (p)
+        *p = init;
+    return p;
+}
+%}
+%extend TYPE {
+    TYPE() { return va_swig_new_##TYPE(); }
+}
+%enddef
+
+/* Options structs own copies of the strings set on them: the setter frees
+ * the previous copy and the destructor frees them all (every _INIT macro
+ * sets these pointers to NULL, so nothing static is ever freed). */
+%typemap(memberin) const char * {
+    free((char *)$1);
+    $1 = $input ? strdup($input) : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Python                                                              */
+/* ------------------------------------------------------------------ */
+#ifdef SWIGPYTHON
+
+%{
+/* Raises vmaccel.Error (the subclass for `code`) carrying the calling
+ * thread's detailed message. Runs on the thread that made the C call, with
+ * the GIL held again, so vmaccel_error_last() is that call's message. */
+static void va_py_raise(int code)
+{
+    const char *msg = vmaccel_error_last();
+    PyObject *mod = PyImport_ImportModule("vmaccel._errors");
+    if (!mod)
+        return;
+    PyObject *exc = PyObject_CallMethod(mod, "_from_code", "iy", code, msg ? msg : "");
+    Py_DECREF(mod);
+    if (!exc)
+        return;
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+}
+%}
+
+/* int struct members keep SWIG's plain int getter (saved here before the
+ * error typemap below replaces it; applied by name in "Parameter names"). */
+%typemap(out) int VA_PLAIN_INT = int;
+
+/* Every int the API returns is 0 or a negative VMACCEL_E* code (a few
+ * calls, e.g. an fd getter, may return a non-negative value). */
+%typemap(out) int {
+    if ($1 < 0) {
+        va_py_raise($1);
+        SWIG_fail;
+    }
+    $result = $1 > 0 ? PyLong_FromLong($1) : SWIG_Py_Void();
+}
+
+/* Out-handles: T **name. */
+%typemap(in, numinputs=0) SWIGTYPE ** ($*1_ltype temp = NULL) "$1 = &temp;"
+%typemap(argout) SWIGTYPE ** {
+    $result = SWIG_Python_AppendOutput($result,
+        SWIG_NewPointerObj((void *)temp$argnum, $*1_descriptor, 0));
+}
+
+/* Scalar out-parameters. */
+%define VA_PY_OUT(TYPE, FROM)
+%typemap(in, numinputs=0) TYPE * (TYPE temp = 0) "$1 = &temp;"
+%typemap(argout) TYPE * {
+    $result = SWIG_Python_AppendOutput($result, FROM(temp$argnum));
+}
+%enddef
+VA_PY_OUT(unsigned, PyLong_FromUnsignedLong)
+VA_PY_OUT(int, PyLong_FromLong)
+VA_PY_OUT(size_t, PyLong_FromSize_t)
+VA_PY_OUT(uint32_t, PyLong_FromUnsignedLong)
+VA_PY_OUT(uint64_t, PyLong_FromUnsignedLongLong)
+VA_PY_OUT(int64_t, PyLong_FromLongLong)
+VA_PY_OUT(double, PyFloat_FromDouble)
+
+/* Enum out-parameters come back as ints (the Python layer maps them to
+ * IntEnums). */
+%typemap(in, numinputs=0) enum SWIGTYPE * ($*1_ltype temp) "memset(&temp, 0, sizeof temp); $1 = &temp;"
+%typemap(argout) enum SWIGTYPE * {
+    $result = SWIG_Python_AppendOutput($result, PyLong_FromLong((long)temp$argnum));
+}
+
+/* Versioned info structs: T *info is filled from a fresh, initialised
+ * struct and returned as an owned SWIG object. */
+%typemap(in, numinputs=0) SWIGTYPE *info (void *owned = NULL) {
+    owned = va_swig_new_$*1_ltype();
+    if (!owned) {
+        PyErr_NoMemory();
+        SWIG_fail;
+    }
+    $1 = ($1_ltype)owned;
+}
+%typemap(argout) SWIGTYPE *info {
+    $result = SWIG_Python_AppendOutput($result,
+        SWIG_NewPointerObj(owned$argnum, $1_descriptor, SWIG_POINTER_OWN));
+    owned$argnum = NULL;
+}
+%typemap(freearg) SWIGTYPE *info "free(owned$argnum);"
+
+/* Library buffers: copied into bytes, then released. */
+%typemap(in, numinputs=0) vmaccel_buf * (vmaccel_buf temp = {NULL, 0}) "$1 = &temp;"
+%typemap(argout) vmaccel_buf * {
+    $result = SWIG_Python_AppendOutput($result,
+        PyBytes_FromStringAndSize((const char *)temp$argnum.data,
+                                  (Py_ssize_t)temp$argnum.len));
+}
+%typemap(freearg) vmaccel_buf * "vmaccel_buf_free(&temp$argnum);"
+
+/* A caller's text buffer (char *reason, size_t reason_len). */
+%typemap(in, numinputs=0) (char *TEXT_OUT, size_t TEXT_CAP) (char temp[1024]) {
+    temp[0] = '\0';
+    $1 = temp;
+    $2 = sizeof temp;
+}
+%typemap(argout) (char *TEXT_OUT, size_t TEXT_CAP) {
+    $result = SWIG_Python_AppendOutput($result,
+        PyUnicode_DecodeUTF8(temp$argnum, (Py_ssize_t)strnlen(temp$argnum, sizeof temp$argnum), "replace"));
+}
+
+/* (unsigned *out, size_t cap, size_t *count): Python passes cap and gets
+ * (values (at most cap), count); the layer calls twice when cap is short. */
+%typemap(in) (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) (size_t count = 0) {
+    size_t cap = PyLong_AsSize_t($input);
+    if (PyErr_Occurred())
+        SWIG_fail;
+    $1 = cap ? (unsigned *)calloc(cap, sizeof(unsigned)) : NULL;
+    if (cap && !$1) {
+        PyErr_NoMemory();
+        SWIG_fail;
+    }
+    $2 = cap;
+    $3 = &count;
+}
+%typemap(argout) (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) {
+    size_t n = count$argnum < $2 ? count$argnum : $2;
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    if (!list)
+        SWIG_fail;
+    for (size_t i = 0; i < n; i++)
+        PyList_SET_ITEM(list, (Py_ssize_t)i, PyLong_FromUnsignedLong($1[i]));
+    /* One (values, count) tuple: AppendOutput would merge a bare list. */
+    $result = SWIG_Python_AppendOutput($result,
+        Py_BuildValue("(NN)", list, PyLong_FromSize_t(count$argnum)));
+}
+%typemap(freearg) (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) "free($1);"
+
+/* Input arrays: any sequence of non-negative ints. */
+%typemap(in) (const unsigned *ARRAY_IN, size_t ARRAY_LEN) {
+    PyObject *seq = PySequence_Fast($input, "expected a sequence of ints");
+    if (!seq)
+        SWIG_fail;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    $1 = n ? (unsigned *)calloc((size_t)n, sizeof(unsigned)) : NULL;
+    for (Py_ssize_t i = 0; $1 && i < n; i++) {
+        unsigned long v = PyLong_AsUnsignedLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (PyErr_Occurred() || v > 0xffffffffUL) {
+            Py_DECREF(seq);
+            free((void *)$1);
+            $1 = NULL;
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_OverflowError, "value does not fit in unsigned");
+            SWIG_fail;
+        }
+        ((unsigned *)$1)[i] = (unsigned)v;
+    }
+    Py_DECREF(seq);
+    if (n && !$1) {
+        PyErr_NoMemory();
+        SWIG_fail;
+    }
+    $2 = (size_t)n;
+}
+%typemap(freearg) (const unsigned *ARRAY_IN, size_t ARRAY_LEN) "free((void *)$1);"
+
+#endif /* SWIGPYTHON */
+
+/* ------------------------------------------------------------------ */
+/* Go                                                                  */
+/* ------------------------------------------------------------------ */
+#ifdef SWIGGO
+
+/* Out-handles: Go passes *uintptr; the layer turns it into the handle. */
+%typemap(gotype) SWIGTYPE ** "*uintptr"
+%typemap(in) SWIGTYPE ** %{ $1 = ($1_ltype)$input; %}
+%typemap(argout) SWIGTYPE ** ""
+
+/* Scalar out-parameters point straight at Go values of the same size. */
+%define VA_GO_OUT(TYPE, GOTYPE)
+%typemap(gotype) TYPE * "*GOTYPE"
+%typemap(in) TYPE * %{ $1 = ($1_ltype)$input; %}
+%typemap(argout) TYPE * ""
+%enddef
+VA_GO_OUT(unsigned, uint32)
+VA_GO_OUT(int, int32)
+VA_GO_OUT(size_t, uint64)
+VA_GO_OUT(uint32_t, uint32)
+VA_GO_OUT(uint64_t, uint64)
+VA_GO_OUT(int64_t, int64)
+VA_GO_OUT(double, float64)
+
+/* Enum out-parameters (C enums are int-sized). */
+%typemap(gotype) enum SWIGTYPE * "*int32"
+%typemap(in) enum SWIGTYPE * %{ $1 = ($1_ltype)$input; %}
+%typemap(argout) enum SWIGTYPE * ""
+
+/* Library buffers come back as *[]byte: C copies the bytes into a Go
+ * string allocation, then swigCopyString moves them into Go memory. */
+%typemap(gotype) vmaccel_buf * "*[]byte"
+%typemap(imtype) vmaccel_buf * "*string"
+%typemap(goin) vmaccel_buf * %{
+	var swig_buf_$input string
+	$result = &swig_buf_$input
+%}
+%typemap(in) vmaccel_buf * (vmaccel_buf temp = {NULL, 0}) %{ $1 = &temp; %}
+%typemap(argout, fragment="AllocateString") vmaccel_buf * %{
+  *$input = Swig_AllocateString((const char *)temp$argnum.data, temp$argnum.len);
+%}
+%typemap(freearg) vmaccel_buf * %{ vmaccel_buf_free(&temp$argnum); %}
+%typemap(goargout, fragment="CopyString") vmaccel_buf * %{
+	if $input != nil {
+		*$input = []byte(swigCopyString(*$1))
+	}
+%}
+
+/* A caller's text buffer becomes *string. */
+%typemap(gotype) (char *TEXT_OUT, size_t TEXT_CAP) "*string"
+%typemap(imtype) (char *TEXT_OUT, size_t TEXT_CAP) "*string"
+%typemap(in) (char *TEXT_OUT, size_t TEXT_CAP) (char temp[1024]) %{
+  temp[0] = '\0';
+  $1 = temp;
+  $2 = sizeof temp;
+%}
+%typemap(argout, fragment="AllocateString") (char *TEXT_OUT, size_t TEXT_CAP) %{
+  *$input = Swig_AllocateString(temp$argnum, strnlen(temp$argnum, sizeof temp$argnum));
+%}
+%typemap(goargout, fragment="CopyString") (char *TEXT_OUT, size_t TEXT_CAP) %{
+	*$input = swigCopyString(*$input)
+%}
+
+/* (unsigned *out, size_t cap): a Go []uint32 (its length is the cap);
+ * the size_t *count that follows is a plain scalar out-parameter. */
+%typemap(gotype) (unsigned *ARRAY_OUT, size_t ARRAY_CAP) "[]uint32"
+%typemap(in) (unsigned *ARRAY_OUT, size_t ARRAY_CAP) %{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
+%typemap(gotype) (const unsigned *ARRAY_IN, size_t ARRAY_LEN) "[]uint32"
+%typemap(in) (const unsigned *ARRAY_IN, size_t ARRAY_LEN) %{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
+
+#endif /* SWIGGO */
+
+/* ------------------------------------------------------------------ */
+/* Parameter names of the buffer shapes in the headers.                */
+/* ------------------------------------------------------------------ */
+%apply (char *TEXT_OUT, size_t TEXT_CAP) { (char *reason, size_t reason_len) };
+#ifdef SWIGPYTHON
+/* int members of the headers' structs (test_interface.py checks none is
+ * missing: a missing one reads as None instead of 0). */
+%apply int VA_PLAIN_INT { int api_version, int allowed, int present };
+#endif
+#ifdef SWIGPYTHON
+%apply (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) {
+    (unsigned *cpus, size_t cap, size_t *count) };
+#else
+%apply (unsigned *ARRAY_OUT, size_t ARRAY_CAP) { (unsigned *cpus, size_t cap) };
+#endif
+
+/* Every versioned struct of the headers; the info typemap needs its
+ * constructor (a missing line here is a compile error in the wrapper). */
+VMACCEL_VERSIONED(vmaccel_topology_options, VMACCEL_TOPOLOGY_OPTIONS_INIT)
+VMACCEL_VERSIONED(vmaccel_manager_options, VMACCEL_MANAGER_OPTIONS_INIT)
+VMACCEL_VERSIONED(vmaccel_smmu_options, VMACCEL_SMMU_OPTIONS_INIT)
+VMACCEL_VERSIONED(vmaccel_pu_info, VMACCEL_PU_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_numa_node_info, VMACCEL_NUMA_NODE_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_cache_info, VMACCEL_CACHE_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_hv_info, VMACCEL_HV_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_iommu_info, VMACCEL_IOMMU_INFO_INIT)
+
+/* ------------------------------------------------------------------ */
+/* The public headers, unchanged.                                      */
+/* ------------------------------------------------------------------ */
+/* VMACCEL_API expands to a GCC attribute SWIG's parser does not take. */
+#define __attribute__(x)
+%include <vmaccel/common.h>
+%include <vmaccel/topology.h>
+%include <vmaccel/manager.h>
+%include <vmaccel/smmu.h>
+%include <vmaccel/report.h>
+
+/* Options destructors free the strings the setters copied. */
+%extend vmaccel_topology_options {
+    ~vmaccel_topology_options() {
+        free((char *)$self->path);
+        free((char *)$self->synthetic);
+        free((char *)$self->allowed_cpus);
+        free($self);
+    }
+}
+%extend vmaccel_manager_options {
+    ~vmaccel_manager_options() {
+        free((char *)$self->sysfs_root);
+        free((char *)$self->devfs_root);
+        free((char *)$self->devicetree_root);
+        free($self);
+    }
+}
