@@ -1,0 +1,36 @@
+#include "budget.h"
+
+void va_budget_init(va_budget *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
+{
+    b->rate = rate;
+    b->burst = burst;
+    b->tokens = (double)burst;
+    b->last_ns = now_ns;
+}
+
+static void refill(va_budget *b, uint64_t now_ns)
+{
+    if (now_ns <= b->last_ns)
+        return; /* a clock that stepped back refills nothing */
+    double add = (double)(now_ns - b->last_ns) * 1e-9 * (double)b->rate;
+    b->tokens += add;
+    if (b->tokens > (double)b->burst)
+        b->tokens = (double)b->burst;
+    b->last_ns = now_ns;
+}
+
+uint64_t va_budget_available(va_budget *b, uint64_t now_ns)
+{
+    refill(b, now_ns);
+    return (uint64_t)b->tokens;
+}
+
+uint64_t va_budget_take(va_budget *b, uint64_t bytes, uint64_t unit, uint64_t now_ns)
+{
+    refill(b, now_ns);
+    uint64_t grant = bytes < (uint64_t)b->tokens ? bytes : (uint64_t)b->tokens;
+    if (unit > 1)
+        grant -= grant % unit;
+    b->tokens -= (double)grant;
+    return grant;
+}

@@ -1,0 +1,30 @@
+/*
+ * Internal: a byte budget (token bucket) for memory migration. Moving pages
+ * costs memory bandwidth the guests want; the engine migrates in batches
+ * and only as fast as `rate` bytes per second allows, with at most `burst`
+ * bytes at once. Time is passed in, so tests and the simulated platform
+ * drive it deterministically.
+ */
+#ifndef VA_NUMA_BUDGET_H
+#define VA_NUMA_BUDGET_H
+
+#include <stdint.h>
+
+typedef struct va_budget {
+    uint64_t rate;      /* bytes per second */
+    uint64_t burst;     /* bucket size in bytes */
+    double tokens;      /* bytes available now */
+    uint64_t last_ns;   /* time of the last refill */
+} va_budget;
+
+/* A full bucket at time now_ns. */
+void va_budget_init(va_budget *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
+
+/* Bytes that may be spent now (refills first). */
+uint64_t va_budget_available(va_budget *b, uint64_t now_ns);
+
+/* Spends up to `bytes`; returns what was granted (a multiple of `unit`,
+ * e.g. the page size, so batches never split a page). */
+uint64_t va_budget_take(va_budget *b, uint64_t bytes, uint64_t unit, uint64_t now_ns);
+
+#endif
