@@ -235,6 +235,9 @@ VA_PY_OUT(double, PyFloat_FromDouble)
 /* ------------------------------------------------------------------ */
 #ifdef SWIGGO
 
+/* `package` is a Go keyword. */
+%rename(Package) vmaccel_pu_info::package;
+
 /* Out-handles: Go passes *uintptr; the layer turns it into the handle. */
 %typemap(gotype) SWIGTYPE ** "*uintptr"
 %typemap(in) SWIGTYPE ** %{ $1 = ($1_ltype)$input; %}
@@ -273,8 +276,8 @@ VA_GO_OUT(double, float64)
 %}
 %typemap(freearg) vmaccel_buf * %{ vmaccel_buf_free(&temp$argnum); %}
 %typemap(goargout, fragment="CopyString") vmaccel_buf * %{
-	if $input != nil {
-		*$input = []byte(swigCopyString(*$1))
+	if $1 != nil {
+		*$1 = []byte(swigCopyString(*$input))
 	}
 %}
 

@@ -1,0 +1,101 @@
+package vmaccel
+
+import (
+	"github.com/vm-accel/vmaccel/bindings/go/internal/capi"
+	"github.com/vm-accel/vmaccel/bindings/go/vmaccelpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Topology is the manager's topology snapshot (read-only; any goroutine).
+// It is borrowed: methods return ErrClosed once its manager is closed.
+type Topology struct {
+	h     capi.Struct_SS_vmaccel_topology
+	owner *Manager
+}
+
+func (t *Topology) do(op string, f func(h capi.Struct_SS_vmaccel_topology) int) error {
+	return t.owner.do(op, func(capi.Struct_SS_vmaccel_manager) int { return f(t.h) })
+}
+
+// Count returns the number of objects of a kind.
+func (t *Topology) Count(kind ObjectKind) (uint, error) {
+	var n uint32
+	err := t.do("Count", func(h capi.Struct_SS_vmaccel_topology) int {
+		return capi.Vmaccel_topology_count(h, capi.Enum_SS_vmaccel_object_kind(kind), &n)
+	})
+	return uint(n), err
+}
+
+// NoIndex marks a missing cache level in PU.
+const NoIndex = ^uint(0) >> 32
+
+// PU describes one processing unit (logical index Index).
+type PU struct {
+	Index, OSIndex, Core, Package, NUMANode uint
+	L1, L2, L3                              uint // NoIndex when absent
+	Allowed                                 bool
+}
+
+// PU describes PU number index (logical).
+func (t *Topology) PU(index uint) (PU, error) {
+	info := capi.NewVmaccel_pu_info()
+	defer capi.DeleteVmaccel_pu_info(info)
+	err := t.do("PU", func(h capi.Struct_SS_vmaccel_topology) int {
+		return capi.Vmaccel_topology_pu(h, index, info)
+	})
+	return PU{index, info.GetOs_index(), info.GetCore(), info.GetPackage(), info.GetNuma_node(),
+		info.GetL1(), info.GetL2(), info.GetL3(), info.GetAllowed() != 0}, err
+}
+
+// Distance is the SLIT distance between two NUMA nodes (10 = local).
+func (t *Topology) Distance(from, to uint) (uint, error) {
+	var d uint32
+	err := t.do("Distance", func(h capi.Struct_SS_vmaccel_topology) int {
+		return capi.Vmaccel_topology_distance(h, from, to, &d)
+	})
+	return uint(d), err
+}
+
+// fill runs a "fill up to cap, report the count" call twice when needed.
+func fill(f func(buf []uint32, count *uint64) error) ([]uint32, error) {
+	var n uint64
+	if err := f(nil, &n); err != nil {
+		return nil, err
+	}
+	buf := make([]uint32, n)
+	if err := f(buf, &n); err != nil {
+		return nil, err
+	}
+	return buf[:min(uint64(len(buf)), n)], nil
+}
+
+// ObjectCPUs returns the OS CPU numbers inside object index of kind.
+func (t *Topology) ObjectCPUs(kind ObjectKind, index uint) ([]uint32, error) {
+	return fill(func(buf []uint32, n *uint64) error {
+		return t.do("ObjectCPUs", func(h capi.Struct_SS_vmaccel_topology) int {
+			return capi.Vmaccel_topology_object_cpus(h, capi.Enum_SS_vmaccel_object_kind(kind), index, buf, n)
+		})
+	})
+}
+
+// AllowedCPUs returns the OS CPU numbers this process may use.
+func (t *Topology) AllowedCPUs() ([]uint32, error) {
+	return fill(func(buf []uint32, n *uint64) error {
+		return t.do("AllowedCPUs", func(h capi.Struct_SS_vmaccel_topology) int {
+			return capi.Vmaccel_topology_allowed_cpus(h, buf, n)
+		})
+	})
+}
+
+// Report returns the topology as a decoded vmaccel.v1.Topology.
+func (t *Topology) Report() (*vmaccelpb.Topology, error) {
+	var b []byte
+	err := t.do("Report", func(h capi.Struct_SS_vmaccel_topology) int {
+		return capi.Vmaccel_topology_report(h, capi.VMACCEL_FORMAT_PROTOBUF, &b)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &vmaccelpb.Topology{}
+	return r, proto.Unmarshal(b, r)
+}
