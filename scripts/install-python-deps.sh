@@ -7,7 +7,7 @@ if python3 - "$here/requirements-dev.txt" <<'PY'
 import importlib.util, re, sys
 names = [re.split(r"[<>=!~ \[]", l.strip())[0] for l in open(sys.argv[1])
          if l.strip() and not l.startswith("#")]
-modules = {"protobuf": "google.protobuf"}
+modules = {"protobuf": "google.protobuf", "grpcio-tools": "grpc_tools"}
 sys.exit(0 if all(importlib.util.find_spec(modules.get(n, n).replace("-", "_"))
                   for n in names) else 1)
 PY
