@@ -1,5 +1,7 @@
 package vmaccel
 
+import "fmt"
+
 // Enumerations of the C API, as Go constants (C enum values are stable by
 // contract; TestEnumsMatchLibrary checks every one against the library).
 
@@ -33,6 +35,18 @@ const (
 	ComponentVCPUAffinity Component = 1
 	ComponentNUMA         Component = 2
 )
+
+func (c Component) String() string {
+	switch c {
+	case ComponentSMMU:
+		return "smmu"
+	case ComponentVCPUAffinity:
+		return "vcpu_affinity"
+	case ComponentNUMA:
+		return "numa"
+	}
+	return fmt.Sprintf("component(%d)", int(c))
+}
 
 // Components lists every component of this library version.
 var Components = []Component{ComponentSMMU, ComponentVCPUAffinity, ComponentNUMA}

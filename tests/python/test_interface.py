@@ -81,3 +81,14 @@ def test_generated_protobuf_matches_the_schema(tmp_path):
         for field in message.field:
             field.ClearField("json_name")
     assert ours == fresh, "vmaccel_pb2 is stale: reinstall bindings/python"
+
+
+def test_type_stub_declares_the_public_api():
+    import ast
+    stub = Path(vmaccel.__file__).with_suffix(".pyi")
+    tree = ast.parse(stub.read_text())
+    declared = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    declared |= {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                 for a in n.names}
+    missing = sorted(set(vmaccel.__all__) - declared)
+    assert not missing, f"vmaccel/__init__.pyi lacks {missing}"
