@@ -100,3 +100,34 @@ def test_gil_is_released_during_c_calls():
         max_gap, last = max(max_gap, now - last), now
     worker.join()
     assert max_gap < call_s / 2, (max_gap, call_s)
+
+
+def test_close_waits_for_calls_in_flight():
+    """Threads keep calling while another closes: every call either works or
+    raises StateError, and none touches a freed manager."""
+    m = vmaccel.Manager(synthetic=SYNTHETIC)
+    topo = m.topology
+    errors = []
+    start = threading.Barrier(5)
+
+    def worker():
+        start.wait()
+        for _ in range(200):
+            try:
+                m.report_bytes()
+                topo.object_cpus(vmaccel.ObjectKind.NUMA_NODE, 1)
+            except vmaccel.StateError:
+                return
+            except Exception as e:  # anything else is a bug
+                errors.append(e)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    start.wait()
+    time.sleep(0.01)
+    m.close()
+    for t in threads:
+        t.join()
+    assert not errors and m.closed

@@ -1,6 +1,7 @@
 """vmaccel.Manager: the acceleration manager (one per process and host)."""
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -40,8 +41,8 @@ class IommuInfo:
 
 class Manager:
     """Owns a ``vmaccel_manager``: use it as a context manager, or call
-    ``close()``. Methods may be called from any thread; ``close()`` must not
-    race with other calls. C calls release the GIL.
+    ``close()``. Methods may be called from any thread (C calls release the
+    GIL); ``close()`` waits for calls in flight on other threads.
 
     With no arguments the manager works on the live host. ``synthetic`` or
     ``xml`` load that topology instead; ``allowed_cpus`` plays a cpuset; the
@@ -63,7 +64,8 @@ class Manager:
             opts.devfs_root = str(devfs_root)
         if devicetree_root is not None:
             opts.devicetree_root = str(devicetree_root)
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._busy = 0  # calls in flight; close() waits for them
         self._h = capi.vmaccel_manager_new(opts)
         del topo
 
@@ -73,9 +75,12 @@ class Manager:
         return self._h is None
 
     def close(self) -> None:
-        """Frees the manager and everything it owns. Idempotent."""
-        with self._lock:
+        """Frees the manager and everything it owns, after the calls in
+        flight on other threads have returned. Idempotent."""
+        with self._cond:
             h, self._h = self._h, None
+            while self._busy:
+                self._cond.wait()
         if h is not None:
             capi.vmaccel_manager_free(h)
 
@@ -91,33 +96,46 @@ class Manager:
         except Exception:
             pass
 
-    @property
-    def _handle(self):
-        h = self._h
-        if h is None:
-            raise StateError("the manager is closed")
-        return h
+    @contextlib.contextmanager
+    def _use(self):
+        """Yields the handle, keeping close() from freeing it meanwhile."""
+        with self._cond:
+            if self._h is None:
+                raise StateError("the manager is closed")
+            self._busy += 1
+            h = self._h
+        try:
+            yield h
+        finally:
+            with self._cond:
+                self._busy -= 1
+                if not self._busy:
+                    self._cond.notify_all()
+
+    def _call(self, fn, *args):
+        with self._use() as h:
+            return fn(h, *args)
 
     # ---- components ----
     def setup_full(self) -> None:
         """Initialises every component the host supports; see components."""
-        capi.vmaccel_manager_setup_full(self._handle)
+        self._call(capi.vmaccel_manager_setup_full)
 
     def init_smmu(self) -> None:
-        capi.vmaccel_manager_init_smmu(self._handle)
+        self._call(capi.vmaccel_manager_init_smmu)
 
     def init_vcpu_affinity(self) -> None:
-        capi.vmaccel_manager_init_vcpu_affinity(self._handle)
+        self._call(capi.vmaccel_manager_init_vcpu_affinity)
 
     def enable_numa(self, numa_nodes: int) -> None:
         """``numa_nodes`` must equal the topology's node count."""
-        capi.vmaccel_manager_enable_numa(self._handle, numa_nodes)
+        self._call(capi.vmaccel_manager_enable_numa, numa_nodes)
 
     def disable_numa(self) -> None:
-        capi.vmaccel_manager_disable_numa(self._handle)
+        self._call(capi.vmaccel_manager_disable_numa)
 
     def component(self, component: Component) -> ComponentStatus:
-        state, reason = capi.vmaccel_manager_component(self._handle, component)
+        state, reason = self._call(capi.vmaccel_manager_component, component)
         return ComponentStatus(ComponentState(state), reason)
 
     @property
@@ -126,29 +144,29 @@ class Manager:
 
     @property
     def is_numa_enabled(self) -> bool:
-        return bool(capi.vmaccel_manager_numa_enabled(self._handle))
+        return bool(self._call(capi.vmaccel_manager_numa_enabled))
 
     @property
     def is_smmu_initialized(self) -> bool:
-        return bool(capi.vmaccel_manager_smmu_initialized(self._handle))
+        return bool(self._call(capi.vmaccel_manager_smmu_initialized))
 
     @property
     def is_vcpu_affinity_initialized(self) -> bool:
-        return bool(capi.vmaccel_manager_vcpu_affinity_initialized(self._handle))
+        return bool(self._call(capi.vmaccel_manager_vcpu_affinity_initialized))
 
     @property
     def topology(self) -> Topology:
         """The manager's topology (borrowed: valid while the manager is open)."""
-        return Topology(capi.vmaccel_manager_topology(self._handle), owner=self)
+        return Topology(self._call(capi.vmaccel_manager_topology), owner=self)
 
     @property
     def smmu(self) -> Smmu:
         """The SMMUv3 model; StateError before init_smmu()."""
-        return Smmu(_handle=capi.vmaccel_manager_smmu(self._handle), _owner=self)
+        return Smmu(_handle=self._call(capi.vmaccel_manager_smmu), _owner=self)
 
     # ---- probes ----
     def hypervisor(self, kind: Hypervisor) -> HypervisorInfo:
-        i = capi.vmaccel_manager_hypervisor(self._handle, kind)
+        i = self._call(capi.vmaccel_manager_hypervisor, kind)
         return HypervisorInfo(Hypervisor(kind), HvStatus(i.status), i.api_version,
                               i.max_vcpus, i.recommended_vcpus, i.reason)
 
@@ -158,14 +176,14 @@ class Manager:
 
     @property
     def iommu(self) -> IommuInfo:
-        i = capi.vmaccel_manager_iommu(self._handle)
+        i = self._call(capi.vmaccel_manager_iommu)
         return IommuInfo(bool(i.present), IommuKind(i.kind), i.units, i.groups,
                          i.dt_smmuv3_nodes, i.reason)
 
     # ---- reports ----
     def report_bytes(self, format: Format = Format.PROTOBUF) -> bytes:
         """The raw report in ``format`` (protobuf bytes, text or JSON)."""
-        return capi.vmaccel_manager_report(self._handle, format)
+        return self._call(capi.vmaccel_manager_report, format)
 
     def report(self):
         """The decoded vmaccel.v1.DiagnosticReport (has ``.to_json()``)."""

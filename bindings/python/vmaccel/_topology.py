@@ -91,17 +91,21 @@ class Topology:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def _handle(self):
-        if self._h is None or (self._owner is not None and self._owner.closed):
-            raise StateError("the topology is closed (or its manager is)")
-        return self._h
+    def _call(self, fn, *args):
+        """Runs fn(handle, *args); a borrowed topology holds its manager's
+        guard so that Manager.close() cannot free it mid-call."""
+        if self._owner is not None:
+            with self._owner._use():
+                return fn(self._h, *args)
+        if self._h is None:
+            raise StateError("the topology is closed")
+        return fn(self._h, *args)
 
     def count(self, kind: ObjectKind) -> int:
-        return capi.vmaccel_topology_count(self._handle, kind)
+        return self._call(capi.vmaccel_topology_count, kind)
 
     def pu(self, index: int) -> Pu:
-        i = capi.vmaccel_topology_pu(self._handle, index)
+        i = self._call(capi.vmaccel_topology_pu, index)
         return Pu(index, i.os_index, i.core, i.package, i.numa_node,
                   _opt_index(i.l1), _opt_index(i.l2), _opt_index(i.l3), bool(i.allowed))
 
@@ -110,7 +114,7 @@ class Topology:
         return [self.pu(i) for i in range(self.count(ObjectKind.PU))]
 
     def numa_node(self, index: int) -> NumaNode:
-        i = capi.vmaccel_topology_numa_node(self._handle, index)
+        i = self._call(capi.vmaccel_topology_numa_node, index)
         return NumaNode(index, i.os_index, i.memory_bytes, i.pu_count)
 
     @property
@@ -118,7 +122,7 @@ class Topology:
         return [self.numa_node(i) for i in range(self.count(ObjectKind.NUMA_NODE))]
 
     def distance(self, src: int, dst: int) -> int:
-        return capi.vmaccel_topology_distance(self._handle, src, dst)
+        return self._call(capi.vmaccel_topology_distance, src, dst)
 
     @property
     def distances(self) -> List[List[int]]:
@@ -126,7 +130,7 @@ class Topology:
         return [[self.distance(a, b) for b in range(n)] for a in range(n)]
 
     def cache(self, kind: ObjectKind, index: int) -> Cache:
-        i = capi.vmaccel_topology_cache(self._handle, kind, index)
+        i = self._call(capi.vmaccel_topology_cache, kind, index)
         return Cache(i.level, index, i.size_bytes, i.line_size, i.pu_count)
 
     def caches(self, kind: ObjectKind) -> List[Cache]:
@@ -134,18 +138,18 @@ class Topology:
 
     def object_cpus(self, kind: ObjectKind, index: int) -> List[int]:
         """OS CPU numbers inside object ``index`` of ``kind``."""
-        _, n = capi.vmaccel_topology_object_cpus(self._handle, kind, index, 0)
-        cpus, _ = capi.vmaccel_topology_object_cpus(self._handle, kind, index, n)
+        _, n = self._call(capi.vmaccel_topology_object_cpus, kind, index, 0)
+        cpus, _ = self._call(capi.vmaccel_topology_object_cpus, kind, index, n)
         return cpus
 
     @property
     def allowed_cpus(self) -> List[int]:
-        _, n = capi.vmaccel_topology_allowed_cpus(self._handle, 0)
-        cpus, _ = capi.vmaccel_topology_allowed_cpus(self._handle, n)
+        _, n = self._call(capi.vmaccel_topology_allowed_cpus, 0)
+        cpus, _ = self._call(capi.vmaccel_topology_allowed_cpus, n)
         return cpus
 
     def report_bytes(self, format: Format = Format.PROTOBUF) -> bytes:
-        return capi.vmaccel_topology_report(self._handle, format)
+        return self._call(capi.vmaccel_topology_report, format)
 
     def report(self):
         """The topology as a decoded vmaccel.v1.Topology message."""
