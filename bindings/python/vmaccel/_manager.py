@@ -64,7 +64,10 @@ class Manager:
             opts.devfs_root = str(devfs_root)
         if devicetree_root is not None:
             opts.devicetree_root = str(devicetree_root)
-        self._cond = threading.Condition()
+        # A plain Lock guards the in-flight count (entering a Condition costs
+        # ~1 us in Python); the Condition on the same lock is only for close().
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._busy = 0  # calls in flight; close() waits for them
         self._h = capi.vmaccel_manager_new(opts)
         del topo
@@ -77,10 +80,10 @@ class Manager:
     def close(self) -> None:
         """Frees the manager and everything it owns, after the calls in
         flight on other threads have returned. Idempotent."""
-        with self._cond:
+        with self._idle:
             h, self._h = self._h, None
             while self._busy:
-                self._cond.wait()
+                self._idle.wait()
         if h is not None:
             capi.vmaccel_manager_free(h)
 
@@ -99,7 +102,7 @@ class Manager:
     @contextlib.contextmanager
     def _use(self):
         """Yields the handle, keeping close() from freeing it meanwhile."""
-        with self._cond:
+        with self._lock:
             if self._h is None:
                 raise StateError("the manager is closed")
             self._busy += 1
@@ -107,14 +110,27 @@ class Manager:
         try:
             yield h
         finally:
-            with self._cond:
+            with self._lock:
                 self._busy -= 1
-                if not self._busy:
-                    self._cond.notify_all()
+                if not self._busy and self._h is None:
+                    self._idle.notify_all()
 
     def _call(self, fn, *args):
-        with self._use() as h:
+        """fn(handle, *args) under the guard (the hot path, so no
+        contextmanager: it would cost several microseconds per call)."""
+        lock = self._lock
+        with lock:
+            h = self._h
+            if h is None:
+                raise StateError("the manager is closed")
+            self._busy += 1
+        try:
             return fn(h, *args)
+        finally:
+            with lock:
+                self._busy -= 1
+                if not self._busy and self._h is None:
+                    self._idle.notify_all()
 
     # ---- components ----
     def setup_full(self) -> None:
