@@ -191,11 +191,6 @@ func TestParity(t *testing.T) {
 	if err := proto.Unmarshal(goBytes, &r); err != nil || r.GetTimestampNs() != 1700000000000000000 {
 		t.Fatalf("timestamp not fixed: %d, %v", r.GetTimestampNs(), err)
 	}
-	if out := os.Getenv("VMACCEL_PARITY_OUT"); out != "" {
-		if err := os.WriteFile(filepath.Join(out, "go.pb"), goBytes, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func TestConcurrentCallsAndClose(t *testing.T) {
