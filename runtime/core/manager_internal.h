@@ -48,6 +48,10 @@ struct vmaccel_manager {
     va_iommu_probe iommu;                    /* probed at creation */
     va_component component[VMACCEL_COMPONENT_COUNT_];
     struct vmaccel_smmu *smmu;               /* after init_smmu */
+    /* The loop and the events (runtime/loop/runtime.h): created on first
+     * use, read and set with __atomic builtins only, freed by
+     * va_runtime_free(). */
+    struct va_runtime *runtime;
 };
 
 /* Valid manager or VMACCEL_EINVAL (with a message). */
