@@ -1,0 +1,150 @@
+/*
+ * vmaccel/affinity.h - placing vCPUs on physical CPUs: strategies, the
+ * planner and pinning a VM's vCPU threads.
+ *
+ * A placement maps every vCPU to one PU (an OS CPU number) and its NUMA
+ * node. The planner is a pure function of the topology, the CPUs it may
+ * use and the VMs (vCPU counts and, when known, guest memory per node); it
+ * never calls the OS. Pinning (vmaccel_vm_pin, vmaccel_vm_configure_affinity)
+ * plans for one VM and applies the plan to its vCPU threads.
+ *
+ * Rules every strategy obeys:
+ *  - only PUs that are allowed (the cgroup cpuset / the topology's allowed
+ *    set), not reserved for the host and permitted by the SMT policy are
+ *    used ("usable" PUs);
+ *  - PU loads stay even: no usable PU holds k+2 vCPUs while another holds
+ *    k, so no PU holds two vCPUs while a usable PU is free;
+ *  - the same input always gives the same placement.
+ *
+ * Strategies:
+ *  - LOCAL_FIRST: each VM on as few NUMA nodes as possible, the node holding
+ *    most of its memory first (or, memory unknown, the node it fits best),
+ *    its vCPUs sharing an L3 (and a core when SMT allows) where possible.
+ *    Larger VMs are placed first. A VM that fits in one node's free PUs is
+ *    kept in one node.
+ *  - LOAD_BALANCED: vCPUs spread so that per-node and per-core vCPU counts
+ *    differ by at most one (among nodes, resp. cores, with the same number
+ *    of usable PUs), each VM spread round-robin over the nodes.
+ *  - BANDWIDTH_OPTIMIZED: each VM's vCPUs spread over the nodes in
+ *    proportion to its memory on each node (memory unknown: in proportion
+ *    to the usable PUs of each node), so every memory controller holding
+ *    its memory serves local accesses.
+ *  - ADAPTIVE: per VM, from observed metrics: no metrics yet -> LOCAL_FIRST;
+ *    observed local access rate below 0.5 while no node holds 75% of its
+ *    memory -> BANDWIDTH_OPTIMIZED (its accesses are spread: follow them);
+ *    the VMs' observed CPU demand exceeding the usable PUs ->
+ *    LOAD_BALANCED (time-sharing dominates); otherwise LOCAL_FIRST.
+ *
+ * Score (0..1, higher is better), the quantity each strategy maximises and
+ * the one reported: the vCPU-weighted mean over VMs of
+ *    loc    mean over vCPUs of 10 / (expected SLIT distance to the VM's
+ *           memory; memory unknown: memory follows the vCPUs' nodes)
+ *    cache  mean over vCPU pairs of 1 (same core), 0.6 (same L3),
+ *           0.3 (same node), 0 (other node)
+ *    share  mean over vCPUs of the CPU share it gets: C(k)/n on a core
+ *           running n vCPUs on k busy PUs, C(k) = 1 + 0.3 (k - 1) (an SMT
+ *           sibling adds ~30%)
+ *    spread 1 - total variation distance between the VM's vCPUs per node
+ *           and its target (memory share for BANDWIDTH_OPTIMIZED, usable
+ *           PUs per node for LOAD_BALANCED)
+ * weighted LOCAL_FIRST 0.5 loc + 0.2 cache + 0.3 share; LOAD_BALANCED
+ * 0.5 spread + 0.5 share; BANDWIDTH_OPTIMIZED 0.6 spread + 0.3 share +
+ * 0.1 cache.
+ *
+ * Thread safety: a plan is used by one thread at a time; different plans
+ * on the same topology may be used concurrently.
+ */
+#ifndef VMACCEL_AFFINITY_H
+#define VMACCEL_AFFINITY_H
+
+#include "common.h"
+#include "topology.h"
+
+VMACCEL_BEGIN_DECLS
+
+typedef enum vmaccel_strategy {
+    VMACCEL_STRATEGY_LOCAL_FIRST = 0,
+    VMACCEL_STRATEGY_LOAD_BALANCED = 1,
+    VMACCEL_STRATEGY_BANDWIDTH_OPTIMIZED = 2,
+    VMACCEL_STRATEGY_ADAPTIVE = 3,
+    VMACCEL_STRATEGY_COUNT_ = 4
+} vmaccel_strategy;
+
+/* "local-first", "load-balanced", "bandwidth-optimized", "adaptive", or
+ * "unknown". Never NULL. */
+VMACCEL_API const char *vmaccel_strategy_name(vmaccel_strategy s);
+
+/* Parses a name as printed by vmaccel_strategy_name (also accepts '_' for
+ * '-'). VMACCEL_EINVAL if unknown. */
+VMACCEL_API int vmaccel_strategy_parse(const char *name, vmaccel_strategy *out);
+
+/* What to do with SMT siblings (hardware threads of one core). */
+typedef enum vmaccel_smt_policy {
+    /* Idle cores first; a core's sibling threads once every usable core
+     * has a vCPU. Best per-vCPU throughput. */
+    VMACCEL_SMT_SPREAD = 0,
+    /* A VM's vCPUs fill the sibling threads of a core before taking the
+     * next core: shares L1/L2, costs throughput. */
+    VMACCEL_SMT_PACK = 1,
+    /* Only the first usable PU of each core is used. */
+    VMACCEL_SMT_ONE_PER_CORE = 2
+} vmaccel_smt_policy;
+
+/* ---- Planning without VMs (what-if, `vmaccel plan`) ---- */
+
+typedef struct vmaccel_plan vmaccel_plan;
+
+#define VMACCEL_PLAN_OPTIONS_VERSION 1
+typedef struct vmaccel_plan_options {
+    unsigned version;            /* VMACCEL_PLAN_OPTIONS_VERSION */
+    vmaccel_strategy strategy;   /* for every VM of the plan */
+    vmaccel_smt_policy smt;
+    /* OS CPUs kept for the host and the VMM's emulator threads, as a
+     * cpulist ("0,1"); NULL or "": none. */
+    const char *reserved_cpus;
+} vmaccel_plan_options;
+
+#define VMACCEL_PLAN_OPTIONS_INIT { VMACCEL_PLAN_OPTIONS_VERSION, \
+    VMACCEL_STRATEGY_LOCAL_FIRST, VMACCEL_SMT_SPREAD, NULL }
+VMACCEL_API void vmaccel_plan_options_init(vmaccel_plan_options *opts);
+
+/* A plan on `topo` (borrowed: it must outlive the plan). opts may be NULL.
+ * Errors: VMACCEL_EINVAL (bad options, unknown strategy), VMACCEL_EPARSE
+ * (bad reserved_cpus). Thread safety: any thread. */
+VMACCEL_API int vmaccel_plan_new(const vmaccel_topology *topo,
+                                 const vmaccel_plan_options *opts,
+                                 vmaccel_plan **out);
+
+/* Adds a VM of `vcpus` vCPUs (1..4096). memory_per_node: bytes of its
+ * memory on each NUMA node (logical index), `nnodes` entries, or NULL
+ * (unknown). *vm_index (may be NULL) receives its index in the plan.
+ * Adding a VM discards a computed placement. */
+VMACCEL_API int vmaccel_plan_add_vm(vmaccel_plan *plan, unsigned vcpus,
+                                    const uint64_t *memory_per_node,
+                                    size_t nnodes, unsigned *vm_index);
+
+/* Computes the placement. VMACCEL_ESTATE if no VM was added,
+ * VMACCEL_ENOENT if no PU is usable. */
+VMACCEL_API int vmaccel_plan_compute(vmaccel_plan *plan);
+
+/* Where vCPU `vcpu` of VM `vm` goes: OS CPU number and logical NUMA node.
+ * VMACCEL_ESTATE before vmaccel_plan_compute. */
+VMACCEL_API int vmaccel_plan_vcpu(const vmaccel_plan *plan, unsigned vm,
+                                  unsigned vcpu, unsigned *cpu,
+                                  unsigned *numa_node);
+
+/* The plan's score (see above); `vm` = VMACCEL_NO_INDEX for the whole plan. */
+VMACCEL_API int vmaccel_plan_score(const vmaccel_plan *plan, unsigned vm,
+                                   double *score);
+
+/* The plan as a vmaccel.v1.DiagnosticReport holding the topology and one
+ * Placement per VM (vm_id = VM index). Release *out with vmaccel_buf_free. */
+VMACCEL_API int vmaccel_plan_report(const vmaccel_plan *plan,
+                                    vmaccel_format format, vmaccel_buf *out);
+
+/* NULL is a no-op. */
+VMACCEL_API void vmaccel_plan_free(vmaccel_plan *plan);
+
+VMACCEL_END_DECLS
+
+#endif /* VMACCEL_AFFINITY_H */
