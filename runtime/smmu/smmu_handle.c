@@ -2,6 +2,7 @@
 #include "smmu_model.h"
 
 #include "core/error.h"
+#include "smmu/smmu_spec.h"
 
 #include <stdlib.h>
 
@@ -13,6 +14,18 @@ VMACCEL_API void vmaccel_smmu_options_init(vmaccel_smmu_options *opts)
     }
 }
 
+static void free_model(vmaccel_smmu *s)
+{
+    for (uint32_t i = 0; i < s->nstreams; i++)
+        free(s->list[i]);
+    free(s->list);
+    for (size_t i = 0; i < sizeof s->dir / sizeof s->dir[0]; i++)
+        free((void *)atomic_load_explicit(&s->dir[i], memory_order_relaxed));
+    va_iotlb_fini(&s->tlb);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
 int va_smmu_create(const vmaccel_smmu_options *opts, vmaccel_smmu **out)
 {
     vmaccel_smmu_options defaults = VMACCEL_SMMU_OPTIONS_INIT;
@@ -20,13 +33,26 @@ int va_smmu_create(const vmaccel_smmu_options *opts, vmaccel_smmu **out)
     if (o->version != VMACCEL_SMMU_OPTIONS_VERSION)
         return va_fail(VMACCEL_EINVAL, "SMMU options version %u, expected %u",
                        o->version, VMACCEL_SMMU_OPTIONS_VERSION);
+    unsigned cap = o->iotlb_entries ? o->iotlb_entries : VA_SMMU_DEFAULT_IOTLB;
+    if (cap < 16 || cap > VA_SMMU_MAX_IOTLB)
+        return va_fail(VMACCEL_ERANGE, "IOTLB of %u entries (16..%u)", cap,
+                       VA_SMMU_MAX_IOTLB);
     vmaccel_smmu *s = calloc(1, sizeof *s);
     if (!s)
         return va_fail(VMACCEL_ENOMEM, "out of memory for an SMMU model");
-    s->iotlb_capacity = o->iotlb_entries ? o->iotlb_entries : VA_SMMU_DEFAULT_IOTLB;
+    s->iotlb_capacity = cap;
+    if (va_iotlb_init(&s->tlb, cap)) {
+        free(s);
+        return va_fail(VMACCEL_ENOMEM, "out of memory for a %u-entry IOTLB", cap);
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    /* Reset state: everything disabled; with SMMUEN=0 GBPA aborts, so that
+     * an unattached stream never reaches memory untranslated by default. */
+    s->regs.gbpa = GBPA_ABORT;
+    s->mem = (vmaccel_smmu_memory)VMACCEL_SMMU_MEMORY_INIT;
     int rc = va_handle_register(&s->handle, VA_HANDLE_SMMU);
     if (rc) {
-        free(s);
+        free_model(s);
         return rc;
     }
     *out = s;
@@ -37,7 +63,7 @@ void va_smmu_destroy(vmaccel_smmu *s)
 {
     if (!s || !va_handle_unregister(s, VA_HANDLE_SMMU))
         return;
-    free(s);
+    free_model(s);
 }
 
 VMACCEL_API int vmaccel_smmu_new(const vmaccel_smmu_options *opts,

@@ -1,21 +1,156 @@
-/* Internal: the SMMUv3 model object. */
+/*
+ * Internal: the SMMUv3 model object.
+ *
+ * Locking: `lock` serialises every change (attach/detach, MMIO, commands,
+ * misses, invalidation, repartitioning). The IOTLB hit path
+ * (va_iotlb_lookup) reads only atomics and validates them against `seq`, a
+ * sequence counter that writers make odd while they change anything the
+ * hit path reads (va_smmu_write_begin/_end). Streams are never freed before
+ * the model, so a stream pointer read without the lock stays valid.
+ */
 #ifndef VA_SMMU_MODEL_H
 #define VA_SMMU_MODEL_H
 
 #include "core/handle.h"
+#include "smmu/cfg.h"
+#include "smmu/iotlb.h"
 #include "vmaccel/smmu.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define VA_SMMU_DEFAULT_IOTLB 4096
+#define VA_SMMU_MAX_IOTLB (1u << 20)
+#define VA_SMMU_SID_BITS 16
+#define VA_SMMU_SSID_BITS 20
+#define VA_SMMU_CMDQ_BITS 12
+#define VA_SMMU_EVTQ_BITS 12
+#define VA_SMMU_OAS 48
+#define VA_CTX_WAYS 4
+#define VA_SSID_NONE (0xfffffu + 1u) /* outside the 20-bit SSID space */
+
+/* A cached context (one SubstreamID of a stream). */
+typedef struct va_ctx {
+    uint32_t ssid;   /* VA_SSID_NONE: no SubstreamID */
+    bool valid;
+    va_xcfg x;       /* what the walk needs */
+} va_ctx;
+
+typedef struct va_stream {
+    uint32_t sid;
+    uint32_t part;          /* partition index (== stream index) */
+    bool host;              /* attached through the host API */
+    bool ste_valid;         /* guest STE fetched and decoded */
+    va_ste ste;
+    va_ctx ctx[VA_CTX_WAYS];
+    /* Read by the hit path: per way, the tag (epoch << 21 | ssid tag, 0 =
+     * empty) and the resolved IOTLB space. */
+    _Atomic uint64_t fast_tag[VA_CTX_WAYS];
+    _Atomic uint64_t fast_key[VA_CTX_WAYS];
+    _Atomic uint32_t fast_slots[VA_CTX_WAYS];
+    _Atomic uint64_t sizes;  /* page/block shifts this stream has cached */
+    _Atomic uint64_t hits, misses, walks, faults;
+} va_stream;
+
+typedef struct va_regs {
+    uint32_t cr0, cr1, cr2, gbpa, irq_ctrl, gerror, gerrorn;
+    uint64_t strtab_base;
+    uint32_t strtab_cfg;
+    uint64_t cmdq_base;
+    uint32_t cmdq_prod, cmdq_cons;
+    uint64_t evtq_base;
+    uint32_t evtq_prod, evtq_cons;
+    uint64_t gerror_irq_cfg0, evtq_irq_cfg0;
+    uint32_t gerror_irq_cfg1, gerror_irq_cfg2, evtq_irq_cfg1, evtq_irq_cfg2;
+} va_regs;
 
 struct vmaccel_smmu {
     va_handle handle;
     bool owned_by_manager;   /* vmaccel_smmu_free refuses it */
     unsigned iotlb_capacity;
+    pthread_mutex_t lock;
+    _Atomic uint64_t seq;    /* odd while a writer changes hit-path state */
+    _Atomic uint64_t epoch;  /* bumped when every fast context goes stale */
+    vmaccel_smmu_memory mem;
+    bool have_mem;
+    va_regs regs;
+    /* streams: a 2-level directory indexed by SID, plus a dense list */
+    _Atomic(va_stream *) *_Atomic dir[1u << (VA_SMMU_SID_BITS - 8)];
+    va_stream **list;
+    uint32_t nstreams, list_cap;
+    va_iotlb tlb;
+    uint64_t events_written, events_lost;
 };
 
 int va_smmu_create(const vmaccel_smmu_options *opts, vmaccel_smmu **out);
 void va_smmu_destroy(vmaccel_smmu *smmu);
+
+/* Seqlock writer side; call with `lock` held. */
+void va_smmu_write_begin(vmaccel_smmu *s);
+void va_smmu_write_end(vmaccel_smmu *s);
+
+/* The stream for `sid`, or NULL. Lock-free. */
+va_stream *va_smmu_stream_peek(vmaccel_smmu *s, uint32_t sid);
+/* The stream for `sid`, created if needed (lock held). NULL: out of memory. */
+va_stream *va_smmu_stream_get(vmaccel_smmu *s, uint32_t sid);
+/* Forgets cached STE/CD state of one stream (lock held, inside a write). */
+void va_smmu_stream_forget(vmaccel_smmu *s, va_stream *st, bool ste_too);
+
+/* What a transaction on a stream does. */
+typedef enum va_route { VA_ROUTE_XLATE, VA_ROUTE_BYPASS, VA_ROUTE_ABORT } va_route;
+
+/* Resolves (sid, ssid) to a context: reads and caches the guest's STE and
+ * CD, or uses the host attachment. Lock held, inside a write. Returns 0
+ * with *route (and *ctx for VA_ROUTE_XLATE), or VMACCEL_EFAULT with f. */
+int va_smmu_resolve(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
+                    va_route *route, va_ctx **ctx, vmaccel_smmu_fault *f);
+/* The cache way of a SubstreamID. */
+static inline unsigned va_ctx_way(uint32_t ssid)
+{
+    return ssid == VA_SSID_NONE ? 0 : 1 + ssid % (VA_CTX_WAYS - 1);
+}
+/* The fast-path tag of a context published in `epoch`. */
+static inline uint64_t va_fast_tag(uint64_t epoch, uint32_t ssid)
+{
+    return epoch << 21 | (ssid & 0x1fffffu) | 1ull << 63;
+}
+
+/* Slow path of translate: config, walk, IOTLB fill; lock held. */
+int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
+                             uint64_t iova, unsigned access,
+                             vmaccel_smmu_result *out);
+
+/* Writes an event record for a fault to the event queue (lock held). */
+void va_smmu_event(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
+                   unsigned access, const vmaccel_smmu_fault *f);
+/* Raises an interrupt if enabled (lock held). */
+void va_smmu_irq(vmaccel_smmu *s, vmaccel_smmu_irq irq);
+/* Latches a global error bit and raises GERROR (lock held). */
+void va_smmu_gerror(vmaccel_smmu *s, uint32_t bit);
+
+/* Range invalidations (O(capacity) scans). VA forms: stage-1 entries of
+ * `vmid_tag` (and, for vmid_tag < 0x10000, of VA_VMID_NONE) whose ASID is
+ * `asid` or that are global (any_asid: every ASID), overlapping
+ * [lo, lo+len). IPA form: stage-2 entries of the VMID overlapping the
+ * range, and all its nested entries (their IPA is not kept). */
+void va_smmu_tlbi_va(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid,
+                     bool any_asid, uint64_t lo, uint64_t len);
+void va_smmu_tlbi_ipa(vmaccel_smmu *s, uint32_t vmid, uint64_t lo, uint64_t len);
+/* O(1): one ASID (also under VA_VMID_NONE when vmid_tag is a real VMID). */
+void va_smmu_tlbi_asid(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid);
+void va_smmu_tlbi_vmid(vmaccel_smmu *s, uint32_t vmid_tag);
+/* Makes every published fast context stale (lock held, in a write). */
+void va_smmu_stale_all(vmaccel_smmu *s, bool forget_ste);
+
+/* Runs the command queue from CMDQ_CONS to CMDQ_PROD (lock held). */
+void va_smmu_cmdq_run(vmaccel_smmu *s);
+
+/* Statistics for the report: fills up to `max` entries of `out` (sorted by
+ * SID), sets *n to the number filled and *total to the number of streams;
+ * *initialized to whether `s` is a live model. Takes the lock. */
+int va_smmu_stats_snapshot(vmaccel_smmu *s, unsigned *iotlb_capacity,
+                           vmaccel_smmu_stream_stats *out, size_t max,
+                           size_t *n, size_t *total);
 
 #endif

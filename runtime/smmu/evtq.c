@@ -1,0 +1,122 @@
+/*
+ * The event queue (written to guest memory as the spec's 32-byte records,
+ * overflow flagged through EVENTQ_PROD.OVFLG instead of silently dropped),
+ * global errors and interrupts (wired through the host callback, and MSIs
+ * written to guest memory when an IRQ_CFG0 address is programmed).
+ */
+#include "smmu/smmu_model.h"
+
+#include "smmu/smmu_spec.h"
+#include "smmu/xlate.h"
+
+static void msi(vmaccel_smmu *s, uint64_t cfg0, uint32_t data, uint32_t err)
+{
+    uint64_t addr = cfg0 & VA_MASK(51, 2);
+    if (!addr)
+        return;
+    uint8_t b[4] = {(uint8_t)data, (uint8_t)(data >> 8), (uint8_t)(data >> 16),
+                    (uint8_t)(data >> 24)};
+    if (!s->have_mem || !s->mem.write || s->mem.write(s->mem.ctx, addr, b, 4))
+        if (err)
+            va_smmu_gerror(s, err);
+}
+
+void va_smmu_irq(vmaccel_smmu *s, vmaccel_smmu_irq irq)
+{
+    if (irq == VMACCEL_SMMU_IRQ_EVENTQ) {
+        if (!(s->regs.irq_ctrl & IRQ_CTRL_EVENTQ))
+            return;
+        msi(s, s->regs.evtq_irq_cfg0, s->regs.evtq_irq_cfg1, GERROR_MSI_EVTQ_ABT);
+    } else if (irq == VMACCEL_SMMU_IRQ_GERROR) {
+        if (!(s->regs.irq_ctrl & IRQ_CTRL_GERROR))
+            return;
+        /* An MSI abort of the GERROR interrupt itself is latched only. */
+        uint64_t addr = s->regs.gerror_irq_cfg0 & VA_MASK(51, 2);
+        if (addr) {
+            uint32_t d = s->regs.gerror_irq_cfg1;
+            uint8_t b[4] = {(uint8_t)d, (uint8_t)(d >> 8), (uint8_t)(d >> 16),
+                            (uint8_t)(d >> 24)};
+            if (!s->have_mem || !s->mem.write || s->mem.write(s->mem.ctx, addr, b, 4))
+                if (!((s->regs.gerror ^ s->regs.gerrorn) & GERROR_MSI_GERROR_ABT))
+                    s->regs.gerror ^= GERROR_MSI_GERROR_ABT;
+        }
+    }
+    if (s->mem.irq)
+        s->mem.irq(s->mem.ctx, irq);
+}
+
+void va_smmu_gerror(vmaccel_smmu *s, uint32_t bit)
+{
+    /* An error is active while GERROR and GERRORN differ in its bit. */
+    if ((s->regs.gerror ^ s->regs.gerrorn) & bit)
+        return;
+    s->regs.gerror ^= bit;
+    va_smmu_irq(s, VMACCEL_SMMU_IRQ_GERROR);
+}
+
+static void record(uint64_t r[4], uint32_t sid, uint32_t ssid, unsigned access,
+                   const vmaccel_smmu_fault *f)
+{
+    r[0] = f->event | (uint64_t)sid << 32;
+    if (ssid != VA_SSID_NONE)
+        r[0] |= 1ull << 11 | (uint64_t)(ssid & 0xfffff) << 12;
+    r[1] = r[2] = r[3] = 0;
+    switch (f->event) {
+    case EVT_F_STE_FETCH:
+    case EVT_F_CD_FETCH:
+        r[2] = f->fetch_addr & VA_MASK(51, 3);
+        break;
+    case EVT_F_WALK_EABT:
+    case EVT_F_TRANSLATION:
+    case EVT_F_ADDR_SIZE:
+    case EVT_F_ACCESS:
+    case EVT_F_PERMISSION:
+        if (access & VMACCEL_SMMU_PRIV)
+            r[1] |= EVT1_PNU;
+        if (access & VMACCEL_SMMU_EXEC)
+            r[1] |= EVT1_IND;
+        if (!(access & VMACCEL_SMMU_WRITE))
+            r[1] |= EVT1_RNW;
+        if (f->stage == 2)
+            r[1] |= EVT1_S2 | (uint64_t)(f->fault_class & 3) << EVT1_CLASS_SHIFT;
+        r[2] = f->input_addr;
+        if (f->event == EVT_F_WALK_EABT)
+            r[3] = f->fetch_addr & VA_MASK(51, 3);
+        else if (f->stage == 2)
+            r[3] = f->ipa & VA_MASK(51, 12);
+        break;
+    default:
+        break;
+    }
+}
+
+void va_smmu_event(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
+                   unsigned access, const vmaccel_smmu_fault *f)
+{
+    va_regs *g = &s->regs;
+    if (!(g->cr0 & CR0_EVENTQEN))
+        return;
+    unsigned log2 = (unsigned)Q_BASE_LOG2SIZE(g->evtq_base);
+    if (log2 > VA_SMMU_EVTQ_BITS)
+        log2 = VA_SMMU_EVTQ_BITS;
+    uint32_t wrapmask = (2u << log2) - 1, idxmask = (1u << log2) - 1;
+    uint32_t prod = g->evtq_prod & wrapmask, cons = g->evtq_cons & wrapmask;
+    if ((prod ^ cons) == (1u << log2)) {
+        /* Full: the record is lost and the overflow flagged (OVFLG made
+         * to differ from CONS.OVACKFLG) until software acknowledges. */
+        s->events_lost++;
+        if ((g->evtq_prod & Q_OVFLG) == (g->evtq_cons & Q_OVFLG))
+            g->evtq_prod ^= Q_OVFLG;
+        return;
+    }
+    uint64_t r[4];
+    record(r, sid, ssid, access, f);
+    uint64_t addr = (g->evtq_base & Q_BASE_ADDR) + (uint64_t)(prod & idxmask) * 32;
+    if (va_mem_write_dwords(s, addr, r, 4)) {
+        va_smmu_gerror(s, GERROR_EVTQ_ABT_ERR);
+        return;
+    }
+    s->events_written++;
+    g->evtq_prod = (g->evtq_prod & Q_OVFLG) | ((prod + 1) & wrapmask);
+    va_smmu_irq(s, VMACCEL_SMMU_IRQ_EVENTQ);
+}

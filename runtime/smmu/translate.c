@@ -1,0 +1,253 @@
+/*
+ * vmaccel_smmu_translate: the lock-free IOTLB hit path and the locked slow
+ * path (configuration, walk, IOTLB fill, fault recording).
+ */
+#include "smmu/smmu_model.h"
+
+#include "core/error.h"
+#include "smmu/smmu_spec.h"
+#include "smmu/walk.h"
+#include "smmu/xlate.h"
+
+#define RLX memory_order_relaxed
+
+/* Counters are bumped with a plain load and store: no locked instruction
+ * on the hit path. Concurrent translators of one stream may lose a count;
+ * the header says so. */
+static inline void bump(_Atomic uint64_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, RLX) + 1, RLX);
+}
+
+void va_smmu_write_begin(vmaccel_smmu *s)
+{
+    atomic_store_explicit(&s->seq, atomic_load_explicit(&s->seq, RLX) + 1, RLX);
+    atomic_thread_fence(memory_order_release);
+}
+
+void va_smmu_write_end(vmaccel_smmu *s)
+{
+    atomic_store_explicit(&s->seq, atomic_load_explicit(&s->seq, RLX) + 1,
+                          memory_order_release);
+}
+
+static uint64_t space_key(const va_xcfg *x)
+{
+    return (uint64_t)x->vmid_tag << 17 | x->asid_tag;
+}
+
+/* Looks the IOTLB up for every size in `sizes`. */
+static va_tlbe *lookup(va_iotlb *t, uint64_t key, uint32_t slots, uint64_t sizes,
+                       uint64_t iova, unsigned *shift)
+{
+    uint64_t gen = va_iotlb_gen(t, slots & 0xffff, slots >> 16);
+    while (sizes) {
+        unsigned sh = (unsigned)__builtin_ctzll(sizes);
+        sizes &= sizes - 1;
+        va_tlbe *e = va_iotlb_find(t, key << 8 | sh, iova >> sh, gen);
+        if (e) {
+            *shift = sh;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Fills `out` from an entry's output word; false if the access is denied. */
+static bool from_entry(uint64_t outw, unsigned shift, uint64_t iova,
+                       unsigned access, vmaccel_smmu_result *out)
+{
+    unsigned p = (unsigned)(access & VMACCEL_SMMU_PRIV ? outw : outw >> 3) & 7u;
+    if (va_need(access) & ~p)
+        return false;
+    uint64_t size = 1ull << shift;
+    out->pa = (outw & ~(size - 1)) | (iova & (size - 1));
+    out->size = size;
+    out->perm = p;
+    return true;
+}
+
+static int fault_out(vmaccel_smmu *s, va_stream *st, uint32_t sid, uint32_t ssid,
+                     unsigned access, vmaccel_smmu_fault *f,
+                     vmaccel_smmu_result *out)
+{
+    if (st)
+        atomic_fetch_add_explicit(&st->faults, 1, RLX);
+    out->fault = *f;
+    if (f->recorded)
+        va_smmu_event(s, sid, ssid, access, f);
+    return VMACCEL_EFAULT;
+}
+
+static int bypass_out(uint64_t iova, unsigned access, vmaccel_smmu_result *out)
+{
+    out->pa = iova;
+    out->size = 4096;
+    out->perm = va_need(VMACCEL_SMMU_READ | VMACCEL_SMMU_WRITE | VMACCEL_SMMU_EXEC);
+    (void)access;
+    return 0;
+}
+
+/* The walk and the IOTLB fill for a resolved context. */
+static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
+                         uint32_t ssid, uint64_t iova, unsigned access,
+                         vmaccel_smmu_result *out)
+{
+    va_iotlb *t = &s->tlb;
+    uint64_t key = space_key(&c->x);
+    uint32_t sslot = va_iotlb_space_slot(t, key);
+    uint32_t vslot = va_iotlb_vmid_slot(t, c->x.vmid_tag);
+    uint32_t slots = sslot | vslot << 16;
+    unsigned w = va_ctx_way(ssid);
+    atomic_store_explicit(&st->fast_key[w], key, RLX);
+    atomic_store_explicit(&st->fast_slots[w], slots, RLX);
+    atomic_store_explicit(&st->fast_tag[w],
+                          va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid), RLX);
+    unsigned shift;
+    va_tlbe *e = lookup(t, key, slots, t->sizes_all, iova, &shift);
+    if (e && from_entry(atomic_load_explicit(&e->out, RLX), shift, iova, access, out)) {
+        bump(&st->hits);
+        return 0;
+    }
+    bump(&st->misses);
+    va_xout o;
+    vmaccel_smmu_fault f = {.level = -1};
+    int rc = va_xlate(s, &c->x, iova, access, &o, &f);
+    atomic_fetch_add_explicit(&st->walks, o.walks, RLX);
+    if (rc) {
+        if (f.event == EVT_F_WALK_EABT)
+            f.recorded = true;
+        else
+            f.recorded = st->host || (f.stage == 2 ? c->x.s2c.rec : c->x.s1c.rec);
+        return fault_out(s, st, st->sid, ssid, access, &f, out);
+    }
+    uint64_t size = 1ull << o.shift;
+    uint64_t outw = (o.pa & ~(size - 1)) | o.perms | (o.global ? VA_PERM_GLOBAL : 0);
+    if (!e) {
+        uint64_t tag = key << 8 | o.shift;
+        va_iotlb_insert(t, st->part, tag, iova >> o.shift, outw, sslot, vslot);
+        t->sizes_all |= 1ull << o.shift;
+        atomic_store_explicit(&st->sizes, atomic_load_explicit(&st->sizes, RLX) |
+                              1ull << o.shift, RLX);
+        if (t->adaptive && ++t->since >= t->interval) {
+            va_iotlb_repartition(t);
+            t->since = 0;
+        }
+    }
+    uint64_t h = va_iotlb_hash(key << 8 | o.shift, iova >> o.shift);
+    if (va_iotlb_sampled(t, h))
+        va_iotlb_umon_access(t, st->part, h);
+    if (!from_entry(outw, o.shift, iova, access, out)) {
+        /* Unreachable: va_xlate checked the permissions. */
+        vmaccel_smmu_fault pf = {.event = EVT_F_PERMISSION, .stage = 1,
+                                 .level = -1, .input_addr = iova};
+        return fault_out(s, st, st->sid, ssid, access, &pf, out);
+    }
+    return 0;
+}
+
+int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
+                             uint64_t iova, unsigned access,
+                             vmaccel_smmu_result *out)
+{
+    vmaccel_smmu_fault f = {.level = -1, .input_addr = iova};
+    va_stream *st = va_smmu_stream_peek(s, sid);
+    if (!st || !st->host) {
+        if (!(s->regs.cr0 & CR0_SMMUEN)) {
+            if (s->regs.gbpa & GBPA_ABORT)
+                return fault_out(s, st, sid, ssid, access, &f, out);
+            return bypass_out(iova, access, out);
+        }
+        if (sid >> VA_SMMU_SID_BITS) {
+            f.event = EVT_C_BAD_STREAMID;
+            f.recorded = true;
+            return fault_out(s, NULL, sid, ssid, access, &f, out);
+        }
+        st = va_smmu_stream_get(s, sid);
+        if (!st)
+            return va_fail(VMACCEL_ENOMEM, "out of memory for SMMU stream %u", sid);
+    }
+    va_route route;
+    va_ctx *c = NULL;
+    int rc = va_smmu_resolve(s, st, ssid, &route, &c, &f);
+    if (rc) {
+        bump(&st->misses);
+        f.input_addr = iova;
+        f.recorded = true;
+        return fault_out(s, st, sid, ssid, access, &f, out);
+    }
+    if (route == VA_ROUTE_ABORT)
+        return fault_out(s, st, sid, ssid, access, &f, out);
+    if (route == VA_ROUTE_BYPASS)
+        return bypass_out(iova, access, out);
+    return translate_ctx(s, st, c, ssid, iova, access, out);
+}
+
+/* The hit path: no lock, validated by the sequence counter. Returns 1 on
+ * a hit, 0 when the slow path must run. */
+static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
+                   unsigned access, vmaccel_smmu_result *out)
+{
+    unsigned w = va_ctx_way(ssid);
+    for (int tries = 0; tries < 4; tries++) {
+        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        if (seq & 1)
+            continue;
+        uint64_t tag = atomic_load_explicit(&st->fast_tag[w], RLX);
+        if (tag != va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid))
+            return 0;
+        uint64_t key = atomic_load_explicit(&st->fast_key[w], RLX);
+        uint32_t slots = atomic_load_explicit(&st->fast_slots[w], RLX);
+        uint64_t sizes = atomic_load_explicit(&st->sizes, RLX);
+        unsigned shift;
+        va_tlbe *e = lookup(&s->tlb, key, slots, sizes, iova, &shift);
+        if (!e)
+            return 0;
+        uint64_t outw = atomic_load_explicit(&e->out, RLX);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->seq, RLX) != seq)
+            continue;
+        if (!from_entry(outw, shift, iova, access, out))
+            return 0; /* the slow path walks and reports the exact fault */
+        if (!atomic_load_explicit(&e->ref, RLX))
+            atomic_store_explicit(&e->ref, 1, RLX);
+        bump(&st->hits);
+        uint64_t h = va_iotlb_hash(key << 8 | shift, iova >> shift);
+        if (va_iotlb_sampled(&s->tlb, h) && !pthread_mutex_trylock(&s->lock)) {
+            va_iotlb_umon_access(&s->tlb, st->part, h);
+            pthread_mutex_unlock(&s->lock);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+VMACCEL_API int vmaccel_smmu_translate(vmaccel_smmu *smmu, uint32_t sid,
+                                       uint32_t ssid, uint64_t iova,
+                                       unsigned access,
+                                       vmaccel_smmu_result *out)
+{
+    if (!va_handle_is_live(smmu, VA_HANDLE_SMMU))
+        return va_handle_check(smmu, VA_HANDLE_SMMU, "SMMU");
+    if (!out)
+        return va_fail(VMACCEL_EINVAL, "vmaccel_smmu_translate: out is NULL");
+    if (access & ~15u)
+        return va_fail(VMACCEL_EINVAL, "access flags 0x%x: unknown bits", access);
+    if (ssid != VMACCEL_SMMU_NO_SSID && ssid >> VA_SMMU_SSID_BITS)
+        return va_fail(VMACCEL_EINVAL, "SubstreamID 0x%x exceeds %d bits", ssid,
+                       VA_SMMU_SSID_BITS);
+    uint32_t ss = ssid == VMACCEL_SMMU_NO_SSID ? VA_SSID_NONE : ssid;
+    va_stream *st = va_smmu_stream_peek(smmu, sid);
+    if (st && try_hit(smmu, st, ss, iova, access, out))
+        return 0;
+    pthread_mutex_lock(&smmu->lock);
+    va_smmu_write_begin(smmu);
+    int rc = va_smmu_translate_locked(smmu, sid, ss, iova, access, out);
+    va_smmu_write_end(smmu);
+    pthread_mutex_unlock(&smmu->lock);
+    if (rc == VMACCEL_EFAULT)
+        return va_fail(rc, "SMMU fault: event 0x%02x stage %u level %d at 0x%llx",
+                       out->fault.event, out->fault.stage, out->fault.level,
+                       (unsigned long long)iova);
+    return rc;
+}

@@ -1,0 +1,180 @@
+/* One address through stage 1, stage 2 or both. */
+#include "smmu/xlate.h"
+
+#include "smmu/smmu_model.h"
+#include "smmu/smmu_spec.h"
+#include "smmu/walk.h"
+
+static uint64_t le64(const uint8_t *b)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+int va_mem_read_dwords(vmaccel_smmu *s, uint64_t addr, uint64_t *d, unsigned n)
+{
+    uint8_t buf[64];
+    if (!s->have_mem || n > 8 || addr + 8ull * n < addr)
+        return -1;
+    if (s->mem.read(s->mem.ctx, addr, buf, 8u * n))
+        return -1;
+    for (unsigned i = 0; i < n; i++)
+        d[i] = le64(buf + 8 * i);
+    return 0;
+}
+
+int va_mem_read64(vmaccel_smmu *s, uint64_t addr, uint64_t *v)
+{
+    return va_mem_read_dwords(s, addr, v, 1);
+}
+
+int va_mem_write_dwords(vmaccel_smmu *s, uint64_t addr, const uint64_t *d,
+                        unsigned n)
+{
+    uint8_t buf[64];
+    if (!s->have_mem || !s->mem.write || n > 8)
+        return -1;
+    for (unsigned i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            buf[8 * i + b] = (uint8_t)(d[i] >> (8 * b));
+    return s->mem.write(s->mem.ctx, addr, buf, 8u * n) ? -1 : 0;
+}
+
+typedef struct fetch_ctx {
+    vmaccel_smmu *s;
+    const va_s2cfg *s2;  /* nested stage 1: table addresses are IPAs */
+    unsigned stage;
+} fetch_ctx;
+
+static int fetch(void *vctx, uint64_t addr, int level, uint64_t *desc,
+                 vmaccel_smmu_fault *f)
+{
+    fetch_ctx *c = vctx;
+    uint64_t pa = addr;
+    if (c->s2) {
+        uint8_t shift;
+        unsigned perms;
+        if (va_s2_xlate(c->s, c->s2, addr, 1u, EVT_CLASS_TT, &pa, &shift,
+                        &perms, f))
+            return VMACCEL_EFAULT;
+    }
+    if (va_mem_read64(c->s, pa, desc)) {
+        va_fault_set(f, EVT_F_WALK_EABT, c->stage, level);
+        f->fetch_addr = pa;
+        f->fault_class = EVT_CLASS_TT;
+        return VMACCEL_EFAULT;
+    }
+    return 0;
+}
+
+int va_s2_xlate(vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
+                unsigned need, unsigned cls, uint64_t *pa, uint8_t *shift,
+                unsigned *perms, vmaccel_smmu_fault *f)
+{
+    f->ipa = ipa;
+    f->fault_class = cls;
+    if (ipa >> c->ias) {
+        /* Outside the S2T0SZ input range. */
+        va_fault_set(f, EVT_F_TRANSLATION, 2, 0);
+        return VMACCEL_EFAULT;
+    }
+    va_walk_req rq = {.ttb = c->ttb, .ia = ipa, .ias = c->ias,
+                      .gshift = c->gshift, .start = c->start, .oas = c->oas,
+                      .stage = 2, .affd = c->affd};
+    fetch_ctx fc = {s, NULL, 2};
+    va_walk_res r;
+    int rc = va_walk(&rq, fetch, &fc, &r, f);
+    if (rc) {
+        f->ipa = ipa;
+        f->fault_class = cls;
+        f->stage = 2;
+        return rc;
+    }
+    *perms = va_s2_perms(r.desc);
+    if (need & ~*perms & 7u) {
+        va_fault_set(f, EVT_F_PERMISSION, 2, r.level);
+        return VMACCEL_EFAULT;
+    }
+    *pa = r.oa;
+    *shift = r.shift;
+    return 0;
+}
+
+/* Picks TTB0 or TTB1 by VA[55] and checks the VA lies in that range. */
+static int s1_range(const va_s1cfg *c, uint64_t va, int *range, uint64_t *ia)
+{
+    int r = (int)VA_BIT(va, 55);
+    if (c->epd[r])
+        return -1;
+    unsigned ias = c->ias[r];
+    unsigned top = (c->tbi >> r) & 1 ? 55 : 63; /* TBI: top byte ignored */
+    uint64_t hi = VA_BITS(va, top, ias);
+    uint64_t all = VA_BITS(~0ull, top, ias);
+    if (hi != (r ? all : 0))
+        return -1;
+    *range = r;
+    *ia = va & ((1ull << ias) - 1);
+    return 0;
+}
+
+static int stage1(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
+                  unsigned access, va_xout *o, vmaccel_smmu_fault *f)
+{
+    const va_s1cfg *c = &x->s1c;
+    int r;
+    uint64_t ia;
+    f->fault_class = EVT_CLASS_IN;
+    if (s1_range(c, iova, &r, &ia)) {
+        va_fault_set(f, EVT_F_TRANSLATION, 1, 0);
+        return VMACCEL_EFAULT;
+    }
+    va_walk_req rq = {.ttb = c->ttb[r], .ia = ia, .ias = c->ias[r],
+                      .gshift = c->gshift[r], .start = c->start[r],
+                      .oas = c->oas, .stage = 1, .had = c->had[r],
+                      .affd = c->affd};
+    fetch_ctx fc = {s, x->s2 ? &x->s2c : NULL, 1};
+    va_walk_res w;
+    o->walks++;
+    int rc = va_walk(&rq, fetch, &fc, &w, f);
+    if (rc)
+        return rc;
+    o->perms = va_s1_perms(&w, c->single_priv, c->wxn, c->pan, c->had[r]);
+    o->global = !DESC_NG(w.desc);
+    unsigned p = access & VMACCEL_SMMU_PRIV ? o->perms : o->perms >> 3;
+    if (va_need(access) & ~p & 7u) {
+        va_fault_set(f, EVT_F_PERMISSION, 1, w.level);
+        return VMACCEL_EFAULT;
+    }
+    o->pa = w.oa;
+    o->shift = w.shift;
+    return 0;
+}
+
+int va_xlate(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova, unsigned access,
+             va_xout *o, vmaccel_smmu_fault *f)
+{
+    *o = (va_xout){.pa = iova, .shift = 12, .perms = 0x3f, .global = false};
+    f->input_addr = iova;
+    int rc = 0;
+    if (x->s1)
+        rc = stage1(s, x, iova, access, o, f);
+    if (!rc && x->s2) {
+        uint64_t pa;
+        uint8_t shift;
+        unsigned perms;
+        o->walks++;
+        rc = va_s2_xlate(s, &x->s2c, o->pa, va_need(access), EVT_CLASS_IN, &pa,
+                         &shift, &perms, f);
+        if (!rc) {
+            o->pa = pa;
+            if (!x->s1 || shift < o->shift)
+                o->shift = shift;
+            o->perms &= perms;
+        }
+    }
+    if (rc)
+        f->input_addr = iova;
+    return rc;
+}
