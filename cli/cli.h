@@ -19,6 +19,7 @@ typedef struct cli_command {
 int cmd_topology(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_smmu(int argc, char **argv);
 
 /* Prints "vmaccel CMD: MESSAGE" to stderr; returns `code`. */
 int cli_error(int code, const char *cmd, const char *fmt, ...)

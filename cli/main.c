@@ -7,6 +7,7 @@ static const cli_command commands[] = {
     {"topology", "show the CPU, cache and NUMA topology", cmd_topology},
     {"probe", "detect the hypervisor (KVM/HVF/WHPX) and the IOMMU", cmd_probe},
     {"report", "print the full diagnostic report", cmd_report},
+    {"smmu", "replay SMMUv3 translations from a scenario (smmu replay FILE)", cmd_smmu},
 };
 
 static void usage(FILE *out)
