@@ -70,14 +70,43 @@ static bool better(const va_plan_ctx *c, unsigned a, double ga, unsigned b,
     return a < b;
 }
 
+/* Cheap keys first: a candidate that already loses on them is not worth
+ * the gain computation (this loop is the planner's hot path). */
+static bool loses_early(const va_plan_ctx *c, unsigned p, unsigned best)
+{
+    unsigned cp = c->core_of[p], cb = c->core_of[best];
+    if (c->in->smt == VMACCEL_SMT_PACK && (c->vm_core[cp] > 0) != (c->vm_core[cb] > 0))
+        return c->vm_core[cb] > 0;
+    return c->core_n[cp] > c->core_n[cb];
+}
+
+/* p is a copy of best in every input of gain() and every key but the
+ * index, so best (examined first, lower index) already wins. Idle cores of
+ * one L3 look alike: this skips most of them. */
+static bool same_as_best(const va_plan_ctx *c, unsigned p, unsigned best)
+{
+    unsigned cp = c->core_of[p], cb = c->core_of[best];
+    return c->load[p] == c->load[best] && c->core_n[cp] == c->core_n[cb] &&
+           c->core_k[cp] == c->core_k[cb] && c->vm_core[cp] == c->vm_core[cb] &&
+           c->l3_of[p] == c->l3_of[best] && c->core_w[cp] == c->core_w[cb];
+}
+
 static unsigned pick_in_node(const va_plan_ctx *c, const pick_state *s, unsigned n)
 {
-    unsigned best = VMACCEL_NO_INDEX;
+    unsigned best = VMACCEL_NO_INDEX, prev = VMACCEL_NO_INDEX;
     double best_g = 0;
-    for (unsigned i = c->node_first[n]; i < c->node_first[n + 1]; i++) {
+    for (unsigned i = c->node_first[n]; i < c->node_end[n]; i++) {
         unsigned p = c->node_pu[i];
-        if (!candidate(c, s, p))
+        if (!candidate(c, s, p) ||
+            (best != VMACCEL_NO_INDEX &&
+             (loses_early(c, p, best) || same_as_best(c, p, best))))
             continue;
+        /* A sibling just examined with no more load wins every key
+         * (same core, same or higher gain, lower index). */
+        if (prev != VMACCEL_NO_INDEX && c->core_of[prev] == c->core_of[p] &&
+            c->load[prev] <= c->load[p])
+            continue;
+        prev = p;
         double g = gain(c, s, p);
         if (best == VMACCEL_NO_INDEX || better(c, p, g, best, best_g)) {
             best = p;
@@ -97,9 +126,27 @@ static unsigned pick_fallback(const va_plan_ctx *c)
     return best;
 }
 
+/* Drops a PU that can take no more vCPUs from its node's list, keeping the
+ * list in index order (ties go to the lower index). */
+static void retire_if_full(va_plan_ctx *c, unsigned p)
+{
+    if (c->load[p] < c->cap_base || (c->load[p] == c->cap_base && c->extra_left))
+        return;
+    unsigned n = c->node_of[p];
+    for (unsigned i = c->node_first[n]; i < c->node_end[n]; i++)
+        if (c->node_pu[i] == p) {
+            memmove(&c->node_pu[i], &c->node_pu[i + 1],
+                    (c->node_end[n] - i - 1) * sizeof *c->node_pu);
+            c->node_pu[--c->node_end[n]] = p;
+            return;
+        }
+}
+
 static void record(va_plan_ctx *c, size_t vm, unsigned p, unsigned *out)
 {
     va_ctx_place(c, vm, p);
+    if (c->usable[p])
+        retire_if_full(c, p);
     c->vm_core[c->core_of[p]]++;
     if (c->l3_of[p] != VMACCEL_NO_INDEX)
         c->vm_l3[c->l3_of[p]]++;
@@ -120,7 +167,7 @@ static void forget_vm(va_plan_ctx *c, const unsigned *pu, unsigned nv)
 static unsigned node_base_room(const va_plan_ctx *c, unsigned n)
 {
     unsigned room = 0;
-    for (unsigned i = c->node_first[n]; i < c->node_first[n + 1]; i++) {
+    for (unsigned i = c->node_first[n]; i < c->node_end[n]; i++) {
         unsigned load = c->load[c->node_pu[i]];
         room += load < c->cap_base ? c->cap_base - load : 0;
     }
@@ -133,8 +180,11 @@ static void place_vm(va_plan_ctx *c, va_quota *q, size_t vm, unsigned *out)
     unsigned done = 0;
     va_quota_vm(c, vm, q);
     for (unsigned n = 0; n < c->nnodes; n++) {
+        if (!q->q[n])
+            continue;
         s.rem_q = q->q[n];
-        s.rem_base = node_base_room(c, n);
+        /* Only needed to ration optional slots (see candidate()). */
+        s.rem_base = c->extra_left ? node_base_room(c, n) : 0;
         for (; s.rem_q > 0; s.rem_q--) {
             unsigned p = pick_in_node(c, &s, n);
             if (p == VMACCEL_NO_INDEX)

@@ -63,16 +63,19 @@ static void mark_usable(va_plan_ctx *c)
     memset(c->vm_core, 0, c->ncores * sizeof *c->vm_core);
 }
 
+/* Usable PUs grouped by node, in index order within each node. */
 static void group_by_node(va_plan_ctx *c)
 {
     unsigned pos = 0;
     for (unsigned n = 0; n < c->nnodes; n++) {
         c->node_first[n] = pos;
-        for (unsigned p = 0; p < c->npus; p++)
-            if (c->usable[p] && c->node_of[p] == n)
-                c->node_pu[pos++] = p;
+        c->node_end[n] = pos;
+        pos += c->node_usable[n];
     }
     c->node_first[c->nnodes] = pos;
+    for (unsigned p = 0; p < c->npus; p++)
+        if (c->usable[p])
+            c->node_pu[c->node_end[c->node_of[p]]++] = p;
 }
 
 static int alloc_arrays(va_plan_ctx *c)
@@ -86,6 +89,7 @@ static int alloc_arrays(va_plan_ctx *c)
     c->node_usable = calloc(nn, sizeof *c->node_usable);
     c->core_usable = calloc(nc, sizeof *c->core_usable);
     c->node_first = calloc(nn + 1, sizeof *c->node_first);
+    c->node_end = calloc(nn, sizeof *c->node_end);
     c->node_pu = calloc(np, sizeof *c->node_pu);
     c->strat = calloc(c->in->nvms + 1, sizeof *c->strat);
     c->load = calloc(np, sizeof *c->load);
@@ -98,7 +102,7 @@ static int alloc_arrays(va_plan_ctx *c)
     c->vm_node = calloc(nn, sizeof *c->vm_node);
     c->scratch = calloc(3 * (size_t)nn, sizeof *c->scratch);
     if (!c->core_of || !c->l3_of || !c->node_of || !c->usable ||
-        !c->node_usable || !c->core_usable || !c->node_first || !c->node_pu ||
+        !c->node_usable || !c->core_usable || !c->node_first || !c->node_end || !c->node_pu ||
         !c->strat || !c->load || !c->core_n || !c->core_k || !c->core_w ||
         !c->node_n || !c->vm_core || !c->vm_l3 || !c->vm_node || !c->scratch)
         return va_fail(VMACCEL_ENOMEM, "out of memory for the planner");
@@ -124,7 +128,6 @@ int va_ctx_init(va_plan_ctx *c, const va_plan_input *in)
     }
     map_pus(c);
     mark_usable(c);
-    group_by_node(c);
     for (size_t i = 0; i < in->nvms; i++)
         c->strat[i] = va_plan_resolve(in, i);
     va_ctx_reset_loads(c);
@@ -134,7 +137,7 @@ int va_ctx_init(va_plan_ctx *c, const va_plan_input *in)
 void va_ctx_free(va_plan_ctx *c)
 {
     free(c->core_of); free(c->l3_of); free(c->node_of); free(c->usable);
-    free(c->node_usable); free(c->core_usable); free(c->node_first);
+    free(c->node_usable); free(c->core_usable); free(c->node_first); free(c->node_end);
     free(c->node_pu); free(c->strat); free(c->load); free(c->core_n);
     free(c->core_k); free(c->core_w); free(c->node_n); free(c->vm_core);
     free(c->vm_l3); free(c->vm_node); free(c->scratch);
@@ -147,6 +150,7 @@ void va_ctx_reset_loads(va_plan_ctx *c)
     memset(c->core_k, 0, c->ncores * sizeof *c->core_k);
     memset(c->core_w, 0, c->ncores * sizeof *c->core_w);
     memset(c->node_n, 0, c->nnodes * sizeof *c->node_n);
+    group_by_node(c);
     size_t total = c->nvcpus, over = 0;
     for (unsigned p = 0; p < c->npus; p++) {
         unsigned b = c->in->base_load ? c->in->base_load[p] : 0;

@@ -23,6 +23,8 @@ typedef struct va_plan_ctx {
     unsigned *node_usable;                 /* usable PUs per node */
     unsigned *core_usable;                 /* usable PUs per core */
     unsigned *node_first, *node_pu;        /* usable PUs grouped by node */
+    unsigned *node_end;                    /* node n's PUs that may still take
+                                              a vCPU: node_pu[first..end) */
     vmaccel_strategy *strat;               /* per VM, resolved */
 
     /* Running state (va_ctx_reset_loads). */

@@ -16,7 +16,7 @@ void va_quota_begin(const va_plan_ctx *c, va_quota *q)
     memset(q->qplus, 0, c->nnodes * sizeof *q->qplus);
     for (unsigned n = 0; n < c->nnodes; n++) {
         unsigned base = 0, plus = 0;
-        for (unsigned i = c->node_first[n]; i < c->node_first[n + 1]; i++) {
+        for (unsigned i = c->node_first[n]; i < c->node_end[n]; i++) {
             unsigned load = c->load[c->node_pu[i]];
             base += load < c->cap_base ? c->cap_base - load : 0;
             plus += load <= c->cap_base;
