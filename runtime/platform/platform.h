@@ -1,0 +1,101 @@
+/*
+ * Internal: the seam between vm-accel and the OS.
+ *
+ * Every read of /proc and /sys about *other* processes and every action on
+ * their threads (affinity, priority, later page moves) goes through a
+ * va_platform, a table of function pointers. Two implementations:
+ *  - linux.c: real syscalls (pidfd_open, sched_setaffinity, setpriority,
+ *    sched_setscheduler) and real /proc, /sys reads;
+ *  - sim.c: a simulated host (processes, threads, cpusets, scripted /proc
+ *    files, injected failures), deterministic, for tests on any machine.
+ * The planner and the policy never see this seam: they are pure.
+ *
+ * Conventions for every operation:
+ *  - returns 0 or a negative VMACCEL_E* code, with a va_fail() message that
+ *    names the object ("sched_setaffinity(tid 4312): No such process");
+ *  - ESRCH (thread/process gone) maps to VMACCEL_EGONE, EPERM/EACCES to
+ *    VMACCEL_EPERM, EINVAL to VMACCEL_EINVAL (e.g. a mask the cpuset
+ *    forbids entirely), ENOENT to VMACCEL_ENOENT;
+ *  - buffers handed out (read_proc, list_threads) are malloc'd; the caller
+ *    frees them with free();
+ *  - `tid` is a kernel thread id; a process's main thread has tid == pid.
+ *
+ * Growing the seam (the NUMA sampler adds move_pages status queries and
+ * numastat reads here): append new function pointers at the end of
+ * struct va_platform, implement them in linux.c and sim.c (a sim op that
+ * does not model something yet returns VMACCEL_ENOTSUP with a message, never
+ * pretends success), and describe them in this comment. Text files under
+ * /proc/PID and /proc/PID/task/TID (stat, schedstat, sched, numa_maps,
+ * status, maps...) need no new op: read_proc reads any of them, and the sim
+ * serves scripted contents for any name (va_sim_set_file).
+ *
+ * Thread safety: linux is stateless and may be used from any thread; a sim
+ * serialises its operations with its own lock.
+ */
+#ifndef VA_PLATFORM_PLATFORM_H
+#define VA_PLATFORM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VA_MAX_CPUS 4096
+
+/* A set of OS CPU numbers 0..VA_MAX_CPUS-1. */
+typedef struct va_cpumask {
+    uint64_t bits[VA_MAX_CPUS / 64];
+} va_cpumask;
+
+void va_cpumask_zero(va_cpumask *m);
+void va_cpumask_set(va_cpumask *m, unsigned cpu);
+bool va_cpumask_isset(const va_cpumask *m, unsigned cpu);
+unsigned va_cpumask_count(const va_cpumask *m);
+bool va_cpumask_empty(const va_cpumask *m);
+bool va_cpumask_equal(const va_cpumask *a, const va_cpumask *b);
+void va_cpumask_and(va_cpumask *dst, const va_cpumask *a, const va_cpumask *b);
+/* Parses a Linux cpulist ("0-3,8,10-11", whitespace around it allowed).
+ * VMACCEL_EPARSE (with a message) on anything else or a CPU >= VA_MAX_CPUS. */
+int va_cpumask_parse(const char *list, va_cpumask *m);
+/* Formats as a cpulist ("" when empty), truncated to len. */
+void va_cpumask_format(const va_cpumask *m, char *buf, size_t len);
+
+typedef struct va_platform va_platform;
+
+struct va_platform {
+    const char *name; /* "linux" or "sim" */
+    void *ctx;
+
+    /* ---- processes ---- */
+    /* A handle that keeps referring to this process even after its pid is
+     * recycled (Linux: pidfd_open). */
+    int (*pidfd_open)(const va_platform *p, int pid, int *fd);
+    /* 0 while the process runs, VMACCEL_EGONE once it has exited. */
+    int (*pidfd_alive)(const va_platform *p, int fd);
+    void (*pidfd_close)(const va_platform *p, int fd);
+    /* Thread ids of a process, ascending. */
+    int (*list_threads)(const va_platform *p, int pid, int **tids, size_t *count);
+    /* Whole text of /proc/PID/NAME (tid 0) or /proc/PID/task/TID/NAME,
+     * NUL-terminated; *len excludes the NUL. */
+    int (*read_proc)(const va_platform *p, int pid, int tid, const char *name,
+                     char **text, size_t *len);
+    /* CPUs the process's cgroup cpuset lets it run on (all online CPUs when
+     * it has no cpuset). */
+    int (*cpuset_of)(const va_platform *p, int pid, va_cpumask *cpus);
+
+    /* ---- thread scheduling ---- */
+    int (*get_affinity)(const va_platform *p, int tid, va_cpumask *cpus);
+    /* Like the kernel: the thread gets cpus & its cpuset; VMACCEL_EINVAL
+     * if that is empty. */
+    int (*set_affinity)(const va_platform *p, int tid, const va_cpumask *cpus);
+    int (*get_nice)(const va_platform *p, int tid, int *nice);
+    int (*set_nice)(const va_platform *p, int tid, int nice);
+    /* policy: SCHED_OTHER / SCHED_FIFO / SCHED_RR values of <sched.h>. */
+    int (*get_sched)(const va_platform *p, int tid, int *policy, int *priority);
+    int (*set_sched)(const va_platform *p, int tid, int policy, int priority);
+};
+
+/* The real OS (Linux). Never NULL; on other systems every op returns
+ * VMACCEL_ENOTSUP. */
+const va_platform *va_platform_linux(void);
+
+#endif

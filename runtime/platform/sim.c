@@ -1,0 +1,522 @@
+/* The simulated host (see sim.h). */
+#include "platform/sim.h"
+
+#include "core/error.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIM_MAX_PROCS 64
+#define SIM_MAX_THREADS 256
+#define SIM_MAX_FILES 128
+#define SIM_MAX_PIDFDS 64
+
+typedef struct sim_thread {
+    int tid;
+    char comm[16];
+    unsigned long long start;
+    va_cpumask affinity;
+    int nice, policy, priority, last_cpu;
+} sim_thread;
+
+typedef struct sim_proc {
+    bool alive;
+    int pid;
+    unsigned long long start;
+    va_cpumask cpuset;
+    sim_thread threads[SIM_MAX_THREADS];
+    size_t nthreads;
+} sim_proc;
+
+typedef struct sim_file {
+    int pid, tid;
+    char name[32];
+    char *text;
+} sim_file;
+
+typedef struct sim_pidfd {
+    bool open;
+    int pid;
+    unsigned long long start;
+} sim_pidfd;
+
+#define SIM_FD_BASE 1000
+
+struct va_sim {
+    pthread_mutex_t lock;
+    va_platform plat;
+    va_cpumask online;
+    unsigned long long clock;
+    sim_proc procs[SIM_MAX_PROCS];
+    sim_file files[SIM_MAX_FILES];
+    sim_pidfd pidfds[SIM_MAX_PIDFDS];
+    int deny[VA_SIM_OP_COUNT_];
+    void (*on_action)(va_sim *, int, void *);
+    void *on_action_arg;
+};
+
+static va_sim *sim_of(const va_platform *p)
+{
+    return p->ctx;
+}
+
+static sim_proc *find_proc(va_sim *s, int pid)
+{
+    for (size_t i = 0; i < SIM_MAX_PROCS; i++)
+        if (s->procs[i].alive && s->procs[i].pid == pid)
+            return &s->procs[i];
+    return NULL;
+}
+
+static sim_thread *find_thread(va_sim *s, int tid, sim_proc **owner)
+{
+    for (size_t i = 0; i < SIM_MAX_PROCS; i++) {
+        sim_proc *pr = &s->procs[i];
+        for (size_t t = 0; pr->alive && t < pr->nthreads; t++)
+            if (pr->threads[t].tid == tid) {
+                if (owner)
+                    *owner = pr;
+                return &pr->threads[t];
+            }
+    }
+    return NULL;
+}
+
+static int gone(const char *what, int id)
+{
+    return va_fail(VMACCEL_EGONE, "%s(%d): No such process", what, id);
+}
+
+/* ---- the platform operations ---- */
+
+static int sim_pidfd_open(const va_platform *p, int pid, int *fd)
+{
+    va_sim *s = sim_of(p);
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid);
+    if (s->deny[VA_SIM_PIDFD_OPEN])
+        rc = va_fail(s->deny[VA_SIM_PIDFD_OPEN], "pidfd_open(%d): denied (sim)", pid);
+    else if (!pr)
+        rc = gone("pidfd_open", pid);
+    for (int i = 0; !rc && i < SIM_MAX_PIDFDS; i++)
+        if (!s->pidfds[i].open) {
+            s->pidfds[i] = (sim_pidfd){true, pid, pr->start};
+            *fd = SIM_FD_BASE + i;
+            pthread_mutex_unlock(&s->lock);
+            return 0;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return rc ? rc : va_fail(VMACCEL_ENOMEM, "sim: out of pidfds");
+}
+
+static int sim_pidfd_alive(const va_platform *p, int fd)
+{
+    va_sim *s = sim_of(p);
+    int i = fd - SIM_FD_BASE, rc;
+    pthread_mutex_lock(&s->lock);
+    if (i < 0 || i >= SIM_MAX_PIDFDS || !s->pidfds[i].open) {
+        rc = va_fail(VMACCEL_EINVAL, "sim: bad pidfd %d", fd);
+    } else {
+        sim_proc *pr = find_proc(s, s->pidfds[i].pid);
+        rc = pr && pr->start == s->pidfds[i].start
+                 ? 0
+                 : va_fail(VMACCEL_EGONE, "the process has exited (pidfd %d)", fd);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static void sim_pidfd_close(const va_platform *p, int fd)
+{
+    va_sim *s = sim_of(p);
+    int i = fd - SIM_FD_BASE;
+    pthread_mutex_lock(&s->lock);
+    if (i >= 0 && i < SIM_MAX_PIDFDS)
+        s->pidfds[i].open = false;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int sim_list_threads(const va_platform *p, int pid, int **tids, size_t *count)
+{
+    va_sim *s = sim_of(p);
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid);
+    if (!pr) {
+        rc = gone("opendir /proc/PID/task", pid);
+    } else if (!(*tids = malloc((pr->nthreads + 1) * sizeof **tids))) {
+        rc = va_fail(VMACCEL_ENOMEM, "sim: out of memory");
+    } else {
+        for (size_t t = 0; t < pr->nthreads; t++)
+            (*tids)[t] = pr->threads[t].tid;
+        *count = pr->nthreads;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static const sim_file *scripted(va_sim *s, int pid, int tid, const char *name)
+{
+    for (size_t i = 0; i < SIM_MAX_FILES; i++)
+        if (s->files[i].text && s->files[i].pid == pid && s->files[i].tid == tid &&
+            !strcmp(s->files[i].name, name))
+            return &s->files[i];
+    return NULL;
+}
+
+/* Synthesised comm, stat and status of a thread (Linux's layouts). */
+static int synth(const sim_thread *t, const char *name, char *buf, size_t len)
+{
+    char cpus[512];
+    va_cpumask_format(&t->affinity, cpus, sizeof cpus);
+    if (!strcmp(name, "comm"))
+        return snprintf(buf, len, "%s\n", t->comm);
+    if (!strcmp(name, "stat"))
+        return snprintf(buf, len,
+                        "%d (%s) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 %d 1 0 %llu "
+                        "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %d 0 0 0 0 0\n",
+                        t->tid, t->comm, t->nice, t->start, t->last_cpu);
+    if (!strcmp(name, "status"))
+        return snprintf(buf, len, "Name:\t%s\nPid:\t%d\nCpus_allowed_list:\t%s\n",
+                        t->comm, t->tid, cpus);
+    return -1;
+}
+
+static int sim_read_proc(const va_platform *p, int pid, int tid, const char *name,
+                         char **text, size_t *len)
+{
+    va_sim *s = sim_of(p);
+    int rc = 0;
+    char buf[1024];
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid), *owner = NULL;
+    sim_thread *t = find_thread(s, tid > 0 ? tid : pid, &owner);
+    const sim_file *f = pr ? scripted(s, pid, tid, name) : NULL;
+    int n = -1;
+    if (!pr || (tid > 0 && (!t || owner != pr)))
+        rc = va_fail(VMACCEL_EGONE, "/proc/%d%s/%s: no such process", pid,
+                     tid > 0 ? "/task/TID" : "", name);
+    else if (!f && (!t || (n = synth(t, name, buf, sizeof buf)) < 0))
+        rc = va_fail(VMACCEL_ENOENT, "/proc/%d/%s: not scripted in the sim", pid, name);
+    const char *src = f ? f->text : buf;
+    if (!rc && !(*text = strdup(src)))
+        rc = va_fail(VMACCEL_ENOMEM, "sim: out of memory");
+    if (!rc)
+        *len = strlen(src);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sim_cpuset_of(const va_platform *p, int pid, va_cpumask *cpus)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid);
+    if (pr)
+        *cpus = pr->cpuset;
+    pthread_mutex_unlock(&s->lock);
+    return pr ? 0 : gone("cpuset_of", pid);
+}
+
+static int sim_get_affinity(const va_platform *p, int tid, va_cpumask *cpus)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    sim_thread *t = find_thread(s, tid, NULL);
+    if (t)
+        *cpus = t->affinity;
+    pthread_mutex_unlock(&s->lock);
+    return t ? 0 : gone("sched_getaffinity", tid);
+}
+
+static void before_action(va_sim *s, int tid)
+{
+    pthread_mutex_lock(&s->lock);
+    void (*fn)(va_sim *, int, void *) = s->on_action;
+    void *arg = s->on_action_arg;
+    pthread_mutex_unlock(&s->lock);
+    if (fn)
+        fn(s, tid, arg);
+}
+
+static int sim_set_affinity(const va_platform *p, int tid, const va_cpumask *cpus)
+{
+    va_sim *s = sim_of(p);
+    before_action(s, tid);
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = NULL;
+    sim_thread *t = find_thread(s, tid, &pr);
+    va_cpumask eff;
+    if (s->deny[VA_SIM_SET_AFFINITY])
+        rc = va_fail(s->deny[VA_SIM_SET_AFFINITY], "sched_setaffinity(%d): denied (sim)", tid);
+    else if (!t)
+        rc = gone("sched_setaffinity", tid);
+    if (!rc) {
+        va_cpumask_and(&eff, cpus, &pr->cpuset);
+        if (va_cpumask_empty(&eff))
+            rc = va_fail(VMACCEL_EINVAL, "sched_setaffinity(tid %d): the thread's "
+                         "cpuset allows none of the CPUs", tid);
+        else
+            t->affinity = eff;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sim_get_nice(const va_platform *p, int tid, int *nice)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    sim_thread *t = find_thread(s, tid, NULL);
+    if (t)
+        *nice = t->nice;
+    pthread_mutex_unlock(&s->lock);
+    return t ? 0 : gone("getpriority", tid);
+}
+
+static int sim_set_nice(const va_platform *p, int tid, int nice)
+{
+    va_sim *s = sim_of(p);
+    before_action(s, tid);
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    sim_thread *t = find_thread(s, tid, NULL);
+    if (s->deny[VA_SIM_SET_NICE])
+        rc = va_fail(s->deny[VA_SIM_SET_NICE], "setpriority(%d): denied (sim)", tid);
+    else if (!t)
+        rc = gone("setpriority", tid);
+    else
+        t->nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sim_get_sched(const va_platform *p, int tid, int *policy, int *priority)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    sim_thread *t = find_thread(s, tid, NULL);
+    if (t) {
+        *policy = t->policy;
+        *priority = t->priority;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return t ? 0 : gone("sched_getscheduler", tid);
+}
+
+static int sim_set_sched(const va_platform *p, int tid, int policy, int priority)
+{
+    va_sim *s = sim_of(p);
+    before_action(s, tid);
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    sim_thread *t = find_thread(s, tid, NULL);
+    bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
+    if (s->deny[VA_SIM_SET_SCHED])
+        rc = va_fail(s->deny[VA_SIM_SET_SCHED], "sched_setscheduler(%d): denied (sim)", tid);
+    else if (!t)
+        rc = gone("sched_setscheduler", tid);
+    else if ((rt && (priority < 1 || priority > 99)) || (!rt && priority != 0))
+        rc = va_fail(VMACCEL_EINVAL, "sched_setscheduler(%d): priority %d invalid "
+                     "for policy %d", tid, priority, policy);
+    if (!rc) {
+        t->policy = policy;
+        t->priority = priority;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- building the simulated host ---- */
+
+int va_sim_new(const char *online, va_sim **out)
+{
+    va_sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for a sim");
+    int rc = va_cpumask_parse(online, &s->online);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->clock = 1000;
+    s->plat = (va_platform){
+        .name = "sim", .ctx = s,
+        .pidfd_open = sim_pidfd_open, .pidfd_alive = sim_pidfd_alive,
+        .pidfd_close = sim_pidfd_close, .list_threads = sim_list_threads,
+        .read_proc = sim_read_proc, .cpuset_of = sim_cpuset_of,
+        .get_affinity = sim_get_affinity, .set_affinity = sim_set_affinity,
+        .get_nice = sim_get_nice, .set_nice = sim_set_nice,
+        .get_sched = sim_get_sched, .set_sched = sim_set_sched,
+    };
+    *out = s;
+    return 0;
+}
+
+void va_sim_free(va_sim *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < SIM_MAX_FILES; i++)
+        free(s->files[i].text);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+const va_platform *va_sim_platform(va_sim *s)
+{
+    return &s->plat;
+}
+
+static int add_thread_locked(va_sim *s, sim_proc *pr, int tid, const char *comm)
+{
+    if (pr->nthreads == SIM_MAX_THREADS || find_thread(s, tid, NULL))
+        return va_fail(VMACCEL_EINVAL, "sim: thread %d exists or too many threads", tid);
+    sim_thread *t = &pr->threads[pr->nthreads++];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    snprintf(t->comm, sizeof t->comm, "%s", comm); /* TASK_COMM_LEN = 16 */
+    t->start = s->clock++;
+    t->affinity = pr->cpuset;
+    t->policy = SCHED_OTHER;
+    t->last_cpu = -1;
+    return 0;
+}
+
+int va_sim_spawn(va_sim *s, int pid, const char *comm)
+{
+    int rc = VMACCEL_ENOMEM;
+    pthread_mutex_lock(&s->lock);
+    if (pid <= 0 || find_proc(s, pid)) {
+        rc = va_fail(VMACCEL_EINVAL, "sim: pid %d is invalid or running", pid);
+    } else {
+        for (size_t i = 0; i < SIM_MAX_PROCS; i++) {
+            sim_proc *pr = &s->procs[i];
+            if (pr->alive)
+                continue;
+            memset(pr, 0, sizeof *pr);
+            pr->alive = true;
+            pr->pid = pid;
+            pr->start = s->clock;
+            pr->cpuset = s->online;
+            rc = add_thread_locked(s, pr, pid, comm);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc == VMACCEL_ENOMEM ? va_fail(rc, "sim: too many processes") : rc;
+}
+
+int va_sim_add_thread(va_sim *s, int pid, int tid, const char *comm)
+{
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid);
+    int rc = pr ? add_thread_locked(s, pr, tid, comm) : gone("sim add_thread", pid);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int va_sim_exit_thread(va_sim *s, int pid, int tid)
+{
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid);
+    int rc = gone("sim exit_thread", tid);
+    for (size_t t = 0; pr && t < pr->nthreads; t++)
+        if (pr->threads[t].tid == tid) {
+            pr->threads[t] = pr->threads[--pr->nthreads];
+            rc = 0;
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int va_sim_exit(va_sim *s, int pid)
+{
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid);
+    if (pr)
+        pr->alive = false;
+    for (size_t i = 0; pr && i < SIM_MAX_FILES; i++)
+        if (s->files[i].text && s->files[i].pid == pid) {
+            free(s->files[i].text);
+            s->files[i].text = NULL;
+        }
+    s->clock++;
+    pthread_mutex_unlock(&s->lock);
+    return pr ? 0 : gone("sim exit", pid);
+}
+
+int va_sim_set_cpuset(va_sim *s, int pid, const char *cpulist)
+{
+    va_cpumask m;
+    int rc = va_cpumask_parse(cpulist, &m);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = find_proc(s, pid);
+    if (pr) {
+        pr->cpuset = m;
+        /* Like the kernel, shrinking a cpuset shrinks its threads' masks. */
+        for (size_t t = 0; t < pr->nthreads; t++) {
+            va_cpumask_and(&pr->threads[t].affinity, &pr->threads[t].affinity, &m);
+            if (va_cpumask_empty(&pr->threads[t].affinity))
+                pr->threads[t].affinity = m;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return pr ? 0 : gone("sim set_cpuset", pid);
+}
+
+int va_sim_set_last_cpu(va_sim *s, int tid, int cpu)
+{
+    pthread_mutex_lock(&s->lock);
+    sim_thread *t = find_thread(s, tid, NULL);
+    if (t)
+        t->last_cpu = cpu;
+    pthread_mutex_unlock(&s->lock);
+    return t ? 0 : gone("sim set_last_cpu", tid);
+}
+
+int va_sim_set_file(va_sim *s, int pid, int tid, const char *name, const char *text)
+{
+    int rc = VMACCEL_ENOMEM;
+    pthread_mutex_lock(&s->lock);
+    sim_file *slot = (sim_file *)scripted(s, pid, tid, name);
+    for (size_t i = 0; !slot && i < SIM_MAX_FILES; i++)
+        if (!s->files[i].text)
+            slot = &s->files[i];
+    char *copy = slot ? strdup(text) : NULL;
+    if (copy) {
+        free(slot->text);
+        slot->pid = pid;
+        slot->tid = tid;
+        snprintf(slot->name, sizeof slot->name, "%s", name);
+        slot->text = copy;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc ? va_fail(rc, "sim: too many scripted files or out of memory") : 0;
+}
+
+void va_sim_deny(va_sim *s, va_sim_op op, int code)
+{
+    pthread_mutex_lock(&s->lock);
+    if ((unsigned)op < VA_SIM_OP_COUNT_)
+        s->deny[op] = code;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void va_sim_on_action(va_sim *s, void (*fn)(va_sim *, int, void *), void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    s->on_action = fn;
+    s->on_action_arg = arg;
+    pthread_mutex_unlock(&s->lock);
+}
