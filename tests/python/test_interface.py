@@ -20,11 +20,31 @@ def _headers_text():
     return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
 
 
+# Left out on purpose: C callbacks run on the loop thread, where no Python or
+# Go code may run (DESIGN.md); the bindings read the pull queue instead.
+NOT_WRAPPED = {"vmaccel_subscribe", "vmaccel_unsubscribe"}
+# Declared in affinity.h, not implemented in libvmaccel yet (%ignore'd in
+# bindings/vmaccel.i until they land).
+NOT_WRAPPED |= {"vmaccel_strategy_name", "vmaccel_strategy_parse",
+                "vmaccel_plan_options_init", "vmaccel_plan_new", "vmaccel_plan_add_vm",
+                "vmaccel_plan_compute", "vmaccel_plan_vcpu", "vmaccel_plan_score",
+                "vmaccel_plan_report", "vmaccel_plan_free"}
+
+
 def test_every_public_function_is_wrapped():
     names = set(re.findall(r"VMACCEL_API[^;(]*?\b(vmaccel_\w+)\s*\(", _headers_text()))
     assert len(names) > 20
-    missing = sorted(n for n in names if not hasattr(capi, n))
+    missing = sorted(n for n in names - NOT_WRAPPED if not hasattr(capi, n))
     assert not missing, f"not wrapped by bindings/vmaccel.i: {missing}"
+    assert not any(hasattr(capi, n) for n in NOT_WRAPPED)
+
+
+def test_every_header_is_included_by_the_interface():
+    for h in HEADERS:
+        if h.name != "vmaccel.h":
+            assert f"%include <vmaccel/{h.name}>" in IFACE, h.name
+            assert f"#include <vmaccel/{h.name}>" in IFACE or \
+                f"#include \"{h.name}\"" in (ROOT / "capi/include/vmaccel/vmaccel.h").read_text(), h.name
 
 
 def test_buffer_shaped_parameters_are_listed_in_the_interface():
@@ -33,7 +53,8 @@ def test_buffer_shaped_parameters_are_listed_in_the_interface():
     text = _headers_text()
     shapes = [r"(?<!const )unsigned\s*\*\s*(\w+),\s*size_t\s+(\w+)",
               r"(?<!const )char\s*\*\s*(\w+),\s*size_t\s+(\w+)",
-              r"const unsigned\s*\*\s*(\w+),\s*size_t\s+(\w+)"]
+              r"const unsigned\s*\*\s*(\w+),\s*size_t\s+(\w+)",
+              r"const uint64_t\s*\*\s*(\w+),\s*size_t\s+(\w+)"]
     for shape in shapes:
         for a, b in set(re.findall(shape, text)):
             assert re.search(rf"\*{a},\s*size_t {b}\b", IFACE), (a, b)

@@ -79,9 +79,18 @@ def test_probes_under_missing_roots(manager):
 
 def test_standalone_smmu():
     with vmaccel.Smmu(iotlb_entries=256) as s:
-        assert s._handle is not None
+        s.mmio_read(0)  # IDR0: any value, the call must work
     with pytest.raises(vmaccel.StateError):
-        s._handle
+        s.mmio_read(0)
+
+
+def test_managers_smmu_is_borrowed(manager):
+    manager.init_smmu()
+    s = manager.smmu
+    s.mmio_read(0)
+    manager.close()
+    with pytest.raises(vmaccel.StateError):
+        s.mmio_read(0)
 
 
 def test_gil_is_released_during_c_calls():

@@ -15,12 +15,13 @@ from google.protobuf import json_format as _json_format
 from . import capi, vmaccel_pb2
 from . import vmaccel_pb2 as pb
 from ._enums import (Component, ComponentState, Format, HvStatus, Hypervisor,
-                     IommuKind, ObjectKind, Strategy, TopologySource)
+                     IommuKind, ObjectKind, SmtPolicy, Strategy, TopologySource)
 from ._errors import (Again, Busy, Error, Fault, Gone, InvalidArgument, IOFailure,
                       NotFound, NotSupported, OutOfMemory, OutOfRange, ParseError,
                       PermissionDenied, StateError, Timeout, error_class)
 from ._manager import ComponentStatus, HypervisorInfo, IommuInfo, Manager
-from ._smmu import Smmu
+from ._smmu import (Access, GuestMemory, InvalScope, Smmu, SmmuEvent, SmmuFault,
+                    SmmuMode, StreamStats, Translation, TranslationFault)
 from ._topology import Cache, NumaNode, Pu, Topology
 
 
@@ -52,5 +53,7 @@ __all__ = [
     "TopologySource", "Error", "InvalidArgument", "OutOfMemory", "NotSupported",
     "NotFound", "PermissionDenied", "StateError", "IOFailure", "ParseError",
     "Timeout", "Gone", "Busy", "OutOfRange", "Again", "Fault", "error_class",
-    "pb", "version", "strerror",
+    "pb", "version", "strerror", "Access", "GuestMemory", "InvalScope",
+    "SmmuEvent", "SmmuFault", "SmmuMode", "StreamStats", "Translation",
+    "TranslationFault", "SmtPolicy",
 ]

@@ -59,7 +59,16 @@ class IommuKind(enum.IntEnum):
     AMD_VI = 3
     OTHER = 4
 
-class Strategy(enum.IntEnum): ...
+class Strategy(enum.IntEnum):
+    LOCAL_FIRST = 0
+    LOAD_BALANCED = 1
+    BANDWIDTH_OPTIMIZED = 2
+    ADAPTIVE = 3
+
+class SmtPolicy(enum.IntEnum):
+    SPREAD = 0
+    PACK = 1
+    ONE_PER_CORE = 2
 
 class Error(Exception):
     code: int
@@ -160,12 +169,98 @@ class Topology:
     def report_bytes(self, format: Format = ...) -> bytes: ...
     def report(self) -> pb.Topology: ...
 
+class SmmuMode(enum.IntEnum):
+    ABORT = 0
+    BYPASS = 1
+    S1 = 2
+    S2 = 3
+    NESTED = 4
+
+class InvalScope(enum.IntEnum):
+    ALL = 0
+    VMID = 1
+    ASID = 2
+    RANGE = 3
+
+class SmmuEvent(enum.IntEnum):
+    NONE = 0x00
+    C_BAD_STREAMID = 0x02
+    F_STE_FETCH = 0x03
+    C_BAD_STE = 0x04
+    F_STREAM_DISABLED = 0x06
+    C_BAD_SUBSTREAMID = 0x08
+    F_CD_FETCH = 0x09
+    C_BAD_CD = 0x0A
+    F_WALK_EABT = 0x0B
+    F_TRANSLATION = 0x10
+    F_ADDR_SIZE = 0x11
+    F_ACCESS = 0x12
+    F_PERMISSION = 0x13
+
+class Access(enum.IntFlag):
+    NONE = 0
+    READ = 1
+    WRITE = 2
+    EXEC = 4
+    PRIV = 8
+
+@dataclass(frozen=True)
+class Translation:
+    pa: int
+    size: int
+    perm: Access
+
+@dataclass(frozen=True)
+class SmmuFault:
+    event: int
+    stage: int
+    level: int
+    fault_class: int
+    input_addr: int
+    ipa: int
+    fetch_addr: int
+    recorded: bool
+
+class TranslationFault(Fault):
+    fault: SmmuFault
+    def __init__(self, fault: SmmuFault) -> None: ...
+
+@dataclass(frozen=True)
+class StreamStats:
+    sid: int
+    hits: int
+    misses: int
+    walks: int
+    faults: int
+    iotlb_quota: int
+    iotlb_used: int
+
+class GuestMemory:
+    base: int
+    size: int
+    def __init__(self, base: int, size: int) -> None: ...
+    def write(self, addr: int, data: bytes | bytearray | memoryview) -> None: ...
+    def write_u64(self, addr: int, value: int) -> None: ...
+    def read(self, addr: int, length: int) -> bytes: ...
+
 class Smmu:
     def __init__(self, iotlb_entries: int = ...) -> None: ...
     def close(self) -> None: ...
     def __enter__(self) -> Smmu: ...
     def __exit__(self, t: Optional[Type[BaseException]], v: Optional[BaseException],
                  tb: Optional[TracebackType]) -> None: ...
+    def use_memory(self, memory: Optional[GuestMemory]) -> None: ...
+    def attach(self, sid: int, mode: SmmuMode, **fields: int | bool) -> None: ...
+    def detach(self, sid: int) -> None: ...
+    def translate(self, sid: int, iova: int, access: Access = ...,
+                  ssid: Optional[int] = ...) -> Translation: ...
+    def invalidate(self, scope: InvalScope, vmid: int = ..., asid: int = ...,
+                   addr: int = ..., size: int = ...) -> None: ...
+    def stream_stats(self, sid: int) -> StreamStats: ...
+    def set_partitioning(self, adaptive: bool, interval: int = ...) -> None: ...
+    def repartition(self) -> None: ...
+    def mmio_read(self, offset: int, size: int = ...) -> int: ...
+    def mmio_write(self, offset: int, value: int, size: int = ...) -> None: ...
 
 class Manager:
     def __init__(self, *, synthetic: Optional[str] = ..., xml: Optional[str] = ...,

@@ -38,9 +38,9 @@ HvStatus = enum.IntEnum("HvStatus", {
     "NOT_APPLICABLE": capi.VMACCEL_HV_NOT_APPLICABLE}, module="vmaccel")
 IommuKind = _family("IommuKind", "VMACCEL_IOMMU_", exclude=("INFO_VERSION",))
 
-# Placement strategies arrive with vm.h/affinity.h; until then the enum is
-# empty rather than invented here.
 Strategy = _family("Strategy", "VMACCEL_STRATEGY_")
+SmtPolicy = _family("SmtPolicy", "VMACCEL_SMT_")
 
 __all__ = ["Format", "ObjectKind", "TopologySource", "Component",
-           "ComponentState", "Hypervisor", "HvStatus", "IommuKind", "Strategy"]
+           "ComponentState", "Hypervisor", "HvStatus", "IommuKind", "Strategy",
+           "SmtPolicy"]
