@@ -17,7 +17,8 @@ typedef enum va_handle_kind {
     VA_HANDLE_MANAGER = 0x4d414e31, /* "MAN1" */
     VA_HANDLE_TOPOLOGY = 0x544f5031,
     VA_HANDLE_VM = 0x564d3031,
-    VA_HANDLE_SMMU = 0x534d5531
+    VA_HANDLE_SMMU = 0x534d5531,
+    VA_HANDLE_PLAN = 0x504c4e31 /* "PLN1": vmaccel_plan */
 } va_handle_kind;
 
 typedef struct va_handle {

@@ -48,6 +48,12 @@ struct vmaccel_manager {
     va_iommu_probe iommu;                    /* probed at creation */
     va_component component[VMACCEL_COMPONENT_COUNT_];
     struct vmaccel_smmu *smmu;               /* after init_smmu */
+    /* vCPU affinity (runtime/vmm): attached VMs, a list under `lock`;
+     * released by va_vm_detach_all(). The platform is the OS seam
+     * (runtime/platform); NULL means va_platform_linux(). */
+    struct vmaccel_vm *vms;
+    uint64_t next_vm_id;
+    const struct va_platform *platform;
     /* The loop and the events (runtime/loop/runtime.h): created on first
      * use, read and set with __atomic builtins only, freed by
      * va_runtime_free(). */
