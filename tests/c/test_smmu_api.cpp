@@ -1,0 +1,518 @@
+// The SMMUv3 model through the public API: host attach/translate/
+// invalidate/detach, the bounded IOTLB, and the register front end with
+// the command and event queues in guest memory. Tables are written here
+// from the VMSAv8-64 and SMMUv3 formats (not with the model's code).
+#include <catch2/catch.hpp>
+
+#include <vmaccel/vmaccel.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace {
+
+const uint64_t BASE = 0x40000000;
+
+struct Guest {
+    std::vector<uint8_t> ram = std::vector<uint8_t>(8 << 20);
+    uint64_t next = BASE + 0x100000; // bump allocator for tables
+    std::vector<uint32_t> syncs;
+    std::vector<int> irqs;
+
+    uint64_t alloc(uint64_t size)
+    {
+        uint64_t a = (next + size - 1) & ~(size - 1);
+        next = a + size;
+        return a;
+    }
+    uint64_t r64(uint64_t a)
+    {
+        uint64_t v;
+        memcpy(&v, &ram[a - BASE], 8);
+        return v;
+    }
+    void w64(uint64_t a, uint64_t v) { memcpy(&ram[a - BASE], &v, 8); }
+
+    static int read(void *ctx, uint64_t addr, void *buf, size_t len)
+    {
+        Guest *g = static_cast<Guest *>(ctx);
+        if (addr < BASE || addr - BASE + len > g->ram.size())
+            return -1;
+        memcpy(buf, &g->ram[addr - BASE], len);
+        return 0;
+    }
+    static int write(void *ctx, uint64_t addr, const void *buf, size_t len)
+    {
+        Guest *g = static_cast<Guest *>(ctx);
+        if (addr < BASE || addr - BASE + len > g->ram.size())
+            return -1;
+        memcpy(&g->ram[addr - BASE], buf, len);
+        return 0;
+    }
+    static void sync(void *ctx, uint32_t idx) { static_cast<Guest *>(ctx)->syncs.push_back(idx); }
+    static void irq(void *ctx, vmaccel_smmu_irq i) { static_cast<Guest *>(ctx)->irqs.push_back(i); }
+};
+
+// A 39-bit, 4K-granule stage-1 regime (levels 1-3), VMSAv8-64 formats.
+struct S1 {
+    Guest &g;
+    uint64_t root;
+    explicit S1(Guest &guest) : g(guest), root(guest.alloc(4096)) {}
+    uint64_t next_table(uint64_t table, unsigned idx)
+    {
+        uint64_t d = g.r64(table + 8 * idx);
+        if ((d & 3) != 3) {
+            uint64_t t = g.alloc(4096);
+            g.w64(table + 8 * idx, t | 3);
+            return t;
+        }
+        return d & 0xfffffffff000ull;
+    }
+    // AP[2:1] at 7:6, AF at 10, UXN 54; page descriptor 0b11.
+    void page(uint64_t va, uint64_t pa, unsigned ap = 1, bool af = true)
+    {
+        uint64_t l2 = next_table(root, (va >> 30) & 511);
+        uint64_t l3 = next_table(l2, (va >> 21) & 511);
+        g.w64(l3 + 8 * ((va >> 12) & 511), pa | 3 | (uint64_t)ap << 6 | (af ? 1u << 10 : 0));
+    }
+};
+
+struct Model {
+    vmaccel_smmu *s = nullptr;
+    Guest g;
+    explicit Model(unsigned entries = 0)
+    {
+        vmaccel_smmu_options o = VMACCEL_SMMU_OPTIONS_INIT;
+        o.iotlb_entries = entries;
+        REQUIRE(vmaccel_smmu_new(&o, &s) == 0);
+        vmaccel_smmu_memory m = VMACCEL_SMMU_MEMORY_INIT;
+        m.read = Guest::read;
+        m.write = Guest::write;
+        m.sync = Guest::sync;
+        m.irq = Guest::irq;
+        m.ctx = &g;
+        REQUIRE(vmaccel_smmu_set_memory(s, &m) == 0);
+    }
+    ~Model() { vmaccel_smmu_free(s); }
+    uint32_t rd(uint64_t off)
+    {
+        uint64_t v = 0;
+        REQUIRE(vmaccel_smmu_mmio_read(s, off, 4, &v) == 0);
+        return (uint32_t)v;
+    }
+    void wr(uint64_t off, uint64_t v, unsigned size = 4)
+    {
+        REQUIRE(vmaccel_smmu_mmio_write(s, off, size, v) == 0);
+    }
+};
+
+vmaccel_smmu_domain s1_domain(uint64_t ttb, uint16_t asid)
+{
+    vmaccel_smmu_domain d;
+    vmaccel_smmu_domain_init(&d);
+    d.mode = VMACCEL_SMMU_MODE_S1;
+    d.s1_ttb0 = ttb;
+    d.s1_t0sz = 25;
+    d.asid = asid;
+    return d;
+}
+
+vmaccel_smmu_stream_stats stats(vmaccel_smmu *s, uint32_t sid)
+{
+    vmaccel_smmu_stream_stats st;
+    REQUIRE(vmaccel_smmu_stream_stats_get(s, sid, &st) == 0);
+    return st;
+}
+
+const unsigned R = VMACCEL_SMMU_READ, W = VMACCEL_SMMU_WRITE, X = VMACCEL_SMMU_EXEC,
+               PRIV = VMACCEL_SMMU_PRIV;
+const uint32_t NOSS = VMACCEL_SMMU_NO_SSID;
+
+} // namespace
+
+TEST_CASE("SMMU handles: NULL, freed and bad options are errors", "[smmu][api]")
+{
+    vmaccel_smmu *s = nullptr;
+    vmaccel_smmu_options o = VMACCEL_SMMU_OPTIONS_INIT;
+    o.iotlb_entries = 3;
+    CHECK(vmaccel_smmu_new(&o, &s) == VMACCEL_ERANGE);
+    o.version = 99;
+    CHECK(vmaccel_smmu_new(&o, &s) == VMACCEL_EINVAL);
+    REQUIRE(vmaccel_smmu_new(nullptr, &s) == 0);
+    vmaccel_smmu_result r;
+    vmaccel_smmu_free(s);
+    CHECK(vmaccel_smmu_translate(s, 0, NOSS, 0, R, &r) == VMACCEL_EINVAL);
+    CHECK(vmaccel_smmu_mmio_write(s, 0x20, 4, 1) == VMACCEL_EINVAL);
+    vmaccel_smmu_free(nullptr);
+}
+
+TEST_CASE("host attach: stage-1 translation, permissions, faults, statistics", "[smmu][api]")
+{
+    Model m;
+    S1 t(m.g);
+    t.page(0x1000, 0x80000000, 1);       // EL0+EL1 RW
+    t.page(0x2000, 0x80001000, 3);       // RO everywhere
+    t.page(0x3000, 0x80002000, 0);       // EL1 only
+    t.page(0x4000, 0x80003000, 1, false); // AF=0
+    vmaccel_smmu_domain d = s1_domain(t.root, 7);
+    REQUIRE(vmaccel_smmu_attach(m.s, 5, &d) == 0);
+    vmaccel_smmu_result r;
+    REQUIRE(vmaccel_smmu_translate(m.s, 5, NOSS, 0x1234, R | W, &r) == 0);
+    CHECK(r.pa == 0x80000234);
+    CHECK(r.size == 4096);
+    CHECK(r.perm == (R | W | X));
+    REQUIRE(vmaccel_smmu_translate(m.s, 5, NOSS, 0x1ff8, R, &r) == 0); // a hit
+    CHECK(r.pa == 0x80000ff8);
+    CHECK(vmaccel_smmu_translate(m.s, 5, NOSS, 0x2000, W, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_F_PERMISSION);
+    CHECK(r.fault.stage == 1);
+    CHECK(r.fault.level == 3);
+    CHECK(vmaccel_smmu_translate(m.s, 5, NOSS, 0x3000, R, &r) == VMACCEL_EFAULT);
+    REQUIRE(vmaccel_smmu_translate(m.s, 5, NOSS, 0x3000, R | PRIV, &r) == 0);
+    CHECK(r.perm == (R | W | X));
+    CHECK(vmaccel_smmu_translate(m.s, 5, NOSS, 0x4000, R, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_F_ACCESS);
+    CHECK(vmaccel_smmu_translate(m.s, 5, NOSS, 0x40000000, R, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_F_TRANSLATION);
+    CHECK(r.fault.level == 1);
+    CHECK(vmaccel_smmu_translate(m.s, 5, 3, 0x1000, R, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_C_BAD_SUBSTREAMID);
+    vmaccel_smmu_stream_stats st = stats(m.s, 5);
+    CHECK(st.hits == 1);
+    CHECK(st.misses == 7);
+    CHECK(st.faults == 5);
+    CHECK(st.iotlb_used == 2);
+    CHECK(vmaccel_smmu_stream_stats_get(m.s, 6, &st) == VMACCEL_ENOENT);
+}
+
+TEST_CASE("host attach rejects configurations the spec forbids", "[smmu][api]")
+{
+    Model m;
+    vmaccel_smmu_domain d = s1_domain(0x40000000, 1);
+    d.s1_t0sz = 12;
+    CHECK(vmaccel_smmu_attach(m.s, 1, &d) == VMACCEL_EINVAL);
+    d = s1_domain(0x40000000, 1);
+    d.s1_granule0 = 8192;
+    CHECK(vmaccel_smmu_attach(m.s, 1, &d) == VMACCEL_EINVAL);
+    vmaccel_smmu_domain_init(&d);
+    d.mode = VMACCEL_SMMU_MODE_S2;
+    d.s2_t0sz = 16;  // 48 bits from level 2 with 4K: 27 bits at the start level
+    d.s2_sl0 = 0;
+    CHECK(vmaccel_smmu_attach(m.s, 1, &d) == VMACCEL_EINVAL);
+    d.s2_sl0 = 2;
+    CHECK(vmaccel_smmu_attach(m.s, 1, &d) == 0);
+    CHECK(vmaccel_smmu_attach(m.s, 1 << 16, &d) == VMACCEL_ERANGE);
+}
+
+TEST_CASE("unattached streams abort while SMMUEN=0 with GBPA.ABORT (reset)", "[smmu][api]")
+{
+    Model m;
+    vmaccel_smmu_result r;
+    CHECK(vmaccel_smmu_translate(m.s, 9, NOSS, 0x1000, R, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_NONE);
+    m.wr(0x44, 1u << 31); // GBPA: Update, ABORT=0
+    CHECK(m.rd(0x44) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 9, NOSS, 0x1000, R, &r) == 0);
+    CHECK(r.pa == 0x1000);
+}
+
+TEST_CASE("IOTLB: bounded, entries survive until invalidated, then walk again", "[smmu][api][iotlb]")
+{
+    Model m(64);
+    S1 t(m.g);
+    for (uint64_t p = 0; p < 256; p++)
+        t.page(p << 12, 0x80000000 + (p << 12));
+    vmaccel_smmu_domain d = s1_domain(t.root, 3);
+    REQUIRE(vmaccel_smmu_attach(m.s, 1, &d) == 0);
+    vmaccel_smmu_result r;
+    for (uint64_t p = 0; p < 256; p++)
+        REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, p << 12, R, &r) == 0);
+    vmaccel_smmu_stream_stats st = stats(m.s, 1);
+    CHECK(st.iotlb_used <= 64);
+    CHECK(st.misses == 256);
+
+    // Remap page 0 in memory: the cached translation stays until a TLBI.
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x0, R, &r) == 0);
+    t.page(0, 0x90000000);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x0, R, &r) == 0);
+    uint64_t before = r.pa;
+    REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_ASID, 0, 4, 0, 0) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x0, R, &r) == 0);
+    CHECK(r.pa == before);  // another ASID: untouched
+    REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_ASID, 0, 3, 0, 0) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x0, R, &r) == 0);
+    CHECK(r.pa == 0x90000000);
+
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x1000, R, &r) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x2000, R, &r) == 0);
+    t.page(0x1000, 0x91000000);
+    t.page(0x2000, 0x92000000);
+    REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_RANGE, 0, 3, 0x1000, 0x1000) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x1000, R, &r) == 0);
+    CHECK(r.pa == 0x91000000);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x2000, R, &r) == 0);
+    CHECK(r.pa == 0x80002000);  // outside the range: still cached
+    REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_ALL, 0, 0, 0, 0) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x2000, R, &r) == 0);
+    CHECK(r.pa == 0x92000000);
+}
+
+TEST_CASE("detach drops the stream's IOTLB entries at once", "[smmu][api][iotlb]")
+{
+    Model m(256);
+    S1 t(m.g);
+    for (uint64_t p = 0; p < 32; p++)
+        t.page(p << 12, 0x80000000 + (p << 12));
+    vmaccel_smmu_domain d = s1_domain(t.root, 3);
+    REQUIRE(vmaccel_smmu_attach(m.s, 1, &d) == 0);
+    d.asid = 4;
+    REQUIRE(vmaccel_smmu_attach(m.s, 2, &d) == 0);
+    vmaccel_smmu_result r;
+    for (uint64_t p = 0; p < 32; p++) {
+        REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, p << 12, R, &r) == 0);
+        REQUIRE(vmaccel_smmu_translate(m.s, 2, NOSS, p << 12, R, &r) == 0);
+    }
+    CHECK(stats(m.s, 1).iotlb_used == 32);
+    REQUIRE(vmaccel_smmu_detach(m.s, 1) == 0);
+    CHECK(stats(m.s, 1).iotlb_used == 0);
+    CHECK(stats(m.s, 2).iotlb_used == 32);
+    CHECK(vmaccel_smmu_detach(m.s, 1) == VMACCEL_ENOENT);
+    CHECK(vmaccel_smmu_translate(m.s, 1, NOSS, 0, R, &r) == VMACCEL_EFAULT);
+}
+
+TEST_CASE("hits on other threads while the IOTLB is invalidated stay correct", "[smmu][api][threads]")
+{
+    Model m(128);
+    S1 t(m.g);
+    for (uint64_t p = 0; p < 64; p++)
+        t.page(p << 12, 0x80000000 + (p << 12));
+    vmaccel_smmu_domain d = s1_domain(t.root, 3);
+    REQUIRE(vmaccel_smmu_attach(m.s, 1, &d) == 0);
+    std::atomic<bool> stop{false};
+    std::atomic<int> wrong{0};
+    auto worker = [&] {
+        vmaccel_smmu_result r;
+        for (uint64_t i = 0; !stop.load(); i++) {
+            uint64_t va = (i % 64) << 12 | 0x10;
+            if (vmaccel_smmu_translate(m.s, 1, NOSS, va, R, &r) != 0 ||
+                r.pa != 0x80000000 + va)
+                wrong++;
+        }
+    };
+    std::thread a(worker), b(worker);
+    for (int i = 0; i < 2000; i++)
+        vmaccel_smmu_invalidate(m.s, i % 2 ? VMACCEL_SMMU_INVAL_ASID : VMACCEL_SMMU_INVAL_ALL,
+                                0, 3, 0, 0);
+    stop = true;
+    a.join();
+    b.join();
+    CHECK(wrong.load() == 0);
+}
+
+// ---- register front end --------------------------------------------------
+
+TEST_CASE("ID registers tell what is implemented", "[smmu][mmio]")
+{
+    Model m;
+    uint32_t idr0 = m.rd(0x0), idr1 = m.rd(0x4), idr5 = m.rd(0x14);
+    CHECK((idr0 & 3) == 3);               // S1P and S2P
+    CHECK(((idr0 >> 2) & 3) == 2);        // TTF: AArch64 only
+    CHECK(((idr0 >> 27) & 3) == 1);       // ST_LEVEL: 2-level stream table
+    CHECK((idr0 >> 19) & 1);              // CD2L
+    CHECK(((idr0 >> 10) & 1) == 0);       // no ATS
+    CHECK(((idr0 >> 16) & 1) == 0);       // no PRI
+    CHECK(((idr0 >> 6) & 3) == 0);        // no HTTU
+    CHECK((idr1 & 0x3f) == 16);           // SIDSIZE
+    CHECK(((idr1 >> 6) & 0x1f) == 20);    // SSIDSIZE
+    CHECK((idr5 & 7) == 5);               // OAS 48 bits
+    CHECK(((idr5 >> 4) & 7) == 7);        // 4K, 16K, 64K
+    CHECK(((idr5 >> 10) & 3) == 0);       // no 52-bit VA
+    uint64_t v;
+    CHECK(vmaccel_smmu_mmio_read(m.s, 0x20, 8, &v) == VMACCEL_EINVAL);  // 32-bit reg
+    CHECK(vmaccel_smmu_mmio_read(m.s, 0x22, 4, &v) == VMACCEL_EINVAL);  // unaligned
+    CHECK(vmaccel_smmu_mmio_read(m.s, 0x20000, 4, &v) == VMACCEL_EINVAL);
+    CHECK(m.rd(0x1000) == 0);             // reserved: RAZ
+}
+
+namespace {
+
+// Command queue at CQ (16 entries), event queue at EQ (4 entries).
+const uint64_t CQ = BASE + 0x10000, EQ = BASE + 0x20000;
+
+void setup_queues(Model &m, unsigned evlog2 = 2)
+{
+    m.wr(0x90, CQ | 4, 8);          // CMDQ_BASE, LOG2SIZE 4
+    m.wr(0x9c, 0);
+    m.wr(0x98, 0);
+    m.wr(0xa0, EQ | evlog2, 8);     // EVENTQ_BASE
+    m.wr(0x100a8, 0);
+    m.wr(0x100ac, 0);
+    m.wr(0x20, 0x4 | 0x8);          // EVENTQEN | CMDQEN
+}
+
+void push(Model &m, uint64_t c0, uint64_t c1)
+{
+    uint32_t prod = m.rd(0x98);
+    uint64_t a = CQ + (prod & 15) * 16;
+    m.g.w64(a, c0);
+    m.g.w64(a + 8, c1);
+    m.wr(0x98, (prod + 1) & 31);
+}
+
+} // namespace
+
+TEST_CASE("CR0ACK follows CR0; CMDQ_CONS is writable only while CMDQEN=0", "[smmu][mmio]")
+{
+    Model m;
+    m.wr(0x20, 0x8);
+    CHECK(m.rd(0x24) == 0x8);
+    m.wr(0x9c, 5);
+    CHECK(m.rd(0x9c) == 0);   // enabled: ignored
+    m.wr(0x20, 0);
+    m.wr(0x9c, 5);
+    CHECK(m.rd(0x9c) == 5);
+    m.wr(0x20, 0x1);
+    m.wr(0x80, 0x12340000, 8); // STRTAB_BASE is fixed while SMMUEN=1
+    uint64_t v;
+    REQUIRE(vmaccel_smmu_mmio_read(m.s, 0x80, 8, &v) == 0);
+    CHECK(v == 0);
+}
+
+TEST_CASE("CMD_SYNC completes through the callback; CS=0b11 is CERROR_ILL", "[smmu][cmdq]")
+{
+    Model m;
+    setup_queues(m);
+    push(m, 0x46, 0);                          // CMD_SYNC, CS=SIG_NONE
+    CHECK(m.rd(0x9c) == 1);
+    REQUIRE(m.g.syncs.size() == 1);
+    CHECK(m.g.syncs[0] == 0);
+    // SIG_IRQ with an MSI address: MSIData written there
+    push(m, 0x46 | 1u << 12 | 0xcafef00dull << 32, BASE + 0x30000);
+    uint32_t msi;
+    memcpy(&msi, &m.g.ram[0x30000], 4);
+    CHECK(msi == 0xcafef00d);
+    push(m, 0x46 | 3u << 12, 0);               // CS=0b11: reserved
+    uint32_t cons = m.rd(0x9c);
+    CHECK((cons & 0xfffff) == 2);              // stopped at the bad command
+    CHECK(((cons >> 24) & 0x7f) == 1);         // CERROR_ILL
+    CHECK(((m.rd(0x60) ^ m.rd(0x64)) & 1) == 1); // GERROR.CMDQ_ERR active
+    push(m, 0x46, 0);                          // not consumed while in error
+    CHECK((m.rd(0x9c) & 0xfffff) == 2);
+    m.g.w64(CQ + 2 * 16, 0x46);                // software fixes the command
+    m.wr(0x64, m.rd(0x60));                    // and acknowledges
+    CHECK((m.rd(0x9c) & 0xfffff) == 4);
+    CHECK(m.g.syncs.size() == 4);
+}
+
+TEST_CASE("unknown and unimplemented commands are CERROR_ILL", "[smmu][cmdq]")
+{
+    for (uint64_t op : {0x00ull, 0x09ull, 0x18ull, 0x40ull, 0x41ull, 0x44ull, 0x7full}) {
+        Model m;
+        setup_queues(m);
+        push(m, op, 0);
+        INFO("opcode " << op);
+        CHECK(((m.rd(0x9c) >> 24) & 0x7f) == 1);
+    }
+}
+
+namespace {
+
+// A linear stream table with stage-1 STEs, one CD each, written from the
+// spec's field positions.
+struct GuestStreams {
+    Model &m;
+    uint64_t strtab;
+    explicit GuestStreams(Model &model) : m(model), strtab(model.g.alloc(64 * 16))
+    {
+        m.wr(0x80, strtab, 8);
+        m.wr(0x88, 4);               // linear, 16 STEs
+    }
+    void s1(uint32_t sid, uint64_t ttb, uint16_t asid)
+    {
+        uint64_t cda = m.g.alloc(64);
+        // CD: T0SZ 25, TG0 4K, EPD1, V, IPS 48, AA64, R, ASID; TTB0
+        m.g.w64(cda, 25 | 1ull << 30 | 1ull << 31 | 5ull << 32 | 1ull << 41 |
+                         1ull << 45 | (uint64_t)asid << 48);
+        m.g.w64(cda + 8, ttb);
+        uint64_t e = strtab + 64 * sid;
+        m.g.w64(e, 1 | 5u << 1 | cda); // V, Config S1, S1ContextPtr
+        m.g.w64(e + 8, 0);
+    }
+};
+
+} // namespace
+
+TEST_CASE("guest tables: STE cached until CMD_CFGI_STE, TLB until CMD_TLBI", "[smmu][cmdq]")
+{
+    Model m;
+    setup_queues(m);
+    GuestStreams gs(m);
+    S1 a(m.g), b(m.g);
+    a.page(0x1000, 0x80000000);
+    b.page(0x1000, 0x81000000);
+    gs.s1(3, a.root, 1);
+    m.wr(0x20, 0x1 | 0x4 | 0x8);
+    vmaccel_smmu_result r;
+    REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, 0x1000, R, &r) == 0);
+    CHECK(r.pa == 0x80000000);
+    gs.s1(3, b.root, 2);               // new STE/CD in memory
+    REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, 0x1000, R, &r) == 0);
+    CHECK(r.pa == 0x80000000);         // cached configuration and TLB
+    push(m, 0x03 | 3ull << 32, 1);     // CMD_CFGI_STE SID 3
+    push(m, 0x46, 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, 0x1000, R, &r) == 0);
+    CHECK(r.pa == 0x81000000);         // new ASID 2: its own walk
+
+    // TLBI_NH_VA with a range: TG=4K, NUM=1, SCALE=0 -> 2 pages
+    for (uint64_t p = 1; p <= 3; p++)
+        b.page(p << 12, 0x82000000 + (p << 12));
+    for (uint64_t p = 1; p <= 3; p++)
+        REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, p << 12, R, &r) == 0);
+    for (uint64_t p = 1; p <= 3; p++)
+        b.page(p << 12, 0x83000000 + (p << 12));
+    push(m, 0x12 | 1ull << 12 | 2ull << 48, 1ull << 10 | 0x1000);
+    push(m, 0x46, 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, 0x1000, R, &r) == 0);
+    CHECK(r.pa == 0x83001000);
+    REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, 0x2000, R, &r) == 0);
+    CHECK(r.pa == 0x83002000);
+    REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, 0x3000, R, &r) == 0);
+    CHECK(r.pa == 0x82003000);         // beyond (NUM+1) << SCALE pages
+    push(m, 0x11 | 2ull << 48, 0);     // TLBI_NH_ASID 2
+    REQUIRE(vmaccel_smmu_translate(m.s, 3, NOSS, 0x3000, R, &r) == 0);
+    CHECK(r.pa == 0x83003000);
+}
+
+TEST_CASE("event records are written to the queue; overflow is flagged", "[smmu][evtq]")
+{
+    Model m;
+    setup_queues(m, 1); // two entries
+    GuestStreams gs(m);
+    S1 a(m.g);
+    gs.s1(2, a.root, 1);
+    m.wr(0x50, 0x4);    // EVENTQ_IRQEN
+    m.wr(0x20, 0x1 | 0x4 | 0x8);
+    vmaccel_smmu_result r;
+    CHECK(vmaccel_smmu_translate(m.s, 2, NOSS, 0x5008, W | PRIV, &r) == VMACCEL_EFAULT);
+    CHECK(vmaccel_smmu_translate(m.s, 9, NOSS, 0, R, &r) == VMACCEL_EFAULT); // V=0
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_C_BAD_STE);
+    CHECK(m.rd(0x100a8) == 2);
+    // record 0: F_TRANSLATION, SID 2, PnU, write (RnW=0), InputAddr
+    uint64_t e0 = m.g.r64(EQ), e1 = m.g.r64(EQ + 8), e2 = m.g.r64(EQ + 16);
+    CHECK((e0 & 0xff) == 0x10);
+    CHECK((e0 >> 32) == 2);
+    CHECK(((e1 >> 33) & 1) == 1);
+    CHECK(((e1 >> 35) & 1) == 0);
+    CHECK(e2 == 0x5008);
+    CHECK((m.g.r64(EQ + 32) & 0xff) == 0x04);
+    CHECK(m.g.irqs.size() == 2);
+    // full: the third event is lost and OVFLG differs from OVACKFLG
+    CHECK(vmaccel_smmu_translate(m.s, 9, NOSS, 0, R, &r) == VMACCEL_EFAULT);
+    CHECK(m.rd(0x100a8) == (2u | 1u << 31));
+    m.wr(0x100ac, 2u | 1u << 31);      // consume both, acknowledge overflow
+    CHECK(vmaccel_smmu_translate(m.s, 9, NOSS, 0, R, &r) == VMACCEL_EFAULT);
+    CHECK(m.rd(0x100a8) == (3u | 1u << 31));
+    CHECK((m.g.r64(EQ) & 0xff) == 0x04);
+}

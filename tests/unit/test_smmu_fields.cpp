@@ -1,0 +1,226 @@
+// STE and CD field positions and VMSA geometry, checked against the bit
+// numbers of the SMMUv3 specification's tables (IHI 0070 5.2, 5.4) and the
+// Armv8-A VMSAv8-64 rules. Fields are placed here by absolute bit number,
+// so a wrong offset in the decoder shows up as a wrong value.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+extern "C" {
+#include "smmu/cfg.h"
+#include "smmu/smmu_spec.h"
+}
+
+namespace {
+
+struct Bits {
+    uint64_t d[8] = {};
+    // Sets bits [hi:lo] (spec numbering across the 512-bit structure).
+    Bits &set(unsigned hi, unsigned lo, uint64_t v)
+    {
+        for (unsigned b = lo; b <= hi; b++, v >>= 1)
+            if (v & 1)
+                d[b / 64] |= 1ull << (b % 64);
+            else
+                d[b / 64] &= ~(1ull << (b % 64));
+        return *this;
+    }
+};
+
+Bits valid_s2_ste()
+{
+    Bits s;
+    s.set(0, 0, 1).set(3, 1, 0b110);           // V, Config = S2 only
+    s.set(165, 160, 24).set(167, 166, 1);      // S2T0SZ 24 (40 bits), SL0 1
+    s.set(175, 174, 0).set(178, 176, 0b101);   // 4K, PS 48 bits
+    s.set(179, 179, 1);                        // S2AA64
+    s.set(243, 196, 0x40001000ull >> 4);       // S2TTB
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("STE dword 2 and 3: S2VMID, S2T0SZ, S2SL0, S2TG, S2PS, S2TTB", "[smmu][ste]")
+{
+    Bits s = valid_s2_ste();
+    s.set(143, 128, 0xbeef);   // S2VMID is in dword 2, bits 143:128
+    s.set(181, 181, 1);        // S2AFFD
+    s.set(186, 186, 1);        // S2R
+    va_ste ste;
+    REQUIRE(va_ste_decode(s.d, &ste) == 0);
+    CHECK(ste.s2);
+    CHECK_FALSE(ste.s1);
+    CHECK(ste.s2c.vmid == 0xbeef);
+    CHECK(ste.s2c.ias == 40);
+    CHECK(ste.s2c.start == 1);  // 4K, SL0=1: level 1
+    CHECK(ste.s2c.gshift == 12);
+    CHECK(ste.s2c.oas == 48);
+    CHECK(ste.s2c.ttb == 0x40001000ull);
+    CHECK(ste.s2c.affd);
+    CHECK(ste.s2c.rec);
+}
+
+TEST_CASE("STE dword 1 from bit 77 does not leak into other fields", "[smmu][ste]")
+{
+    // CONT is 80:77, S1STALLD 91, EATS 93:92, STRW 95:94, MEMATTR 99:96.
+    Bits s = valid_s2_ste();
+    s.set(3, 1, 0b101);                         // S1 only
+    s.set(51, 6, 0x40002000ull >> 6);           // S1ContextPtr
+    s.set(80, 77, 0xf).set(99, 96, 0xf).set(93, 92, 0);
+    s.set(95, 94, 0b10);                        // STRW = EL2
+    s.set(65, 64, 0b01);                        // S1DSS
+    s.set(63, 59, 4).set(5, 4, 0b01);           // S1CDMax 4, 2-level CDs
+    va_ste ste;
+    REQUIRE(va_ste_decode(s.d, &ste) == 0);
+    CHECK(ste.s1);
+    CHECK(ste.ctxptr == 0x40002000ull);
+    CHECK(ste.strw == STRW_EL2);
+    CHECK(ste.s1dss == 1);
+    CHECK(ste.cdmax == 4);
+    CHECK(ste.s1fmt == 1);
+    CHECK(STE_CONT(s.d) == 0xf);
+    CHECK(STE_MEMATTR(s.d) == 0xf);
+}
+
+TEST_CASE("STE validity: V, reserved Config, STRW, S2 geometry", "[smmu][ste]")
+{
+    va_ste ste;
+    Bits s = valid_s2_ste();
+    s.set(0, 0, 0);
+    CHECK(va_ste_decode(s.d, &ste) == EVT_C_BAD_STE);
+    for (unsigned cfg = 1; cfg <= 3; cfg++) {
+        Bits r = valid_s2_ste();
+        r.set(3, 1, cfg);
+        CHECK(va_ste_decode(r.d, &ste) == EVT_C_BAD_STE);
+    }
+    Bits a = valid_s2_ste();
+    a.set(3, 1, 0);
+    CHECK(va_ste_decode(a.d, &ste) == 0);
+    CHECK(ste.config == STE_CFG_ABORT);
+    Bits w = valid_s2_ste();
+    w.set(3, 1, 0b101).set(95, 94, 0b01);     // STRW reserved
+    CHECK(va_ste_decode(w.d, &ste) == EVT_C_BAD_STE);
+    Bits aa32 = valid_s2_ste();
+    aa32.set(179, 179, 0);
+    CHECK(va_ste_decode(aa32.d, &ste) == EVT_C_BAD_STE);
+    Bits sl3 = valid_s2_ste();
+    sl3.set(167, 166, 3);
+    CHECK(va_ste_decode(sl3.d, &ste) == EVT_C_BAD_STE);
+}
+
+TEST_CASE("stage-2 starting level and concatenation follow VMSAv8-64", "[smmu][vmsa]")
+{
+    struct Case {
+        unsigned t0sz, sl0, tg, start;
+        bool ok;
+    } cases[] = {
+        {32, 0, 0, 2, true},   // 4K, 32-bit IPA at L2: 11 bits = 4 tables
+        {24, 1, 0, 1, true},   // 4K, 40 bits at L1: 2 tables
+        {16, 2, 0, 0, true},   // 4K, 48 bits at L0
+        {16, 0, 0, 2, false},  // 4K, 48 bits from L2: 27 bits, too many
+        {20, 1, 0, 1, false},  // 4K, 44 bits from L1: 14 bits > 9+4
+        {37, 2, 0, 0, false},  // 4K, 27 bits from L0: nothing left to resolve
+        {24, 1, 2, 2, true},   // 16K, 40 bits at L2: 15 bits = 16 tables
+        {28, 0, 2, 3, false},  // 16K, 36 bits at L3: 22 bits
+        {20, 1, 1, 2, true},   // 64K, 44 bits at L2: 15 bits = 4 tables
+        {16, 2, 1, 1, true},   // 64K, 48 bits at L1: 6 bits
+        {24, 3, 0, 0, false},  // SL0 0b11 reserved
+        {24, 1, 3, 0, false},  // TG 0b11 reserved
+    };
+    for (const Case &c : cases) {
+        va_s2cfg s2;
+        INFO("T0SZ " << c.t0sz << " SL0 " << c.sl0 << " TG " << c.tg);
+        REQUIRE(va_s2_geometry(c.t0sz, c.sl0, c.tg, 5, &s2) == c.ok);
+        if (c.ok)
+            CHECK(s2.start == c.start);
+    }
+}
+
+TEST_CASE("stage-1 starting level from TxSZ and granule", "[smmu][vmsa]")
+{
+    CHECK(va_s1_start_level(48, 12) == 0);
+    CHECK(va_s1_start_level(39, 12) == 1);
+    CHECK(va_s1_start_level(30, 12) == 2);
+    CHECK(va_s1_start_level(48, 14) == 0);  // one bit at level 0
+    CHECK(va_s1_start_level(47, 14) == 1);
+    CHECK(va_s1_start_level(36, 14) == 2);
+    CHECK(va_s1_start_level(48, 16) == 1);
+    CHECK(va_s1_start_level(42, 16) == 2);
+    CHECK(va_s1_start_level(28, 16) == 3);
+    CHECK(va_level_bits(48, 14, 0, 0) == 1);
+    CHECK(va_level_bits(48, 16, 1, 1) == 6);
+}
+
+TEST_CASE("CD fields: T0SZ, TG0, EPD, IPS, AFFD, WXN, PAN, AA64, R, ASID, TTB0", "[smmu][cd]")
+{
+    Bits c;
+    c.set(5, 0, 25).set(7, 6, 0b10);        // T0SZ 25, TG0 16K
+    c.set(14, 14, 0).set(30, 30, 1);        // EPD0 0, EPD1 1
+    c.set(31, 31, 1).set(34, 32, 0b010);    // V, IPS 40 bits
+    c.set(35, 35, 1).set(36, 36, 1).set(40, 40, 1).set(41, 41, 1);
+    c.set(45, 45, 1).set(63, 48, 0xa51d);
+    c.set(115, 68, 0x40008000ull >> 4);     // TTB0
+    va_s1cfg s1;
+    REQUIRE(va_cd_decode(c.d, STRW_NSEL1, false, &s1) == 0);
+    CHECK(s1.ias[0] == 39);
+    CHECK(s1.gshift[0] == 14);
+    CHECK(s1.start[0] == 1);
+    CHECK(s1.epd[1]);
+    CHECK(s1.oas == 40);
+    CHECK(s1.affd);
+    CHECK(s1.wxn);
+    CHECK(s1.pan);
+    CHECK(s1.rec);
+    CHECK(s1.asid == 0xa51d);
+    CHECK(s1.ttb[0] == 0x40008000ull);
+
+    Bits bad = c;
+    bad.set(41, 41, 0);                      // AArch32 tables: not offered
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    bad = c;
+    bad.set(31, 31, 0);
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    bad = c;
+    bad.set(5, 0, 12);                       // 52-bit VA: not offered
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    bad = c;
+    bad.set(7, 6, 0b11);                     // TG0 reserved
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+}
+
+TEST_CASE("CD TG1 uses the TCR TG1 encoding", "[smmu][cd]")
+{
+    Bits c;
+    c.set(31, 31, 1).set(41, 41, 1).set(34, 32, 5);
+    c.set(14, 14, 1);                        // only TTB1
+    c.set(21, 16, 25).set(30, 30, 0);
+    const unsigned tg1[] = {0b10, 0b01, 0b11}, shift[] = {12, 14, 16};
+    for (int i = 0; i < 3; i++) {
+        c.set(23, 22, tg1[i]);
+        va_s1cfg s1;
+        REQUIRE(va_cd_decode(c.d, STRW_NSEL1, false, &s1) == 0);
+        CHECK(s1.gshift[1] == shift[i]);
+    }
+    c.set(23, 22, 0);                        // reserved
+    va_s1cfg s1;
+    CHECK(va_cd_decode(c.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+}
+
+TEST_CASE("command and event field positions", "[smmu][cmd]")
+{
+    // CMD_TLBI_NH_VA: NUM 16:12, SCALE 24:20, VMID 47:32, ASID 63:48;
+    // dword 1: Leaf 0, TTL 9:8, TG 11:10, Address 63:12.
+    uint64_t c[2] = {0x12 | 7ull << 12 | 3ull << 20 | 0x55ull << 32 | 0x1234ull << 48,
+                     1 | 2ull << 8 | 1ull << 10 | 0xabcde000ull};
+    CHECK(CMD_OP(c) == CMD_TLBI_NH_VA);
+    CHECK(CMD_TLBI_NUM(c) == 7);
+    CHECK(CMD_TLBI_SCALE(c) == 3);
+    CHECK(CMD_TLBI_VMID(c) == 0x55);
+    CHECK(CMD_TLBI_ASID(c) == 0x1234);
+    CHECK(CMD_LEAF(c) == 1);
+    CHECK(CMD_TLBI_TTL(c) == 2);
+    CHECK(CMD_TLBI_TG(c) == 1);
+    CHECK(CMD_TLBI_ADDR(c) == 0xabcde000ull);
+    uint64_t sync[2] = {0x46 | 3ull << 12, 0};
+    CHECK(CMD_SYNC_CS(sync) == 3);
+}
