@@ -13,7 +13,9 @@ int va_iotlb_init(va_iotlb *t, uint32_t cap)
     t->bbits = 1;
     while ((1u << t->bbits) < 2 * cap)
         t->bbits++;
-    t->e = calloc(cap, sizeof *t->e);
+    t->e = aligned_alloc(64, (size_t)cap * sizeof *t->e);
+    if (t->e)
+        memset(t->e, 0, (size_t)cap * sizeof *t->e);
     t->bucket = malloc(sizeof *t->bucket << t->bbits);
     if (!t->e || !t->bucket) {
         va_iotlb_fini(t);

@@ -31,7 +31,8 @@
 #define VA_OUT_META_MASK 0xfffull
 
 typedef struct va_tlbe {
-    _Atomic uint64_t tag;    /* space key << 8 | size shift; 0: free */
+    /* One cache line per entry: the hit path touches one line. */
+    _Alignas(64) _Atomic uint64_t tag; /* space key << 8 | size shift; 0: free */
     _Atomic uint64_t page;   /* input address >> shift */
     _Atomic uint64_t out;    /* output base | permission bits */
     _Atomic uint64_t gen;
@@ -103,11 +104,12 @@ static inline uint64_t va_iotlb_gen(const va_iotlb *t, uint32_t sslot,
            atomic_load_explicit(&t->global_gen, memory_order_relaxed);
 }
 
-/* Lock-free lookup; NULL on a miss. */
-static inline va_tlbe *va_iotlb_find(va_iotlb *t, uint64_t tag, uint64_t page,
-                                     uint64_t gen)
+/* Lock-free lookup; NULL on a miss. *hash gets the key's hash. */
+static inline __attribute__((always_inline)) va_tlbe *
+va_iotlb_find(va_iotlb *t, uint64_t tag, uint64_t page, uint64_t gen, uint64_t *hash)
 {
-    uint64_t h = va_iotlb_hash(tag, page) >> (64 - t->bbits);
+    *hash = va_iotlb_hash(tag, page);
+    uint64_t h = *hash >> (64 - t->bbits);
     uint32_t i = atomic_load_explicit(&t->bucket[h], memory_order_relaxed);
     for (uint32_t n = 0; i < t->cap && n < t->cap; n++) {
         va_tlbe *e = &t->e[i];

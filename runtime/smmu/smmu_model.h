@@ -28,6 +28,7 @@
 #define VA_SMMU_EVTQ_BITS 12
 #define VA_SMMU_OAS 48
 #define VA_CTX_WAYS 4
+#define VA_HINTS 64
 #define VA_SSID_NONE (0xfffffu + 1u) /* outside the 20-bit SSID space */
 
 /* A cached context (one SubstreamID of a stream). */
@@ -50,6 +51,10 @@ typedef struct va_stream {
     _Atomic uint64_t fast_key[VA_CTX_WAYS];
     _Atomic uint32_t fast_slots[VA_CTX_WAYS];
     _Atomic uint64_t sizes;  /* page/block shifts this stream has cached */
+    /* Hints: the IOTLB entry that last served each 4K slot (iova >> 12 mod
+     * VA_HINTS). A hint only saves the hash probe; the entry is checked as
+     * fully as a probe would, so a stale hint is just a miss of the hint. */
+    _Atomic uint32_t hint[VA_HINTS];
     _Atomic uint64_t hits, misses, walks, faults;
 } va_stream;
 
@@ -91,7 +96,16 @@ void va_smmu_write_begin(vmaccel_smmu *s);
 void va_smmu_write_end(vmaccel_smmu *s);
 
 /* The stream for `sid`, or NULL. Lock-free. */
-va_stream *va_smmu_stream_peek(vmaccel_smmu *s, uint32_t sid);
+static inline va_stream *va_smmu_stream_peek(vmaccel_smmu *s, uint32_t sid)
+{
+    if (sid >> VA_SMMU_SID_BITS)
+        return NULL;
+    _Atomic(va_stream *) *chunk =
+        atomic_load_explicit(&s->dir[sid >> 8], memory_order_acquire);
+    if (!chunk)
+        return NULL;
+    return atomic_load_explicit(&chunk[sid & 0xff], memory_order_acquire);
+}
 /* The stream for `sid`, created if needed (lock held). NULL: out of memory. */
 va_stream *va_smmu_stream_get(vmaccel_smmu *s, uint32_t sid);
 /* Forgets cached STE/CD state of one stream (lock held, inside a write). */

@@ -12,17 +12,6 @@
 
 #include <stdlib.h>
 
-va_stream *va_smmu_stream_peek(vmaccel_smmu *s, uint32_t sid)
-{
-    if (sid >> VA_SMMU_SID_BITS)
-        return NULL;
-    _Atomic(va_stream *) *chunk =
-        atomic_load_explicit(&s->dir[sid >> 8], memory_order_acquire);
-    if (!chunk)
-        return NULL;
-    return atomic_load_explicit(&chunk[sid & 0xff], memory_order_acquire);
-}
-
 va_stream *va_smmu_stream_get(vmaccel_smmu *s, uint32_t sid)
 {
     va_stream *st = va_smmu_stream_peek(s, sid);

@@ -37,14 +37,15 @@ static uint64_t space_key(const va_xcfg *x)
 }
 
 /* Looks the IOTLB up for every size in `sizes`. */
-static va_tlbe *lookup(va_iotlb *t, uint64_t key, uint32_t slots, uint64_t sizes,
-                       uint64_t iova, unsigned *shift)
+static inline __attribute__((always_inline)) va_tlbe *
+lookup(va_iotlb *t, uint64_t key, uint32_t slots, uint64_t sizes, uint64_t iova,
+       unsigned *shift, uint64_t *hash)
 {
     uint64_t gen = va_iotlb_gen(t, slots & 0xffff, slots >> 16);
     while (sizes) {
         unsigned sh = (unsigned)__builtin_ctzll(sizes);
         sizes &= sizes - 1;
-        va_tlbe *e = va_iotlb_find(t, key << 8 | sh, iova >> sh, gen);
+        va_tlbe *e = va_iotlb_find(t, key << 8 | sh, iova >> sh, gen, hash);
         if (e) {
             *shift = sh;
             return e;
@@ -104,7 +105,8 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     atomic_store_explicit(&st->fast_tag[w],
                           va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid), RLX);
     unsigned shift;
-    va_tlbe *e = lookup(t, key, slots, t->sizes_all, iova, &shift);
+    uint64_t hash;
+    va_tlbe *e = lookup(t, key, slots, t->sizes_all, iova, &shift, &hash);
     if (e && from_entry(atomic_load_explicit(&e->out, RLX), shift, iova, access, out)) {
         bump(&st->hits);
         return 0;
@@ -183,12 +185,31 @@ int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
     return translate_ctx(s, st, c, ssid, iova, access, out);
 }
 
+/* The entry a stream's hint names, if it holds (key, iova) and is live. */
+static inline va_tlbe *from_hint(va_iotlb *t, va_stream *st, uint64_t key,
+                                 uint64_t gen, uint64_t iova, unsigned *shift)
+{
+    uint32_t i = atomic_load_explicit(&st->hint[(iova >> 12) % VA_HINTS], RLX);
+    if (i >= t->cap)
+        return NULL;
+    va_tlbe *e = &t->e[i];
+    uint64_t tag = atomic_load_explicit(&e->tag, RLX);
+    unsigned sh = tag & 0xff;
+    if (tag >> 8 != key || sh > 63 ||
+        atomic_load_explicit(&e->page, RLX) != iova >> sh ||
+        atomic_load_explicit(&e->gen, RLX) != gen)
+        return NULL;
+    *shift = sh;
+    return e;
+}
+
 /* The hit path: no lock, validated by the sequence counter. Returns 1 on
  * a hit, 0 when the slow path must run. */
 static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
                    unsigned access, vmaccel_smmu_result *out)
 {
     unsigned w = va_ctx_way(ssid);
+    va_iotlb *t = &s->tlb;
     for (int tries = 0; tries < 4; tries++) {
         uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
         if (seq & 1)
@@ -198,11 +219,17 @@ static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
             return 0;
         uint64_t key = atomic_load_explicit(&st->fast_key[w], RLX);
         uint32_t slots = atomic_load_explicit(&st->fast_slots[w], RLX);
-        uint64_t sizes = atomic_load_explicit(&st->sizes, RLX);
+        uint64_t gen = va_iotlb_gen(t, slots & 0xffff, slots >> 16);
         unsigned shift;
-        va_tlbe *e = lookup(&s->tlb, key, slots, sizes, iova, &shift);
-        if (!e)
-            return 0;
+        va_tlbe *e = from_hint(t, st, key, gen, iova, &shift);
+        if (!e) {
+            uint64_t sizes = atomic_load_explicit(&st->sizes, RLX), h;
+            e = lookup(t, key, slots, sizes, iova, &shift, &h);
+            if (!e)
+                return 0;
+            atomic_store_explicit(&st->hint[(iova >> 12) % VA_HINTS],
+                                  (uint32_t)(e - t->e), RLX);
+        }
         uint64_t outw = atomic_load_explicit(&e->out, RLX);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&s->seq, RLX) != seq)
@@ -213,8 +240,8 @@ static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
             atomic_store_explicit(&e->ref, 1, RLX);
         bump(&st->hits);
         uint64_t h = va_iotlb_hash(key << 8 | shift, iova >> shift);
-        if (va_iotlb_sampled(&s->tlb, h) && !pthread_mutex_trylock(&s->lock)) {
-            va_iotlb_umon_access(&s->tlb, st->part, h);
+        if (va_iotlb_sampled(t, h) && !pthread_mutex_trylock(&s->lock)) {
+            va_iotlb_umon_access(t, st->part, h);
             pthread_mutex_unlock(&s->lock);
         }
         return 1;
