@@ -59,6 +59,7 @@
 
 #include "common.h"
 #include "topology.h"
+#include "vm.h"
 
 VMACCEL_BEGIN_DECLS
 
@@ -144,6 +145,76 @@ VMACCEL_API int vmaccel_plan_report(const vmaccel_plan *plan,
 
 /* NULL is a no-op. */
 VMACCEL_API void vmaccel_plan_free(vmaccel_plan *plan);
+
+/* ---- Pinning a VM's vCPU threads ---- */
+
+typedef enum vmaccel_sched_policy {
+    VMACCEL_SCHED_UNCHANGED = 0, /* leave the threads' policy alone */
+    VMACCEL_SCHED_OTHER = 1,     /* the normal time-sharing policy */
+    VMACCEL_SCHED_FIFO = 2,      /* real-time; needs CAP_SYS_NICE */
+    VMACCEL_SCHED_RR = 3         /* real-time; needs CAP_SYS_NICE */
+} vmaccel_sched_policy;
+
+#define VMACCEL_PIN_OPTIONS_VERSION 1
+typedef struct vmaccel_pin_options {
+    unsigned version;            /* VMACCEL_PIN_OPTIONS_VERSION */
+    vmaccel_strategy strategy;
+    vmaccel_smt_policy smt;
+    const char *reserved_cpus;   /* cpulist kept for the host; NULL: none */
+    unsigned vcpu_count;         /* pin the first N vCPUs; 0: all */
+    int dry_run;                 /* plan and record, change nothing */
+    int set_nice;                /* 1: setpriority(nice) on each thread */
+    int nice;                    /* -20..19 */
+    vmaccel_sched_policy sched;
+    int rt_priority;             /* 1..99 for FIFO/RR */
+} vmaccel_pin_options;
+
+#define VMACCEL_PIN_OPTIONS_INIT { VMACCEL_PIN_OPTIONS_VERSION, \
+    VMACCEL_STRATEGY_LOCAL_FIRST, VMACCEL_SMT_SPREAD, NULL, 0, 0, 0, 0, \
+    VMACCEL_SCHED_UNCHANGED, 0 }
+VMACCEL_API void vmaccel_pin_options_init(vmaccel_pin_options *opts);
+
+/* Plans the VM's vCPUs on the manager's topology and pins each vCPU thread
+ * to its PU (sched_setaffinity; the kernel intersects it with the thread's
+ * cpuset), then sets nice / scheduling policy if asked. Usable PUs are
+ * those of the topology's allowed set that the VMM's cgroup cpuset also
+ * allows, minus reserved_cpus; vCPUs of the manager's other pinned VMs
+ * count as load. The first change to a thread saves its original
+ * affinity, nice and policy for vmaccel_vm_restore_affinity.
+ *
+ * Per-thread outcomes (vmaccel_vm_vcpu: result, planned_cpu, pinned): one
+ * failing thread (VMACCEL_EGONE: it exited; VMACCEL_EPERM; VMACCEL_EINVAL:
+ * the cpuset forbids its CPU) does not stop the others. Returns 0 when
+ * every thread succeeded, else the first failure's code with a message
+ * summing up all failures. VMACCEL_EGONE without touching any thread when
+ * the VMM process is gone or its pid now names another process.
+ * Thread safety: any thread; serialised per VM. */
+VMACCEL_API int vmaccel_vm_pin(vmaccel_vm *vm, const vmaccel_pin_options *opts);
+
+/* The seed's configure_vcpu_affinity: vmaccel_vm_pin with `strategy` for
+ * the first vcpu_count vCPUs (0: all; more than the VM has: EINVAL). */
+VMACCEL_API int vmaccel_vm_configure_affinity(vmaccel_vm *vm,
+                                              unsigned vcpu_count,
+                                              vmaccel_strategy strategy);
+
+/* Gives every thread vmaccel changed its saved affinity, nice and policy
+ * back. Same per-thread reporting as vmaccel_vm_pin; a thread never changed
+ * is left alone. */
+VMACCEL_API int vmaccel_vm_restore_affinity(vmaccel_vm *vm);
+
+/* The saved originals as JSON (pid, process start time, per thread: tid,
+ * start time, cpulist, nice, policy, priority), so that another process
+ * (e.g. `vmaccel pin --restore`) can restore them. Release with
+ * vmaccel_buf_free. VMACCEL_ESTATE when nothing was saved. */
+VMACCEL_API int vmaccel_vm_affinity_state(const vmaccel_vm *vm, vmaccel_buf *out);
+
+/* Loads originals saved by vmaccel_vm_affinity_state into this VM, so
+ * vmaccel_vm_restore_affinity restores them. The state must be for this
+ * very process (pid and start time), else VMACCEL_ESTATE; threads that no
+ * longer exist (tid and start time) are skipped. VMACCEL_EPARSE on
+ * malformed JSON. */
+VMACCEL_API int vmaccel_vm_affinity_state_load(vmaccel_vm *vm, const char *json,
+                                               size_t len);
 
 VMACCEL_END_DECLS
 

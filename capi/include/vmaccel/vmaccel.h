@@ -7,6 +7,8 @@
 #include "common.h"
 #include "topology.h"
 #include "manager.h"
+#include "vm.h"
+#include "affinity.h"
 #include "smmu.h"
 #include "report.h"
 

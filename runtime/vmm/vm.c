@@ -1,0 +1,284 @@
+/* VMs: attach by pid, register in-process, detach, the pidfd guard. */
+#include "vmm/vm_internal.h"
+
+#include "core/error.h"
+#include "vmm/procfs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int va_vm_check(const vmaccel_vm *vm)
+{
+    return va_handle_check(vm, VA_HANDLE_VM, "VM");
+}
+
+const va_platform *va_manager_platform(const vmaccel_manager *m)
+{
+    return m->platform ? m->platform : va_platform_linux();
+}
+
+VMACCEL_API void vmaccel_vm_options_init(vmaccel_vm_options *opts)
+{
+    if (opts) {
+        vmaccel_vm_options init = VMACCEL_VM_OPTIONS_INIT;
+        *opts = init;
+    }
+}
+
+static int check_options(const vmaccel_vm_options *o)
+{
+    if (o->version != VMACCEL_VM_OPTIONS_VERSION)
+        return va_fail(VMACCEL_EINVAL, "VM options version %u, expected %u "
+                       "(initialise with VMACCEL_VM_OPTIONS_INIT)", o->version,
+                       VMACCEL_VM_OPTIONS_VERSION);
+    if ((o->nvcpu_tids && !o->vcpu_tids) || (o->nmemory && !o->memory))
+        return va_fail(VMACCEL_EINVAL, "a VM option has a count but no array");
+    if (o->nmemory > VA_VM_MAX_REGIONS)
+        return va_fail(VMACCEL_EINVAL, "%zu memory ranges (at most %d)", o->nmemory,
+                       VA_VM_MAX_REGIONS);
+    for (size_t i = 0; i < o->nmemory; i++)
+        if (!o->memory[i].length || o->memory[i].start + o->memory[i].length < o->memory[i].start)
+            return va_fail(VMACCEL_EINVAL, "memory range %zu is empty or wraps", i);
+    return 0;
+}
+
+static void destroy(vmaccel_vm *vm)
+{
+    if (vm->pidfd >= 0)
+        vm->plat->pidfd_close(vm->plat, vm->pidfd);
+    pthread_mutex_destroy(&vm->lock);
+    free(vm->vcpus);
+    free(vm);
+}
+
+static vmaccel_vm *alloc_vm(vmaccel_manager *m, int pid, bool in_process)
+{
+    vmaccel_vm *vm = calloc(1, sizeof *vm);
+    if (!vm)
+        return NULL;
+    pthread_mutex_init(&vm->lock, NULL);
+    vm->m = m;
+    vm->pid = pid;
+    vm->pidfd = -1;
+    vm->in_process = in_process;
+    vm->plat = va_manager_platform(m);
+    return vm;
+}
+
+static void set_name(vmaccel_vm *vm, const vmaccel_vm_options *o)
+{
+    if (o->name) {
+        snprintf(vm->name, sizeof vm->name, "%s", o->name);
+        return;
+    }
+    char comm[16] = "";
+    va_thread_comm(vm->plat, vm->pid, 0, comm, sizeof comm);
+    snprintf(vm->name, sizeof vm->name, "%s", comm);
+}
+
+static void take_memory(vmaccel_vm *vm, const vmaccel_vm_options *o)
+{
+    for (size_t i = 0; i < o->nmemory; i++) {
+        vm->regions[i].start = o->memory[i].start;
+        vm->regions[i].length = o->memory[i].length;
+    }
+    vm->nregions = o->nmemory;
+}
+
+/* Registers the handle and links the VM into the manager's list. */
+static int publish(vmaccel_manager *m, vmaccel_vm *vm, vmaccel_vm **out)
+{
+    int rc = va_handle_register(&vm->handle, VA_HANDLE_VM);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&m->lock);
+    vm->id = ++m->next_vm_id;
+    vm->next = m->vms;
+    m->vms = vm;
+    pthread_mutex_unlock(&m->lock);
+    va_vm_emit(vm, VMACCEL_EVENT_VM_ATTACHED, "VM %llu \"%s\" (pid %d, %zu vCPUs) attached",
+               (unsigned long long)vm->id, vm->name, vm->pid, vm->nvcpus);
+    va_clear_error();
+    *out = vm;
+    return 0;
+}
+
+static int attach(vmaccel_vm *vm, const vmaccel_vm_options *o)
+{
+    int rc = vm->plat->pidfd_open(vm->plat, vm->pid, &vm->pidfd);
+    if (!rc)
+        rc = va_thread_start(vm->plat, vm->pid, vm->pid, &vm->start);
+    if (!rc)
+        rc = o->vcpu_tids ? va_vm_take_vcpus(vm, o->vcpu_tids, o->nvcpu_tids)
+                          : va_vm_find_vcpus(vm);
+    if (!rc && o->memory)
+        take_memory(vm, o);
+    else if (!rc)
+        rc = va_vm_find_memory(vm);
+    /* The process may have exited and its pid been reused while we read:
+     * the pidfd still names the process we opened. */
+    if (!rc)
+        rc = vm->plat->pidfd_alive(vm->plat, vm->pidfd);
+    if (!rc)
+        set_name(vm, o);
+    return rc;
+}
+
+VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
+                                      const vmaccel_vm_options *opts, vmaccel_vm **out)
+{
+    vmaccel_vm_options defaults = VMACCEL_VM_OPTIONS_INIT;
+    const vmaccel_vm_options *o = opts ? opts : &defaults;
+    int rc = va_manager_check(m);
+    if (rc)
+        return rc;
+    if (!out)
+        return va_fail(VMACCEL_EINVAL, "vmaccel_vm_attach_pid: out is NULL");
+    *out = NULL;
+    if (pid <= 0)
+        return va_fail(VMACCEL_EINVAL, "pid %d is not a process id", pid);
+    if ((rc = check_options(o)))
+        return rc;
+    vmaccel_vm *vm = alloc_vm(m, pid, false);
+    if (!vm)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for a VM");
+    rc = attach(vm, o);
+    if (!rc)
+        rc = publish(m, vm, out);
+    if (rc)
+        destroy(vm);
+    return rc;
+}
+
+VMACCEL_API int vmaccel_vm_register(vmaccel_manager *m, const vmaccel_vm_options *opts,
+                                    vmaccel_vm **out)
+{
+    int rc = va_manager_check(m);
+    if (rc)
+        return rc;
+    if (!opts || !out)
+        return va_fail(VMACCEL_EINVAL, "vmaccel_vm_register: options or out is NULL");
+    *out = NULL;
+    if ((rc = check_options(opts)))
+        return rc;
+    if (!opts->vcpu_tids)
+        return va_fail(VMACCEL_EINVAL, "vmaccel_vm_register needs the vCPU thread ids");
+    vmaccel_vm *vm = alloc_vm(m, (int)getpid(), true);
+    if (!vm)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for a VM");
+    rc = va_vm_take_vcpus(vm, opts->vcpu_tids, opts->nvcpu_tids);
+    if (!rc) {
+        take_memory(vm, opts);
+        set_name(vm, opts);
+        rc = publish(m, vm, out);
+    }
+    if (rc)
+        destroy(vm);
+    return rc;
+}
+
+static void unlink_vm(vmaccel_manager *m, vmaccel_vm *vm)
+{
+    for (vmaccel_vm **p = &m->vms; *p; p = &(*p)->next)
+        if (*p == vm) {
+            *p = vm->next;
+            return;
+        }
+}
+
+VMACCEL_API void vmaccel_vm_detach(vmaccel_vm *vm)
+{
+    if (!vm)
+        return;
+    if (!va_handle_unregister(vm, VA_HANDLE_VM)) {
+        va_fail(VMACCEL_EINVAL, "vmaccel_vm_detach: freed or foreign VM handle");
+        return;
+    }
+    pthread_mutex_lock(&vm->m->lock);
+    unlink_vm(vm->m, vm);
+    pthread_mutex_unlock(&vm->m->lock);
+    destroy(vm);
+}
+
+void va_vm_detach_all(vmaccel_manager *m)
+{
+    pthread_mutex_lock(&m->lock);
+    vmaccel_vm *vm = m->vms;
+    m->vms = NULL;
+    pthread_mutex_unlock(&m->lock);
+    while (vm) {
+        vmaccel_vm *next = vm->next;
+        va_handle_unregister(vm, VA_HANDLE_VM);
+        destroy(vm);
+        vm = next;
+    }
+}
+
+void va_vm_mark_gone(vmaccel_vm *vm, const char *why)
+{
+    if (vm->gone)
+        return;
+    vm->gone = true;
+    va_vm_emit(vm, VMACCEL_EVENT_VM_GONE, "VM %llu \"%s\" (pid %d) is gone: %s",
+               (unsigned long long)vm->id, vm->name, vm->pid, why);
+}
+
+int va_vm_guard(vmaccel_vm *vm)
+{
+    if (vm->gone)
+        return va_fail(VMACCEL_EGONE, "VM %llu (pid %d) is gone",
+                       (unsigned long long)vm->id, vm->pid);
+    if (vm->in_process)
+        return 0; /* our own pid cannot be recycled while we run */
+    int rc = vm->plat->pidfd_alive(vm->plat, vm->pidfd);
+    if (rc == VMACCEL_EGONE) {
+        char why[160];
+        snprintf(why, sizeof why, "process %d exited", vm->pid);
+        va_vm_mark_gone(vm, why);
+        return va_fail(VMACCEL_EGONE, "VM %llu: the VMM process %d exited (its pid "
+                       "may now name another process, which is left alone)",
+                       (unsigned long long)vm->id, vm->pid);
+    }
+    return rc;
+}
+
+int va_vcpu_guard(vmaccel_vm *vm, va_vcpu *v)
+{
+    unsigned long long start;
+    if (v->gone)
+        return va_fail(VMACCEL_EGONE, "vCPU %u thread %d has exited", v->index, v->tid);
+    int rc = va_thread_start(vm->plat, vm->pid, v->tid, &start);
+    if (rc == VMACCEL_EGONE || (!rc && start != v->start)) {
+        v->gone = true;
+        return va_fail(VMACCEL_EGONE, "vCPU %u thread %d has exited%s", v->index, v->tid,
+                       rc ? "" : " (its tid now names another thread)");
+    }
+    return rc;
+}
+
+VMACCEL_API int vmaccel_vm_refresh(vmaccel_vm *vm)
+{
+    int rc = va_vm_check(vm);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&vm->lock);
+    rc = va_vm_guard(vm);
+    size_t alive = 0;
+    for (size_t i = 0; !rc && i < vm->nvcpus; i++) {
+        int r = va_vcpu_guard(vm, &vm->vcpus[i]);
+        if (r && r != VMACCEL_EGONE)
+            rc = r;
+        alive += r == 0;
+    }
+    if (!rc && alive == 0) {
+        va_vm_mark_gone(vm, "every vCPU thread exited");
+        rc = va_fail(VMACCEL_EGONE, "VM %llu: every vCPU thread exited",
+                     (unsigned long long)vm->id);
+    }
+    pthread_mutex_unlock(&vm->lock);
+    if (!rc)
+        va_clear_error();
+    return rc;
+}

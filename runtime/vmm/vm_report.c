@@ -1,0 +1,93 @@
+/* The VM and placement sections of the diagnostic report. */
+#include "vmm/vm_report.h"
+
+#include "affinity/plan_api.h"
+#include "core/error.h"
+#include "vmm/procfs.h"
+#include "vmm/vm_internal.h"
+
+static Vmaccel__V1__Vcpu *vcpu_msg(const vmaccel_vm *vm, const va_vcpu *v, va_arena *a)
+{
+    Vmaccel__V1__Vcpu *m = va_arena_alloc(a, sizeof *m);
+    va_cpumask cpus;
+    if (!m)
+        return NULL;
+    vmaccel__v1__vcpu__init(m);
+    m->index = v->index;
+    m->tid = v->tid;
+    m->cpu = -1;
+    if (vm->gone || v->gone)
+        return m;
+    va_thread_last_cpu(vm->plat, vm->pid, v->tid, &m->cpu);
+    if (vm->plat->get_affinity(vm->plat, v->tid, &cpus))
+        return m;
+    m->allowed_cpus = va_arena_array(a, va_cpumask_count(&cpus), sizeof *m->allowed_cpus);
+    for (unsigned c = 0; m->allowed_cpus && c < VA_MAX_CPUS; c++)
+        if (va_cpumask_isset(&cpus, c))
+            m->allowed_cpus[m->n_allowed_cpus++] = c;
+    return m;
+}
+
+static Vmaccel__V1__Vm *vm_msg(const vmaccel_vm *vm, va_arena *a)
+{
+    Vmaccel__V1__Vm *m = va_arena_alloc(a, sizeof *m);
+    if (!m)
+        return NULL;
+    vmaccel__v1__vm__init(m);
+    m->id = vm->id;
+    m->name = va_arena_strdup(a, vm->name);
+    m->pid = vm->pid;
+    m->gone = vm->gone;
+    m->vcpus = va_arena_array(a, vm->nvcpus, sizeof *m->vcpus);
+    for (size_t i = 0; m->vcpus && i < vm->nvcpus; i++)
+        m->vcpus[m->n_vcpus++] = vcpu_msg(vm, &vm->vcpus[i], a);
+    m->memory = va_arena_array(a, vm->nregions, sizeof *m->memory);
+    for (size_t i = 0; m->memory && i < vm->nregions; i++) {
+        Vmaccel__V1__MemoryRegion *r = va_arena_alloc(a, sizeof *r);
+        if (!r)
+            return NULL;
+        vmaccel__v1__memory_region__init(r);
+        r->start = vm->regions[i].start;
+        r->length = vm->regions[i].length;
+        r->name = va_arena_strdup(a, vm->regions[i].name);
+        m->memory[m->n_memory++] = r;
+    }
+    return m;
+}
+
+/* The VM's last plan (pin or dry run), or NULL if it was never planned. */
+static Vmaccel__V1__Placement *placement_msg(const vmaccel_vm *vm, va_arena *a)
+{
+    size_t n = 0;
+    while (n < vm->nvcpus && vm->vcpus[n].planned_cpu >= 0)
+        n++;
+    if (!n)
+        return NULL;
+    unsigned *cpus = va_arena_array(a, n, sizeof *cpus);
+    unsigned *nodes = va_arena_array(a, n, sizeof *nodes);
+    for (size_t i = 0; cpus && nodes && i < n; i++) {
+        cpus[i] = (unsigned)vm->vcpus[i].planned_cpu;
+        nodes[i] = vm->vcpus[i].planned_node;
+    }
+    return cpus && nodes ? va_placement_msg(vm->id, cpus, nodes, n, vm->plan_score,
+                                            vm->plan_strategy, a)
+                         : NULL;
+}
+
+int va_vm_report_fill(vmaccel_manager *m, Vmaccel__V1__DiagnosticReport *r, va_arena *a)
+{
+    size_t count = 0;
+    for (vmaccel_vm *vm = m->vms; vm; vm = vm->next)
+        count++;
+    r->vms = va_arena_array(a, count, sizeof *r->vms);
+    r->placements = va_arena_array(a, count, sizeof *r->placements);
+    for (vmaccel_vm *vm = m->vms; vm && r->vms && r->placements; vm = vm->next) {
+        pthread_mutex_lock(&vm->lock);
+        r->vms[r->n_vms++] = vm_msg(vm, a);
+        Vmaccel__V1__Placement *pl = placement_msg(vm, a);
+        if (pl)
+            r->placements[r->n_placements++] = pl;
+        pthread_mutex_unlock(&vm->lock);
+    }
+    return a->failed ? va_fail(VMACCEL_ENOMEM, "out of memory for the VM report") : 0;
+}
