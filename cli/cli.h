@@ -19,6 +19,8 @@ typedef struct cli_command {
 int cmd_topology(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_pin(int argc, char **argv);
 int cmd_smmu(int argc, char **argv);
 
 /* Prints "vmaccel CMD: MESSAGE" to stderr; returns `code`. */

@@ -7,6 +7,8 @@ static const cli_command commands[] = {
     {"topology", "show the CPU, cache and NUMA topology", cmd_topology},
     {"probe", "detect the hypervisor (KVM/HVF/WHPX) and the IOMMU", cmd_probe},
     {"report", "print the full diagnostic report", cmd_report},
+    {"plan", "plan where VMs' vCPUs would go (no pinning)", cmd_plan},
+    {"pin", "pin a running VMM's vCPU threads, or --restore them", cmd_pin},
     {"smmu", "replay SMMUv3 translations from a scenario (smmu replay FILE)", cmd_smmu},
 };
 

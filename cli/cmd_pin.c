@@ -1,0 +1,255 @@
+/* vmaccel pin: pin a running VMM's vCPU threads, or restore them. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: vmaccel pin --pid PID [--strategy S] [--dry-run] [--priority N]\n"
+        "                   [--fifo PRIO | --rr PRIO] [--reserved CPULIST]\n"
+        "                   [--smt spread|pack|one-per-core] [--vcpus N]\n"
+        "       vmaccel pin --restore --pid PID\n\n"
+        "Finds the vCPU threads of a running VMM (QEMU \"CPU n/KVM|TCG\",\n"
+        "cloud-hypervisor, Firecracker, crosvm), plans them on this host and\n"
+        "pins each to one CPU, then prints where each vCPU went. The original\n"
+        "affinity and priority are saved (in $VMACCEL_STATE_DIR, else /run/vmaccel\n"
+        "or /tmp/vmaccel-UID) so that --restore can give them back.\n\n"
+        "  --pid PID          the VMM process\n"
+        "  --strategy S       local-first (default), load-balanced,\n"
+        "                     bandwidth-optimized or adaptive\n"
+        "  --dry-run          plan and print, change nothing\n"
+        "  --priority N       nice value for the vCPU threads (-20..19)\n"
+        "  --fifo/--rr PRIO   real-time policy SCHED_FIFO/SCHED_RR (1..99)\n"
+        "  --reserved LIST    CPUs kept for the host, e.g. 0\n"
+        "  --smt POLICY       spread (default), pack or one-per-core\n"
+        "  --vcpus N          pin only the first N vCPUs\n"
+        "  --restore          give the saved affinity and priority back\n");
+}
+
+typedef struct pin_args {
+    long pid;
+    int restore;
+    vmaccel_pin_options o;
+} pin_args;
+
+static int state_path(long pid, char *buf, size_t len)
+{
+    const char *dir = getenv("VMACCEL_STATE_DIR");
+    char tmp[64];
+    if (!dir || !*dir) {
+        dir = "/run/vmaccel";
+        if (mkdir(dir, 0700) && errno != EEXIST) {
+            snprintf(tmp, sizeof tmp, "/tmp/vmaccel-%u", (unsigned)getuid());
+            dir = tmp;
+        }
+    }
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return -1;
+    return snprintf(buf, len, "%s/pin-%ld.json", dir, pid) < (int)len ? 0 : -1;
+}
+
+static const char *result_text(const vmaccel_vcpu_info *v, int dry_run)
+{
+    if (v->result)
+        return vmaccel_strerror(v->result);
+    return dry_run ? "would pin" : "pinned";
+}
+
+static void print_vcpus(vmaccel_vm *vm, unsigned n, int dry_run)
+{
+    for (unsigned i = 0; i < n; i++) {
+        vmaccel_vcpu_info v = VMACCEL_VCPU_INFO_INIT;
+        if (vmaccel_vm_vcpu(vm, i, &v))
+            continue;
+        unsigned cpus[64];
+        size_t count = 0;
+        char allowed[256] = "?";
+        if (!v.gone && !vmaccel_vm_vcpu_allowed_cpus(vm, i, cpus, 64, &count)) {
+            size_t used = 0;
+            for (size_t k = 0; k < count && k < 64 && used < sizeof allowed; k++)
+                used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%u",
+                                         k ? "," : "", cpus[k]);
+        }
+        printf("vCPU %-3u tid %-7d %-15s -> CPU %-4d node %-2u %-10s allowed %s\n",
+               v.index, v.tid, v.thread_name, v.planned_cpu, v.planned_node,
+               result_text(&v, dry_run), allowed);
+    }
+}
+
+static int save_state(vmaccel_vm *vm, long pid)
+{
+    char path[512];
+    vmaccel_buf buf = {0};
+    int rc = vmaccel_vm_affinity_state(vm, &buf);
+    if (rc == VMACCEL_ESTATE)
+        return 0; /* nothing was changed */
+    if (rc)
+        return cli_lib_error("pin", "cannot save the original affinity", rc);
+    FILE *f = state_path(pid, path, sizeof path) ? NULL : fopen(path, "w");
+    int ok = f && fwrite(buf.data, 1, buf.len, f) == buf.len;
+    if (f && fclose(f))
+        ok = 0;
+    vmaccel_buf_free(&buf);
+    if (!ok)
+        return cli_error(CLI_FAILED, "pin", "cannot write the saved affinity to %s: %s",
+                         path, strerror(errno));
+    fprintf(stderr, "vmaccel pin: original affinity saved in %s\n", path);
+    return 0;
+}
+
+static int do_pin(vmaccel_vm *vm, const pin_args *a)
+{
+    vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
+    vmaccel_vm_info_get(vm, &info);
+    printf("VM \"%s\" pid %d: %u vCPUs, %s%s\n", info.name, info.pid, info.vcpu_count,
+           vmaccel_strategy_name(a->o.strategy), a->o.dry_run ? " (dry run)" : "");
+    int rc = vmaccel_vm_pin(vm, &a->o);
+    int failed = rc ? cli_lib_error("pin", "some vCPU threads were not pinned", rc) : 0;
+    print_vcpus(vm, a->o.vcpu_count ? a->o.vcpu_count : info.vcpu_count, a->o.dry_run);
+    if (!a->o.dry_run && save_state(vm, a->pid))
+        failed = CLI_FAILED;
+    return failed ? CLI_FAILED : CLI_OK;
+}
+
+static int do_restore(vmaccel_vm *vm, long pid)
+{
+    char path[512];
+    if (state_path(pid, path, sizeof path))
+        return cli_error(CLI_FAILED, "pin", "no state directory");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cli_error(CLI_FAILED, "pin", "no saved affinity for pid %ld (%s: %s); was it "
+                         "pinned with vmaccel pin?", pid, path, strerror(errno));
+    char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    int rc = vmaccel_vm_affinity_state_load(vm, text, n);
+    if (!rc)
+        rc = vmaccel_vm_restore_affinity(vm);
+    vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
+    vmaccel_vm_info_get(vm, &info);
+    print_vcpus(vm, info.vcpu_count, 0);
+    if (rc)
+        return cli_lib_error("pin", "cannot restore", rc);
+    remove(path);
+    printf("restored the saved affinity and priority of pid %ld\n", pid);
+    return CLI_OK;
+}
+
+static int run(const pin_args *a)
+{
+    vmaccel_manager *m = NULL;
+    vmaccel_vm *vm = NULL;
+    int rc = vmaccel_manager_new(NULL, &m);
+    if (rc)
+        return cli_lib_error("pin", "cannot create a manager", rc);
+    rc = vmaccel_vm_attach_pid(m, (int)a->pid, NULL, &vm);
+    int out = rc ? cli_lib_error("pin", "cannot attach to the VMM", rc)
+                 : a->restore ? do_restore(vm, a->pid) : do_pin(vm, a);
+    vmaccel_vm_detach(vm);
+    vmaccel_manager_free(m);
+    return out;
+}
+
+static int parse_smt(const char *s, vmaccel_smt_policy *out)
+{
+    static const char *const names[] = {"spread", "pack", "one-per-core"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *out = (vmaccel_smt_policy)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Numbers with a sign (nice may be negative): -20..19. */
+static int parse_nice(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < -20 || v > 19)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_opt(int c, const char *arg, pin_args *a)
+{
+    unsigned long v;
+    switch (c) {
+    case 'p':
+        if (cli_parse_uint(arg, 0x7fffffff, &v) || v == 0)
+            return cli_error(CLI_USAGE, "pin", "bad --pid '%s'", arg);
+        a->pid = (long)v;
+        return 0;
+    case 'S':
+        return vmaccel_strategy_parse(arg, &a->o.strategy)
+                   ? cli_error(CLI_USAGE, "pin", "%s", vmaccel_error_last()) : 0;
+    case 'n':
+        a->o.dry_run = 1;
+        return 0;
+    case 'P':
+        a->o.set_nice = 1;
+        return parse_nice(arg, &a->o.nice)
+                   ? cli_error(CLI_USAGE, "pin", "bad --priority '%s' (-20..19)", arg) : 0;
+    case 'F': case 'R':
+        a->o.sched = c == 'F' ? VMACCEL_SCHED_FIFO : VMACCEL_SCHED_RR;
+        if (cli_parse_uint(arg, 99, &v) || v == 0)
+            return cli_error(CLI_USAGE, "pin", "bad real-time priority '%s' (1..99)", arg);
+        a->o.rt_priority = (int)v;
+        return 0;
+    case 'r':
+        a->o.reserved_cpus = arg;
+        return 0;
+    case 'm':
+        return parse_smt(arg, &a->o.smt) ? cli_error(CLI_USAGE, "pin", "unknown SMT "
+                                                     "policy '%s'", arg) : 0;
+    case 'v':
+        if (cli_parse_uint(arg, 4096, &v) || v == 0)
+            return cli_error(CLI_USAGE, "pin", "bad --vcpus '%s'", arg);
+        a->o.vcpu_count = (unsigned)v;
+        return 0;
+    case 'X':
+        a->restore = 1;
+        return 0;
+    }
+    usage(stderr);
+    return CLI_USAGE;
+}
+
+int cmd_pin(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"pid", required_argument, 0, 'p'}, {"strategy", required_argument, 0, 'S'},
+        {"dry-run", no_argument, 0, 'n'}, {"priority", required_argument, 0, 'P'},
+        {"fifo", required_argument, 0, 'F'}, {"rr", required_argument, 0, 'R'},
+        {"reserved", required_argument, 0, 'r'}, {"smt", required_argument, 0, 'm'},
+        {"vcpus", required_argument, 0, 'v'}, {"restore", no_argument, 0, 'X'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    pin_args a = {0, 0, VMACCEL_PIN_OPTIONS_INIT};
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:S:nP:F:R:r:m:v:Xh", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return CLI_OK;
+        }
+        if ((rc = parse_opt(c, optarg, &a)))
+            return rc;
+    }
+    if (optind < argc)
+        return cli_error(CLI_USAGE, "pin", "unexpected argument '%s'", argv[optind]);
+    if (!a.pid)
+        return cli_error(CLI_USAGE, "pin", "--pid is required");
+    if (a.restore && (a.o.dry_run || a.o.set_nice || a.o.sched || a.o.vcpu_count))
+        return cli_error(CLI_USAGE, "pin", "--restore takes only --pid");
+    return run(&a);
+}
