@@ -15,6 +15,42 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vectors import all_scenarios  # noqa: E402
 
 
+# Malformed scenarios: each must fail with exit status 1 and a message on
+# stderr naming the problem, never a crash.
+MALFORMED = {
+    "not_json": ("{", "not readable JSON"),
+    "not_object": ("[1]", "must be a JSON object"),
+    "no_queries": ('{"memory":[]}', "queries"),
+    "odd_hex": ('{"memory":[{"base":0,"hex":"abc"}],"queries":[]}', "odd number"),
+    "bad_hex": ('{"memory":[{"base":0,"hex":"zz"}],"queries":[]}', "non-hex"),
+    "both_sources": ('{"memory":[{"base":0,"hex":"00","file":"x"}],"queries":[]}', "exactly one"),
+    "missing_file": ('{"memory":[{"base":0,"file":"/nonexistent/x.bin"}],"queries":[]}', "cannot open"),
+    "wrapping": ('{"memory":[{"base":"0xffffffffffffffff","hex":"0000"}],"queries":[]}', "wraps"),
+    "negative": ('{"queries":[{"sid":-1,"iova":0,"access":"r"}]}', "sid"),
+    "bad_number": ('{"queries":[{"sid":1,"iova":"0x12zz","access":"r"}]}', "iova"),
+    "bad_access": ('{"queries":[{"sid":1,"iova":0,"access":"q"}]}', "access"),
+    "bad_priv": ('{"queries":[{"sid":1,"iova":0,"access":"r","priv":1}]}', "priv"),
+    "big_ssid": ('{"queries":[{"sid":1,"ssid":"0x100000","iova":0,"access":"r"}]}', "ssid"),
+    "unknown_reg": ('{"registers":{"CR9":1},"queries":[]}', "CR9"),
+    "wide_reg": ('{"registers":{"CR0":"0x100000000"},"queries":[]}', "32-bit"),
+    "query_type": ('{"queries":[7]}', "queries[0]"),
+}
+
+
+def malformed(cli, out_dir):
+    failures = 0
+    for name, (text, words) in MALFORMED.items():
+        path = os.path.join(out_dir, "malformed_" + name + ".json")
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run([cli, "smmu", "replay", path], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 1 or words not in p.stderr:
+            failures += 1
+            print(f"FAIL malformed {name}: exit {p.returncode}, stderr {p.stderr!r}")
+    return failures
+
+
 def main():
     args = [a for a in sys.argv[1:]]
     only = None
@@ -53,6 +89,8 @@ def main():
                 failures += 1
                 query = sc.queries[i] if i < len(sc.queries) else "events"
                 print(f"FAIL {sc.name}[{i}] {query}\n  got  {got}\n  want {want}")
+    if not only:
+        failures += malformed(cli, out_dir)
     print(f"{ran} scenarios, {checked} answers checked, {failures} failures "
           f"(scenarios in {out_dir})")
     return 1 if failures or not ran else 0
