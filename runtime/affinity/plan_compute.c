@@ -234,14 +234,15 @@ static int alloc_plan(const va_plan_ctx *c, va_plan *out)
 static int run(va_plan_ctx *c, va_plan *out)
 {
     unsigned nn = c->nnodes;
-    unsigned *qmem = calloc(5 * (size_t)nn, sizeof *qmem);
+    unsigned *qmem = calloc(6 * (size_t)nn, sizeof *qmem);
     size_t *order = calloc(c->in->nvms + 1, sizeof *order);
     if (!qmem || !order) {
         free(qmem);
         free(order);
         return va_fail(VMACCEL_ENOMEM, "out of memory for the planner");
     }
-    va_quota q = {qmem, qmem + nn, qmem + 2 * nn, qmem + 3 * nn, qmem + 4 * nn, 0};
+    va_quota q = {qmem, qmem + nn, qmem + 2 * nn, qmem + 3 * nn, qmem + 4 * nn,
+                  qmem + 5 * nn, 0};
     order_by_size(c->in->vms, c->in->nvms, order);
     for (size_t i = 0; i < c->in->nvms; i++)
         place_vm(c, &q, order[i], out->pu + out->first[order[i]]);

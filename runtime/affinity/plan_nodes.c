@@ -15,14 +15,18 @@ void va_quota_begin(const va_plan_ctx *c, va_quota *q)
     memset(q->qbase, 0, c->nnodes * sizeof *q->qbase);
     memset(q->qplus, 0, c->nnodes * sizeof *q->qplus);
     for (unsigned n = 0; n < c->nnodes; n++) {
-        unsigned base = 0, plus = 0;
+        unsigned base = 0, plus = 0, idle = 0, last_core = VMACCEL_NO_INDEX;
         for (unsigned i = c->node_first[n]; i < c->node_end[n]; i++) {
-            unsigned load = c->load[c->node_pu[i]];
+            unsigned p = c->node_pu[i], load = c->load[p], core = c->core_of[p];
             base += load < c->cap_base ? c->cap_base - load : 0;
             plus += load <= c->cap_base;
+            /* Siblings are adjacent in logical order: count each core once. */
+            idle += core != last_core && c->core_n[core] == 0;
+            last_core = core;
         }
         q->base[n] = base;
         q->plus[n] = plus;
+        q->idle[n] = idle;
     }
     q->extra = c->extra_left;
 }
@@ -67,20 +71,25 @@ static void node_locality(const va_plan_ctx *c, size_t i, double *lq)
     }
 }
 
-/* The node that holds the whole VM with the best locality, then the
- * tightest fit (keeps large holes for large VMs); NO_INDEX if none. */
+/* The node that holds the whole VM: best locality, then one where each
+ * vCPU gets an idle core (no SMT sharing), then the tightest fit (keeps
+ * large holes for large VMs); NO_INDEX if none. */
 static unsigned best_single(const va_plan_ctx *c, const va_quota *q,
                             const double *lq, unsigned k)
 {
     unsigned best = VMACCEL_NO_INDEX, best_avail = 0;
+    bool best_idle = false;
     for (unsigned n = 0; n < c->nnodes; n++) {
         unsigned a = va_quota_avail(c, q, n);
+        bool idle = q->idle[n] >= k;
         if (a < k)
             continue;
         if (best == VMACCEL_NO_INDEX || lq[n] > lq[best] + EPS ||
-            (lq[n] > lq[best] - EPS && a < best_avail)) {
+            (lq[n] > lq[best] - EPS &&
+             (idle > best_idle || (idle == best_idle && a < best_avail)))) {
             best = n;
             best_avail = a;
+            best_idle = idle;
         }
     }
     return best;

@@ -8,6 +8,7 @@ typedef struct va_quota {
     unsigned *q;              /* vCPUs of the VM per node */
     unsigned *qbase, *qplus;  /* of which below cap_base / optional slots */
     unsigned *base, *plus;    /* free slots per node at the VM's start */
+    unsigned *idle;           /* cores without any vCPU, per node */
     size_t extra;             /* optional slots left host-wide */
 } va_quota;
 
