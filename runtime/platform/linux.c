@@ -2,6 +2,7 @@
 #include "platform/platform.h"
 
 #include "core/error.h"
+#include "platform/platform_mem.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -286,6 +287,9 @@ static const va_platform linux_platform = {
     .set_nice = lx_set_nice,
     .get_sched = lx_get_sched,
     .set_sched = lx_set_sched,
+    .move_pages = va_lx_move_pages,
+    .read_node = va_lx_read_node,
+    .now_ns = va_lx_now_ns,
 };
 
 const va_platform *va_platform_linux(void)

@@ -92,6 +92,19 @@ struct va_platform {
     /* policy: SCHED_OTHER / SCHED_FIFO / SCHED_RR values of <sched.h>. */
     int (*get_sched)(const va_platform *p, int tid, int *policy, int *priority);
     int (*set_sched)(const va_platform *p, int tid, int policy, int priority);
+
+    /* ---- memory (the NUMA engine: runtime/platform/linux_mem.c, sim_mem.c) ---- */
+    /* move_pages(2) on `count` pages of process `pid`. nodes NULL: only
+     * asks where each page is (status[i] = its node, or -errno such as
+     * -EFAULT for an unmapped page, -ENOENT for one never touched); with
+     * nodes: moves page i to nodes[i], status as the kernel reports. */
+    int (*move_pages)(const va_platform *p, int pid, size_t count,
+                      void *const *pages, const int *nodes, int *status);
+    /* Whole text of /sys/devices/system/node/nodeN/NAME (numastat, ...). */
+    int (*read_node)(const va_platform *p, int node, const char *name,
+                     char **text, size_t *len);
+    /* A monotonic clock in nanoseconds (the sim's clock is its own). */
+    uint64_t (*now_ns)(const va_platform *p);
 };
 
 /* The real OS (Linux). Never NULL; on other systems every op returns

@@ -1,6 +1,9 @@
 /* The simulated host (see sim.h). */
 #include "platform/sim.h"
 
+#include "platform/platform_mem.h"
+#include "platform/sim_numa.h"
+
 #include "core/error.h"
 
 #include <pthread.h>
@@ -48,6 +51,7 @@ typedef struct sim_pidfd {
 struct va_sim {
     pthread_mutex_t lock;
     va_platform plat;
+    va_sim_numa *numa;   /* memory, node files, clock: sim_numa.c */
     va_cpumask online;
     unsigned long long clock;
     sim_proc procs[SIM_MAX_PROCS];
@@ -344,6 +348,11 @@ int va_sim_new(const char *online, va_sim **out)
         free(s);
         return rc;
     }
+    rc = va_sim_numa_new(&s->numa);
+    if (rc) {
+        free(s);
+        return rc;
+    }
     pthread_mutex_init(&s->lock, NULL);
     s->clock = 1000;
     s->plat = (va_platform){
@@ -354,6 +363,8 @@ int va_sim_new(const char *online, va_sim **out)
         .get_affinity = sim_get_affinity, .set_affinity = sim_set_affinity,
         .get_nice = sim_get_nice, .set_nice = sim_set_nice,
         .get_sched = sim_get_sched, .set_sched = sim_set_sched,
+        .move_pages = va_sim_move_pages, .read_node = va_sim_read_node,
+        .now_ns = va_sim_now_ns,
     };
     *out = s;
     return 0;
@@ -365,8 +376,14 @@ void va_sim_free(va_sim *s)
         return;
     for (size_t i = 0; i < SIM_MAX_FILES; i++)
         free(s->files[i].text);
+    va_sim_numa_free(s->numa);
     pthread_mutex_destroy(&s->lock);
     free(s);
+}
+
+va_sim_numa *va_sim_numa_of(va_sim *s)
+{
+    return s->numa;
 }
 
 const va_platform *va_sim_platform(va_sim *s)

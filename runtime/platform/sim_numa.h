@@ -1,0 +1,42 @@
+/*
+ * Internal: the simulated host's memory (see sim.h for processes/threads).
+ *
+ * Guest memory is a set of regions of 4 KiB pages, each page on a node;
+ * move_pages queries and moves them like the kernel (status per page,
+ * -EFAULT outside any region). Per-node sysfs files (numastat) are
+ * scripted. The sim has its own clock, advanced by the test, so time-based
+ * logic (migration budgets, cooldowns) replays exactly. Failures: every
+ * n-th page move can be made to fail with -EBUSY or -ENOMEM, as the kernel
+ * reports pages it could not migrate.
+ * Thread safety: its own lock.
+ */
+#ifndef VA_PLATFORM_SIM_NUMA_H
+#define VA_PLATFORM_SIM_NUMA_H
+
+#include "platform/sim.h"
+
+#include <stdint.h>
+
+#define VA_SIM_PAGE 4096u
+
+typedef struct va_sim_numa va_sim_numa;
+
+int va_sim_numa_new(va_sim_numa **out);
+void va_sim_numa_free(va_sim_numa *n);
+/* The sim's memory model (created with the sim). */
+va_sim_numa *va_sim_numa_of(va_sim *s);
+
+/* Maps [start, start+bytes) of `pid` with every page on `node`. */
+int va_sim_map(va_sim *s, int pid, uint64_t start, uint64_t bytes, int node);
+/* Puts the pages of [start, start+bytes) on `node` (scripting placement). */
+int va_sim_place(va_sim *s, int pid, uint64_t start, uint64_t bytes, int node);
+/* Pages of `pid` on each node (counts[0..nodes-1]). */
+int va_sim_count_pages(va_sim *s, int pid, unsigned nodes, uint64_t *counts);
+/* Every `nth` page move fails with -err (EBUSY, ENOMEM); nth 0: none. */
+void va_sim_fail_moves(va_sim *s, unsigned nth, int err);
+uint64_t va_sim_pages_moved(va_sim *s);
+/* The clock: starts at 1 s, moves only when advanced. */
+void va_sim_advance(va_sim *s, uint64_t ns);
+int va_sim_set_node_file(va_sim *s, int node, const char *name, const char *text);
+
+#endif
