@@ -1,0 +1,159 @@
+/* The sampler (see sampler.h). */
+#include "numa/sampler.h"
+
+#include "core/error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 4096u
+#define QUERY_CHUNK 512 /* pages per move_pages call */
+
+int va_sampler_state_init(va_sampler_state *st, size_t nvcpus, uint64_t seed)
+{
+    memset(st, 0, sizeof *st);
+    va_rng_seed(&st->rng, seed);
+    st->last_runtime = calloc(nvcpus ? nvcpus : 1, sizeof *st->last_runtime);
+    if (!st->last_runtime)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for sampler state");
+    st->nvcpus = nvcpus;
+    return 0;
+}
+
+void va_sampler_state_release(va_sampler_state *st)
+{
+    free(st->last_runtime);
+    memset(st, 0, sizeof *st);
+}
+
+static uint64_t region_pages(const va_sampler_input *in)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < in->nregions; i++)
+        total += in->regions[i].length / PAGE;
+    return total;
+}
+
+/* Address of the idx-th page of the regions taken end to end. */
+static void *page_address(const va_sampler_input *in, uint64_t idx)
+{
+    for (size_t i = 0; i < in->nregions; i++) {
+        uint64_t n = in->regions[i].length / PAGE;
+        if (idx < n)
+            return (void *)(uintptr_t)(in->regions[i].start + idx * PAGE);
+        idx -= n;
+    }
+    return NULL;
+}
+
+static unsigned logical_of_os_node(const vmaccel_topology *t, int os_node)
+{
+    for (unsigned i = 0; i < va_topology_nodes(t); i++)
+        if ((int)t->objects[VMACCEL_OBJ_NUMA_NODE][i].os_index == os_node)
+            return i;
+    return VMACCEL_NO_INDEX;
+}
+
+/* Queries one chunk of sampled pages and counts them per logical node. */
+static int query_chunk(const va_sampler_input *in, const uint64_t *idx, size_t n,
+                       va_vm_obs *obs, va_sample_stats *stats)
+{
+    void *pages[QUERY_CHUNK];
+    int status[QUERY_CHUNK];
+    for (size_t i = 0; i < n; i++)
+        pages[i] = page_address(in, idx[i]);
+    int rc = in->plat->move_pages(in->plat, in->pid, n, pages, NULL, status);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        unsigned node = status[i] >= 0 ? logical_of_os_node(in->topo, status[i])
+                                       : VMACCEL_NO_INDEX;
+        if (node == VMACCEL_NO_INDEX || node >= VA_MAX_NODES)
+            continue; /* not resident yet, unmapped, or an unknown node */
+        obs->pages_on_node[node]++;
+        stats->pages_resident++;
+    }
+    return 0;
+}
+
+static int sample_memory(const va_sampler_input *in, va_sampler_state *st,
+                         va_vm_obs *obs, va_sample_stats *stats)
+{
+    stats->pages_total = region_pages(in);
+    size_t n = va_sample_size(stats->pages_total, in->error, VA_Z_95);
+    if (n == 0)
+        return 0;
+    uint64_t *idx = malloc(n * sizeof *idx);
+    if (!idx)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for %zu sample pages", n);
+    va_sample_pages(&st->rng, stats->pages_total, n, idx);
+    int rc = 0;
+    for (size_t off = 0; off < n && !rc; off += QUERY_CHUNK) {
+        size_t chunk = n - off < QUERY_CHUNK ? n - off : QUERY_CHUNK;
+        rc = query_chunk(in, idx + off, chunk, obs, stats);
+    }
+    stats->pages_sampled = n;
+    free(idx);
+    return rc;
+}
+
+/* Reads /proc/PID/task/TID/NAME; NULL when the thread is gone. */
+static char *read_task(const va_sampler_input *in, int tid, const char *name)
+{
+    char *text = NULL;
+    size_t len;
+    if (in->plat->read_proc(in->plat, in->pid, tid, name, &text, &len) != 0)
+        return NULL;
+    return text;
+}
+
+static void observe_vcpu(const va_sampler_input *in, va_sampler_state *st, size_t i,
+                         va_vcpu_obs *v, va_sample_stats *stats)
+{
+    memset(v, 0, sizeof *v);
+    v->node = -1;
+    char *stat = read_task(in, in->tids[i], "stat");
+    if (!stat) {
+        stats->vcpus_gone++;
+        return;
+    }
+    int cpu = va_parse_stat_cpu(stat);
+    free(stat);
+    unsigned pu = cpu >= 0 ? va_topology_pu_by_os(in->topo, (unsigned)cpu) : VMACCEL_NO_INDEX;
+    if (pu != VMACCEL_NO_INDEX && in->topo->pus[pu].node != VMACCEL_NO_INDEX)
+        v->node = (int)in->topo->pus[pu].node;
+    char *schedstat = read_task(in, in->tids[i], "schedstat");
+    uint64_t runtime;
+    if (schedstat && va_parse_schedstat(schedstat, &runtime) == 0 && i < st->nvcpus) {
+        if (st->primed && runtime >= st->last_runtime[i])
+            v->runtime_ns = runtime - st->last_runtime[i];
+        st->last_runtime[i] = runtime;
+    }
+    free(schedstat);
+    char *sched = read_task(in, in->tids[i], "sched");
+    if (sched)
+        va_parse_sched_faults(sched, in->topo, &v->have_faults, &v->faults_local,
+                              &v->faults_remote);
+    free(sched);
+}
+
+int va_sampler_run(const va_sampler_input *in, va_sampler_state *st,
+                   va_vm_obs *obs, va_vcpu_obs *vcpus, va_sample_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    memset(obs->pages_on_node, 0, sizeof obs->pages_on_node);
+    obs->nodes = va_topology_nodes(in->topo);
+    if (obs->nodes > VA_MAX_NODES)
+        return va_fail(VMACCEL_ENOTSUP, "%u NUMA nodes: the sampler handles %d",
+                       obs->nodes, VA_MAX_NODES);
+    int rc = sample_memory(in, st, obs, stats);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < in->ntids; i++)
+        observe_vcpu(in, st, i, &vcpus[i], stats);
+    st->primed = true;
+    obs->vcpus = vcpus;
+    obs->nvcpus = in->ntids;
+    return 0;
+}
