@@ -54,14 +54,15 @@ static int state_path(long pid, char *buf, size_t len)
     return snprintf(buf, len, "%s/pin-%ld.json", dir, pid) < (int)len ? 0 : -1;
 }
 
-static const char *result_text(const vmaccel_vcpu_info *v, int dry_run)
+typedef enum { SHOW_PIN, SHOW_DRY_RUN, SHOW_RESTORE } show_mode;
+
+static const char *result_text(const vmaccel_vcpu_info *v, show_mode mode)
 {
-    if (v->result)
-        return vmaccel_strerror(v->result);
-    return dry_run ? "would pin" : "pinned";
+    static const char *const ok[] = {"pinned", "would pin", "restored"};
+    return v->result ? vmaccel_strerror(v->result) : ok[mode];
 }
 
-static void print_vcpus(vmaccel_vm *vm, unsigned n, int dry_run)
+static void print_vcpus(vmaccel_vm *vm, unsigned n, show_mode mode)
 {
     for (unsigned i = 0; i < n; i++) {
         vmaccel_vcpu_info v = VMACCEL_VCPU_INFO_INIT;
@@ -76,9 +77,13 @@ static void print_vcpus(vmaccel_vm *vm, unsigned n, int dry_run)
                 used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%u",
                                          k ? "," : "", cpus[k]);
         }
-        printf("vCPU %-3u tid %-7d %-15s -> CPU %-4d node %-2u %-10s allowed %s\n",
-               v.index, v.tid, v.thread_name, v.planned_cpu, v.planned_node,
-               result_text(&v, dry_run), allowed);
+        if (mode == SHOW_RESTORE)
+            printf("vCPU %-3u tid %-7d %-15s %-10s allowed %s\n", v.index, v.tid,
+                   v.thread_name, result_text(&v, mode), allowed);
+        else
+            printf("vCPU %-3u tid %-7d %-15s -> CPU %-4d node %-2u %-10s allowed %s\n",
+                   v.index, v.tid, v.thread_name, v.planned_cpu, v.planned_node,
+                   result_text(&v, mode), allowed);
     }
 }
 
@@ -111,7 +116,8 @@ static int do_pin(vmaccel_vm *vm, const pin_args *a)
            vmaccel_strategy_name(a->o.strategy), a->o.dry_run ? " (dry run)" : "");
     int rc = vmaccel_vm_pin(vm, &a->o);
     int failed = rc ? cli_lib_error("pin", "some vCPU threads were not pinned", rc) : 0;
-    print_vcpus(vm, a->o.vcpu_count ? a->o.vcpu_count : info.vcpu_count, a->o.dry_run);
+    print_vcpus(vm, a->o.vcpu_count ? a->o.vcpu_count : info.vcpu_count,
+                a->o.dry_run ? SHOW_DRY_RUN : SHOW_PIN);
     if (!a->o.dry_run && save_state(vm, a->pid))
         failed = CLI_FAILED;
     return failed ? CLI_FAILED : CLI_OK;
@@ -135,7 +141,7 @@ static int do_restore(vmaccel_vm *vm, long pid)
         rc = vmaccel_vm_restore_affinity(vm);
     vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
     vmaccel_vm_info_get(vm, &info);
-    print_vcpus(vm, info.vcpu_count, 0);
+    print_vcpus(vm, info.vcpu_count, SHOW_RESTORE);
     if (rc)
         return cli_lib_error("pin", "cannot restore", rc);
     remove(path);

@@ -104,7 +104,9 @@ int va_vm_find_vcpus(vmaccel_vm *vm)
     if (!rc && vm->nvcpus == 0)
         return va_fail(VMACCEL_ENOENT, "process %d has no vCPU thread (QEMU \"CPU n/KVM\", "
                        "cloud-hypervisor \"vcpuN\", Firecracker \"fc_vcpu N\", crosvm "
-                       "\"crosvm_vcpuN\"); its threads are named %s", vm->pid, seen);
+                       "\"crosvm_vcpuN\"); its threads are named %s%s", vm->pid, seen,
+                       strstr(seen, "qemu") ? " (QEMU names its threads only when started "
+                       "with -name NAME,debug-threads=on; or pass the thread ids)" : "");
     if (!rc) {
         qsort(vm->vcpus, vm->nvcpus, sizeof *vm->vcpus, by_index);
         rc = check_indices(vm);

@@ -322,3 +322,21 @@ TEST_CASE("vCPUs already running elsewhere count as load", "[planner]")
     CHECK(t.t->pus[p.p.pu[0]].node == 1);
     CHECK(t.t->pus[p.p.pu[1]].node == 1);
 }
+
+TEST_CASE("LocalFirst takes a node with idle cores over the tightest fit", "[planner]")
+{
+    // 4 nodes x 4 cores x 2 threads. The 6-vCPU VM takes node 0; the two
+    // 4-vCPU VMs then fit node 1 together only by sharing SMT siblings,
+    // while nodes 2 and 3 are idle: each gets its own node.
+    Topo t("pack:2 numa:2 l3:1 core:4 pu:2");
+    Input in(t, {4, 4, 6}, VMACCEL_STRATEGY_LOCAL_FIRST);
+    Plan p;
+    compute(in, p);
+    Loads l(t, p.p);
+    for (unsigned c = 0; c < t.t->count[VMACCEL_OBJ_CORE]; c++)
+        CHECK(l.core[c] <= 1u + (c < 4 ? 1u : 0u)); // only the 6-vCPU VM's node
+    std::set<unsigned> nodes;
+    for (size_t vm = 0; vm < 3; vm++)
+        nodes.insert(t.t->pus[p.p.pu[p.p.first[vm]]].node);
+    CHECK(nodes.size() == 3);
+}

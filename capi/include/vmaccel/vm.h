@@ -11,7 +11,9 @@
  * VMACCEL_EGONE, never crash.
  *
  * vCPU threads are found by name when not given:
- *   QEMU             "CPU n/KVM", "CPU n/TCG", "CPU n/HVF" (also WHPX, ...)
+ *   QEMU             "CPU n/KVM", "CPU n/TCG", "CPU n/HVF" (also WHPX, ...);
+ *                    QEMU names threads only with -name NAME,debug-threads=on
+ *                    (libvirt always sets it)
  *   cloud-hypervisor "vcpuN"
  *   Firecracker      "fc_vcpu N"
  *   crosvm           "crosvm_vcpuN"
