@@ -9,7 +9,9 @@
 extern "C" {
 #include "platform/sim.h"
 #include "vmm/procfs.h"
+#include "report/arena.h"
 #include "vmm/vm_internal.h"
+#include "vmm/vm_report.h"
 }
 
 namespace {
@@ -452,5 +454,38 @@ TEST_CASE("saved originals restore from another VM object", "[vmm][applier]")
     CHECK(vmaccel_vm_affinity_state_load(vm, (const char *)state.data, state.len) ==
           VMACCEL_ESTATE);
     vmaccel_buf_free(&state);
+    vmaccel_vm_detach(vm);
+}
+
+TEST_CASE("the report's VM and placement sections", "[vmm][report]")
+{
+    Host h;
+    h.qemu(100, 2);
+    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps",
+                            "7f1000000000-7f1008000000 rw-p 00000000 00:00 0 \n") == 0);
+    REQUIRE(va_sim_set_last_cpu(h.sim, 101, 3) == 0);
+    vmaccel_vm *vm = nullptr;
+    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    REQUIRE(vmaccel_vm_configure_affinity(vm, 0, VMACCEL_STRATEGY_LOCAL_FIRST) == 0);
+    va_arena a = VA_ARENA_INIT;
+    Vmaccel__V1__DiagnosticReport r = VMACCEL__V1__DIAGNOSTIC_REPORT__INIT;
+    pthread_mutex_lock(&h.m->lock);
+    int rc = va_vm_report_fill(h.m, &r, &a);
+    pthread_mutex_unlock(&h.m->lock);
+    REQUIRE(rc == 0);
+    REQUIRE(r.n_vms == 1);
+    CHECK(r.vms[0]->pid == 100);
+    REQUIRE(r.vms[0]->n_vcpus == 2);
+    CHECK(r.vms[0]->vcpus[0]->tid == 101);
+    CHECK(r.vms[0]->vcpus[0]->cpu == 3);
+    REQUIRE(r.vms[0]->vcpus[0]->n_allowed_cpus == 1);
+    REQUIRE(r.vms[0]->n_memory == 1);
+    CHECK(r.vms[0]->memory[0]->length == 128u << 20);
+    REQUIRE(r.n_placements == 1);
+    CHECK(r.placements[0]->vm_id == r.vms[0]->id);
+    CHECK(std::string(r.placements[0]->strategy) == "local-first");
+    REQUIRE(r.placements[0]->n_vcpus == 2);
+    CHECK(r.placements[0]->vcpus[1]->cpu == r.vms[0]->vcpus[1]->allowed_cpus[0]);
+    va_arena_free(&a);
     vmaccel_vm_detach(vm);
 }
