@@ -34,3 +34,10 @@ uint64_t va_budget_take(va_budget *b, uint64_t bytes, uint64_t unit, uint64_t no
     b->tokens -= (double)grant;
     return grant;
 }
+
+void va_budget_refund(va_budget *b, uint64_t bytes)
+{
+    b->tokens += (double)bytes;
+    if (b->tokens > (double)b->burst)
+        b->tokens = (double)b->burst;
+}

@@ -27,4 +27,7 @@ uint64_t va_budget_available(va_budget *b, uint64_t now_ns);
  * e.g. the page size, so batches never split a page). */
 uint64_t va_budget_take(va_budget *b, uint64_t bytes, uint64_t unit, uint64_t now_ns);
 
+/* Gives back bytes taken but not spent (pages that needed no move). */
+void va_budget_refund(va_budget *b, uint64_t bytes);
+
 #endif

@@ -14,6 +14,8 @@ void va_policy_config_defaults(va_policy_config *c)
     c->migrate_bytes_per_s = 256ull << 20;
     c->vcpu_move_cost_bytes = 8ull << 20;
     c->strategy = VA_STRATEGY_ADAPTIVE;
+    c->allow_move = true;
+    c->allow_migrate = true;
 }
 
 static unsigned cooldown(const va_policy_config *c, const va_policy_state *s)
@@ -77,10 +79,11 @@ static fixes cost_fixes(const va_policy_config *c, const va_locality *loc,
     fixes x = {0};
     x.move_target = loc->home_node;
     x.moved = f->vcpus - f->vcpus_on_node[x.move_target];
-    x.can_move = x.moved > 0 && f->free_pus_on_node[x.move_target] >= x.moved;
+    x.can_move = c->allow_move && x.moved > 0 &&
+                 f->free_pus_on_node[x.move_target] >= x.moved;
     x.move_cost = (double)x.moved * (double)c->vcpu_move_cost_bytes;
     x.mem_target = node_with_most_vcpus(f);
-    x.mem_bytes = total_bytes(f) - f->bytes_on_node[x.mem_target];
+    x.mem_bytes = c->allow_migrate ? total_bytes(f) - f->bytes_on_node[x.mem_target] : 0;
     return x;
 }
 

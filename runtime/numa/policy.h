@@ -44,6 +44,8 @@ typedef struct va_policy_config {
     uint64_t vcpu_move_cost_bytes; /* a vCPU move costs like migrating this
                                       much memory: cold caches (8 MiB) */
     va_strategy strategy;
+    bool allow_move;             /* may move vCPUs (true) */
+    bool allow_migrate;          /* may migrate memory (true) */
 } va_policy_config;
 
 void va_policy_config_defaults(va_policy_config *c);

@@ -128,6 +128,24 @@ TEST_CASE("LoadBalanced migrates memory rather than moving vCPUs", "[numa][polic
     CHECK(d.action == VA_ACTION_MIGRATE_MEMORY);
 }
 
+TEST_CASE("restricted fixes are respected", "[numa][policy]")
+{
+    Run p;
+    p.c.allow_move = false;
+    auto f = misplaced(8);
+    va_decision d{};
+    for (int i = 0; i < 3; i++)
+        d = p.step(0.2, f);
+    CHECK(d.action == VA_ACTION_MIGRATE_MEMORY);
+    Run q;
+    q.c.allow_migrate = false;
+    auto tight = misplaced(2); // no room to move either
+    for (int i = 0; i < 3; i++)
+        d = q.step(0.2, tight);
+    CHECK(d.action == VA_ACTION_NONE);
+    CHECK(std::string(d.why).find("no fix") != std::string::npos);
+}
+
 TEST_CASE("a fix that works is taken once", "[numa][policy]")
 {
     Run p;
