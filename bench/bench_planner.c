@@ -1,8 +1,9 @@
 /*
  * bench_planner: speed and quality of the vCPU placement planner.
  *
- *  speed:   64 VMs x 16 vCPUs on "pack:4 numa:4 l3:2 core:16 pu:2" (512 PUs,
- *           16 nodes, 2x overcommitted), per strategy: median and p90 of
+ *  speed:   64 VMs x 16 vCPUs on "pack:4 numa:4 l3:2 core:16 pu:2" (1024
+ *           PUs, 16 nodes) and on "pack:4 numa:4 l3:2 core:8 pu:2" (512 PUs,
+ *           2x overcommitted), per strategy: median and p90 of
  *           va_plan_compute over --runs runs. Target: median < 1 ms.
  *  quality: random small instances (<= 8 vCPUs, <= 4 nodes) scored against
  *           the exhaustive optimum of the same score. Target: mean >= 98%.
@@ -46,9 +47,8 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void speed(unsigned runs)
+static void speed(unsigned runs, const char *syn)
 {
-    const char *syn = "pack:4 numa:4 l3:2 core:16 pu:2";
     vmaccel_topology *t = load(syn);
     va_plan_vm vms[64];
     double *us = calloc(runs, sizeof *us);
@@ -170,7 +170,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_planner [--runs N] [--instances N]\n");
         return 2;
     }
-    speed(runs);
+    /* The host: 1024 PUs (it says 512, but 4x4x2x16x2 = 1024)... */
+    speed(runs, "pack:4 numa:4 l3:2 core:16 pu:2");
+    /* ... and the 512-PU host it meant: 1024 vCPUs, 2x overcommitted. */
+    speed(runs, "pack:4 numa:4 l3:2 core:8 pu:2");
     quality(instances);
     return 0;
 }
