@@ -198,7 +198,8 @@ VMACCEL_API int vmaccel_smmu_detach(vmaccel_smmu *smmu, uint32_t sid)
     va_iotlb_drop_owner(&smmu->tlb, st->part);
     atomic_store_explicit(&st->sizes, 0, memory_order_relaxed);
     va_part *p = &smmu->tlb.part[st->part];
-    memset(&p->umon, 0, sizeof p->umon);
+    if (p->umon)
+        memset(p->umon, 0, sizeof *p->umon);
     if (smmu->tlb.adaptive)
         va_iotlb_repartition(&smmu->tlb); /* its share goes to the others now */
     unlock_model(smmu);

@@ -43,6 +43,8 @@ void va_iotlb_fini(va_iotlb *t)
 {
     free(t->e);
     free((void *)t->bucket);
+    for (uint32_t i = 0; t->part && i < t->nparts; i++)
+        free(t->part[i].umon);
     free(t->part);
     t->e = NULL;
     t->bucket = NULL;
@@ -66,6 +68,12 @@ int va_iotlb_add_part(va_iotlb *t, uint32_t idx)
     for (uint32_t i = t->nparts; i <= idx; i++) {
         memset(&t->part[i], 0, sizeof t->part[i]);
         t->part[i].hand = VA_NIL;
+        /* Monitors are bounded: a guest naming every StreamID must not
+         * cost 2 KiB of monitor each. */
+        if (i < VA_UMON_STREAMS && !(t->part[i].umon = calloc(1, sizeof(va_umon)))) {
+            t->nparts = i;
+            return -1;
+        }
     }
     t->nparts = idx + 1;
     /* Equal shares until the monitors have something to say. */
@@ -300,7 +308,8 @@ void va_iotlb_set_adaptive(va_iotlb *t, bool adaptive, uint32_t interval)
     t->interval = interval ? interval : (t->cap / 2 ? t->cap / 2 : 1);
     t->since = 0;
     for (uint32_t i = 0; i < t->nparts; i++) {
-        memset(&t->part[i].umon, 0, sizeof t->part[i].umon);
+        if (t->part[i].umon)
+            memset(t->part[i].umon, 0, sizeof *t->part[i].umon);
         t->part[i].quota = t->cap / t->nparts;
     }
 }

@@ -23,6 +23,7 @@
 #define VA_SPACE_SLOTS 4096u
 #define VA_VMID_SLOTS 1024u
 #define VA_UMON_MAX 128u
+#define VA_UMON_STREAMS 64u /* beyond this many streams: equal shares */
 
 /* Permission bits kept in the low bits of an entry's output word. */
 #define VA_PERM_PRIV_SHIFT 0   /* rwx at the privileged level */
@@ -61,7 +62,7 @@ typedef struct va_umon {
 typedef struct va_part {
     uint32_t hand;           /* CLOCK hand into its ring, VA_NIL if empty */
     uint32_t used, quota;
-    va_umon umon;
+    va_umon *umon;           /* the first VA_UMON_STREAMS streams only */
 } va_part;
 
 typedef struct va_iotlb {

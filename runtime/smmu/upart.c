@@ -16,9 +16,9 @@
 
 void va_iotlb_umon_access(va_iotlb *t, uint32_t owner, uint64_t hash)
 {
-    if (owner >= t->nparts)
+    if (owner >= t->nparts || !t->part[owner].umon)
         return;
-    va_umon *u = &t->part[owner].umon;
+    va_umon *u = t->part[owner].umon;
     uint64_t key = hash | 1; /* 0 never occurs in the stack */
     uint32_t pos = u->n;
     for (uint32_t i = 0; i < u->n; i++)
@@ -61,8 +61,8 @@ void va_iotlb_repartition(va_iotlb *t)
     uint32_t n = t->nparts, len = t->umon_len, unit = 1u << t->umon_shift;
     if (!n)
         return;
-    uint32_t alloc[64];
-    if (n > 64) {
+    uint32_t alloc[VA_UMON_STREAMS];
+    if (n > VA_UMON_STREAMS) {
         /* Lookahead over many streams costs O(n * len^2); with more
          * streams than that, keep equal shares. */
         for (uint32_t i = 0; i < n; i++)
@@ -76,7 +76,7 @@ void va_iotlb_repartition(va_iotlb *t)
         uint32_t who = VA_NIL, units = 1;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t k;
-            double g = best_gain(&t->part[i].umon, alloc[i], left, len, &k);
+            double g = best_gain(t->part[i].umon, alloc[i], left, len, &k);
             if (g > best) {
                 best = g;
                 who = i;
@@ -92,7 +92,7 @@ void va_iotlb_repartition(va_iotlb *t)
         t->part[i].quota = alloc[i] * unit + (left * unit) / n;
         /* Age the curves so that a change of phase shows up. */
         for (uint32_t d = 0; d < len; d++)
-            t->part[i].umon.hist[d] /= 2;
+            t->part[i].umon->hist[d] /= 2;
     }
     t->repartitions++;
 }
