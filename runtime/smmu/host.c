@@ -173,6 +173,7 @@ VMACCEL_API int vmaccel_smmu_attach(vmaccel_smmu *smmu, uint32_t sid,
         return va_fail(VMACCEL_ENOMEM, "out of memory for SMMU stream %u", sid);
     }
     va_iotlb_drop_owner(&smmu->tlb, st->part);
+    smmu->wc.epoch++; /* the same ASID/VMID may now name other tables */
     st->host = false;
     va_smmu_stream_forget(smmu, st, true);
     st->host = true;

@@ -14,6 +14,7 @@
 #include "core/handle.h"
 #include "smmu/cfg.h"
 #include "smmu/iotlb.h"
+#include "smmu/wcache.h"
 #include "vmaccel/smmu.h"
 
 #include <pthread.h>
@@ -85,6 +86,7 @@ struct vmaccel_smmu {
     va_stream **list;
     uint32_t nstreams, list_cap;
     va_iotlb tlb;
+    va_wcache wc;
     uint64_t events_written, events_lost;
 };
 

@@ -115,7 +115,7 @@ static int cd_read(vmaccel_smmu *s, const va_ste *ste, uint64_t addr,
     if (ste->s2) {
         uint8_t shift;
         unsigned perms;
-        if (va_s2_xlate(s, &ste->s2c, addr, 1u, EVT_CLASS_CD, &pa, &shift,
+        if (va_s2_xlate(s, &ste->s2c, addr, 1u, EVT_CLASS_CD, VA_NIL, &pa, &shift,
                         &perms, f))
             return VMACCEL_EFAULT;
     }

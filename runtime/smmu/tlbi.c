@@ -49,6 +49,7 @@ void va_smmu_tlbi_va(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid,
                 .asid = asid, .any_asid = any_asid};
     set_range(&m, lo, len);
     va_iotlb_inval_match(&s->tlb, match, &m);
+    s->wc.epoch++; /* any table above the range may have changed */
 }
 
 void va_smmu_tlbi_ipa(vmaccel_smmu *s, uint32_t vmid, uint64_t lo, uint64_t len)
@@ -56,6 +57,7 @@ void va_smmu_tlbi_ipa(vmaccel_smmu *s, uint32_t vmid, uint64_t lo, uint64_t len)
     tmatch m = {.vmid_a = vmid, .vmid_b = vmid, .ipa = true};
     set_range(&m, lo, len);
     va_iotlb_inval_match(&s->tlb, match, &m);
+    s->wc.epoch++;
 }
 
 void va_smmu_tlbi_asid(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid)

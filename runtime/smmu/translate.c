@@ -114,7 +114,7 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     bump(&st->misses);
     va_xout o;
     vmaccel_smmu_fault f = {.level = -1};
-    int rc = va_xlate(s, &c->x, iova, access, &o, &f);
+    int rc = va_xlate(s, &c->x, iova, access, slots, &o, &f);
     atomic_fetch_add_explicit(&st->walks, o.walks, RLX);
     if (rc) {
         if (f.event == EVT_F_WALK_EABT)

@@ -33,7 +33,17 @@ int va_walk(const va_walk_req *rq, va_fetch_fn fetch, void *ctx,
         va_fault_set(f, EVT_F_ADDR_SIZE, rq->stage, 0);
         return VMACCEL_EFAULT;
     }
-    for (unsigned level = rq->start; level <= 3; level++) {
+    /* One level-3 table spans 2^span bytes of input. */
+    unsigned span = g + stride, first = rq->start;
+    uint64_t prefix = rq->ia >> span;
+    unsigned attrs;
+    if (rq->wc && rq->start < 3 && va_wc_get(rq->wc, prefix, &table, &attrs)) {
+        res->aptable = attrs >> 2;
+        res->pxntable = (attrs >> 1) & 1;
+        res->uxntable = attrs & 1;
+        first = 3;
+    }
+    for (unsigned level = first; level <= 3; level++) {
         unsigned bits = va_level_bits(rq->ias, g, rq->start, level);
         unsigned shift = g + stride * (3 - level);
         uint64_t idx = (rq->ia >> shift) & ((1ull << bits) - 1);
@@ -57,6 +67,9 @@ int va_walk(const va_walk_req *rq, va_fetch_fn fetch, void *ctx,
                 res->uxntable |= DESC_UXNTABLE(d);
             }
             table = next;
+            if (level == 2 && rq->wc)
+                va_wc_put(rq->wc, prefix, next,
+                          res->aptable << 2 | res->pxntable << 1 | res->uxntable);
             continue;
         }
         /* A leaf: a page at level 3 (0b11), a block above (0b01). */

@@ -8,6 +8,7 @@
 #ifndef VA_SMMU_WALK_H
 #define VA_SMMU_WALK_H
 
+#include "smmu/wcache.h"
 #include "vmaccel/smmu.h"
 
 #include <stdbool.h>
@@ -20,6 +21,7 @@ typedef struct va_walk_req {
     uint8_t stage;      /* 1 or 2 */
     bool had;           /* stage 1: hierarchical attributes disabled */
     bool affd;          /* access flag faults disabled */
+    const va_wc_ref *wc; /* walk cache, or NULL */
 } va_walk_req;
 
 typedef struct va_walk_res {

@@ -46,7 +46,14 @@ typedef struct fetch_ctx {
     vmaccel_smmu *s;
     const va_s2cfg *s2;  /* nested stage 1: table addresses are IPAs */
     unsigned stage;
+    uint32_t vslot;      /* for the stage-2 walk cache */
 } fetch_ctx;
+
+/* Walk-cache tags: the regime (space, granule, TTB range, stage). */
+static uint64_t wc_tag(uint64_t space, unsigned g, unsigned range, unsigned stage)
+{
+    return space << 9 | (uint64_t)g << 2 | range << 1 | (stage - 1);
+}
 
 static int fetch(void *vctx, uint64_t addr, int level, uint64_t *desc,
                  vmaccel_smmu_fault *f)
@@ -56,7 +63,7 @@ static int fetch(void *vctx, uint64_t addr, int level, uint64_t *desc,
     if (c->s2) {
         uint8_t shift;
         unsigned perms;
-        if (va_s2_xlate(c->s, c->s2, addr, 1u, EVT_CLASS_TT, &pa, &shift,
+        if (va_s2_xlate(c->s, c->s2, addr, 1u, EVT_CLASS_TT, c->vslot, &pa, &shift,
                         &perms, f))
             return VMACCEL_EFAULT;
     }
@@ -70,8 +77,8 @@ static int fetch(void *vctx, uint64_t addr, int level, uint64_t *desc,
 }
 
 int va_s2_xlate(vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
-                unsigned need, unsigned cls, uint64_t *pa, uint8_t *shift,
-                unsigned *perms, vmaccel_smmu_fault *f)
+                unsigned need, unsigned cls, uint32_t vslot, uint64_t *pa,
+                uint8_t *shift, unsigned *perms, vmaccel_smmu_fault *f)
 {
     f->ipa = ipa;
     f->fault_class = cls;
@@ -83,7 +90,17 @@ int va_s2_xlate(vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
     va_walk_req rq = {.ttb = c->ttb, .ia = ipa, .ias = c->ias,
                       .gshift = c->gshift, .start = c->start, .oas = c->oas,
                       .stage = 2, .affd = c->affd};
-    fetch_ctx fc = {s, NULL, 2};
+    va_wc_ref wr;
+    if (vslot != VA_NIL) {
+        /* Stage-2 tables belong to the VMID: no ASID generation. */
+        wr = (va_wc_ref){&s->wc,
+                         wc_tag((uint64_t)c->vmid << 17 | VA_ASID_NONE, c->gshift, 0, 2),
+                         atomic_load_explicit(&s->tlb.vmid[vslot].gen, memory_order_relaxed) +
+                             atomic_load_explicit(&s->tlb.global_gen, memory_order_relaxed) +
+                             s->wc.epoch};
+        rq.wc = &wr;
+    }
+    fetch_ctx fc = {s, NULL, 2, VA_NIL};
     va_walk_res r;
     int rc = va_walk(&rq, fetch, &fc, &r, f);
     if (rc) {
@@ -120,7 +137,7 @@ static int s1_range(const va_s1cfg *c, uint64_t va, int *range, uint64_t *ia)
 }
 
 static int stage1(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
-                  unsigned access, va_xout *o, vmaccel_smmu_fault *f)
+                  unsigned access, uint32_t slots, va_xout *o, vmaccel_smmu_fault *f)
 {
     const va_s1cfg *c = &x->s1c;
     int r;
@@ -134,7 +151,15 @@ static int stage1(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
                       .gshift = c->gshift[r], .start = c->start[r],
                       .oas = c->oas, .stage = 1, .had = c->had[r],
                       .affd = c->affd};
-    fetch_ctx fc = {s, x->s2 ? &x->s2c : NULL, 1};
+    uint32_t vslot = slots == VA_NIL ? VA_NIL : slots >> 16;
+    fetch_ctx fc = {s, x->s2 ? &x->s2c : NULL, 1, vslot};
+    va_wc_ref wr;
+    if (slots != VA_NIL) {
+        uint64_t space = (uint64_t)x->vmid_tag << 17 | x->asid_tag;
+        wr = (va_wc_ref){&s->wc, wc_tag(space, c->gshift[r], (unsigned)r, 1),
+                         va_iotlb_gen(&s->tlb, slots & 0xffff, vslot) + s->wc.epoch};
+        rq.wc = &wr;
+    }
     va_walk_res w;
     o->walks++;
     int rc = va_walk(&rq, fetch, &fc, &w, f);
@@ -153,20 +178,20 @@ static int stage1(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
 }
 
 int va_xlate(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova, unsigned access,
-             va_xout *o, vmaccel_smmu_fault *f)
+             uint32_t slots, va_xout *o, vmaccel_smmu_fault *f)
 {
     *o = (va_xout){.pa = iova, .shift = 12, .perms = 0x3f, .global = false};
     f->input_addr = iova;
     int rc = 0;
     if (x->s1)
-        rc = stage1(s, x, iova, access, o, f);
+        rc = stage1(s, x, iova, access, slots, o, f);
     if (!rc && x->s2) {
         uint64_t pa;
         uint8_t shift;
         unsigned perms;
         o->walks++;
-        rc = va_s2_xlate(s, &x->s2c, o->pa, va_need(access), EVT_CLASS_IN, &pa,
-                         &shift, &perms, f);
+        rc = va_s2_xlate(s, &x->s2c, o->pa, va_need(access), EVT_CLASS_IN,
+                         slots == VA_NIL ? VA_NIL : slots >> 16, &pa, &shift, &perms, f);
         if (!rc) {
             o->pa = pa;
             if (!x->s1 || shift < o->shift)

@@ -31,15 +31,17 @@ int va_mem_read_dwords(struct vmaccel_smmu *s, uint64_t addr, uint64_t *d,
 int va_mem_write_dwords(struct vmaccel_smmu *s, uint64_t addr,
                         const uint64_t *d, unsigned n);
 
-/* Stage 2 of one IPA for a read (`need` rwx bits); fault CLASS `cls`. */
+/* Stage 2 of one IPA for `need` (rwx bits); fault CLASS `cls`. `vslot`:
+ * the VMID's IOTLB generation slot to use the walk cache with, or VA_NIL. */
 int va_s2_xlate(struct vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
-                unsigned need, unsigned cls, uint64_t *pa, uint8_t *shift,
-                unsigned *perms, vmaccel_smmu_fault *f);
+                unsigned need, unsigned cls, uint32_t vslot, uint64_t *pa,
+                uint8_t *shift, unsigned *perms, vmaccel_smmu_fault *f);
 
 /* Translates iova with context x for `access` (VMACCEL_SMMU_* flags).
- * Returns 0 or VMACCEL_EFAULT with f filled (input_addr too). */
+ * `slots` (space slot | VMID slot << 16, or VA_NIL) enables the walk
+ * cache. Returns 0 or VMACCEL_EFAULT with f filled (input_addr too). */
 int va_xlate(struct vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
-             unsigned access, va_xout *o, vmaccel_smmu_fault *f);
+             unsigned access, uint32_t slots, va_xout *o, vmaccel_smmu_fault *f);
 
 /* rwx bits an access needs. */
 static inline unsigned va_need(unsigned access)

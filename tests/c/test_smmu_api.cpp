@@ -70,6 +70,12 @@ struct S1 {
         }
         return d & 0xfffffffff000ull;
     }
+    // Points the level-2 entry for va at a fresh, empty level-3 table.
+    void new_l3(uint64_t va)
+    {
+        uint64_t l2 = next_table(root, (va >> 30) & 511);
+        g.w64(l2 + 8 * ((va >> 21) & 511), g.alloc(4096) | 3);
+    }
     // AP[2:1] at 7:6, AF at 10, UXN 54; page descriptor 0b11.
     void page(uint64_t va, uint64_t pa, unsigned ap = 1, bool af = true)
     {
@@ -257,6 +263,35 @@ TEST_CASE("IOTLB: bounded, entries survive until invalidated, then walk again", 
     REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_ALL, 0, 0, 0, 0) == 0);
     REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x2000, R, &r) == 0);
     CHECK(r.pa == 0x92000000);
+}
+
+TEST_CASE("cached table walks last until a TLBI covers them", "[smmu][api][walkcache]")
+{
+    Model m;
+    S1 t(m.g);
+    t.page(0x200000, 0x80000000);
+    t.page(0x201000, 0x80001000);
+    vmaccel_smmu_domain d = s1_domain(t.root, 3);
+    REQUIRE(vmaccel_smmu_attach(m.s, 1, &d) == 0);
+    vmaccel_smmu_result r;
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x200000, R, &r) == 0);
+    // The guest swaps the level-3 table under the 2M region without a TLBI:
+    // the spec lets the SMMU keep using what it cached.
+    t.new_l3(0x200000);
+    t.page(0x201000, 0x90001000);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x201000, R, &r) == 0);
+    CHECK(r.pa == 0x80001000);
+    REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_RANGE, 0, 3, 0x201000, 0x1000) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x201000, R, &r) == 0);
+    CHECK(r.pa == 0x90001000);
+    // Another region swapped, then an ASID invalidation: walked afresh.
+    t.page(0x400000, 0x80400000);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x400000, R, &r) == 0);
+    t.new_l3(0x400000);
+    t.page(0x400000, 0x90400000);
+    REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_ASID, 0, 3, 0, 0) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x400000, R, &r) == 0);
+    CHECK(r.pa == 0x90400000);
 }
 
 TEST_CASE("detach drops the stream's IOTLB entries at once", "[smmu][api][iotlb]")

@@ -413,7 +413,7 @@ def events():
         pts2 = sc.s2(2, 4096, 24, 1, vmid=9)
         pts2.set(0x8000, 3, s2_leaf(OUT, 3, s2ap=0b01))
         sc.st.set(3, ste(0b101, v=0))
-        norec = sc.s1(4, 4096, 25, r=0)   # CD.R=0: faults not recorded
+        norec = sc.s1(4, 4096, 25, asid=4, r=0)   # CD.R=0: faults not recorded
         del norec
         q = sc.mem.alloc(32 << log2, 32 << log2)
         sc.regs["EVENTQ_BASE"] = hex(q | log2)
