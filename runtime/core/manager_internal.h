@@ -58,6 +58,9 @@ struct vmaccel_manager {
      * use, read and set with __atomic builtins only, freed by
      * va_runtime_free(). */
     struct va_runtime *runtime;
+    /* NUMA balancing (runtime/numa/engine.h), created on first use and
+     * freed by va_numa_destroy() after the loop has stopped. */
+    struct va_numa_engine *numa;
 };
 
 /* Valid manager or VMACCEL_EINVAL (with a message). */

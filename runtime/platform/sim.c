@@ -206,11 +206,16 @@ static int sim_read_proc(const va_platform *p, int pid, int tid, const char *nam
                      tid > 0 ? "/task/TID" : "", name);
     else if (!f && (!t || (n = synth(t, name, buf, sizeof buf)) < 0))
         rc = va_fail(VMACCEL_ENOENT, "/proc/%d/%s: not scripted in the sim", pid, name);
-    const char *src = f ? f->text : buf;
+    char *memory_file = NULL;
+    if (rc == VMACCEL_ENOENT && tid <= 0 &&
+        (memory_file = va_sim_numa_text(s->numa, pid, name)) != NULL)
+        rc = 0; /* maps / numa_maps from the page model (sim_numa.c) */
+    const char *src = f ? f->text : memory_file ? memory_file : buf;
     if (!rc && !(*text = strdup(src)))
         rc = va_fail(VMACCEL_ENOMEM, "sim: out of memory");
     if (!rc)
         *len = strlen(src);
+    free(memory_file);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

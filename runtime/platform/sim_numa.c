@@ -238,3 +238,50 @@ uint64_t va_sim_now_ns(const va_platform *p)
     pthread_mutex_unlock(&n->lock);
     return now;
 }
+
+static int region_line(const sim_region *r, bool numa, char *buf, size_t len)
+{
+    uint64_t end = r->start + r->npages * VA_SIM_PAGE;
+    if (!numa)
+        return snprintf(buf, len, "%llx-%llx rw-p 00000000 00:00 0 \n",
+                        (unsigned long long)r->start, (unsigned long long)end);
+    uint64_t per_node[128] = {0};
+    for (uint64_t k = 0; k < r->npages; k++)
+        if (r->node[k] >= 0)
+            per_node[(int)r->node[k]]++;
+    int n = snprintf(buf, len, "%llx default anon=%llu", (unsigned long long)r->start,
+                     (unsigned long long)r->npages);
+    for (int node = 0; node < 128 && n > 0 && (size_t)n < len; node++)
+        if (per_node[node])
+            n += snprintf(buf + n, len - (size_t)n, " N%d=%llu", node,
+                          (unsigned long long)per_node[node]);
+    if (n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " kernelpagesize_kB=4\n");
+    return n;
+}
+
+char *va_sim_numa_text(va_sim_numa *n, int pid, const char *name)
+{
+    bool numa = !strcmp(name, "numa_maps");
+    if (!numa && strcmp(name, "maps"))
+        return NULL;
+    size_t cap = 1, used = 0;
+    char *text = NULL, line[2048];
+    pthread_mutex_lock(&n->lock);
+    for (int i = 0; i < SIM_MAX_REGIONS; i++) {
+        const sim_region *r = &n->regions[i];
+        if (!r->node || r->pid != pid)
+            continue;
+        int len = region_line(r, numa, line, sizeof line);
+        char *grown = len > 0 ? realloc(text, cap + (size_t)len) : NULL;
+        if (!grown)
+            break;
+        text = grown;
+        memcpy(text + used, line, (size_t)len);
+        used += (size_t)len;
+        cap += (size_t)len;
+        text[used] = '\0';
+    }
+    pthread_mutex_unlock(&n->lock);
+    return text;
+}

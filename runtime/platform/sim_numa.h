@@ -39,4 +39,11 @@ uint64_t va_sim_pages_moved(va_sim *s);
 void va_sim_advance(va_sim *s, uint64_t ns);
 int va_sim_set_node_file(va_sim *s, int node, const char *name, const char *text);
 
+/* /proc/PID/maps and /proc/PID/numa_maps as Linux writes them, for the
+ * mapped regions of `pid` (one anonymous rw-p mapping each; numa_maps
+ * with per-node page counts "N0=... N1=..."), malloc'd; NULL when the
+ * name is neither or the pid maps nothing. sim.c serves them when a test
+ * has not scripted the file. */
+char *va_sim_numa_text(va_sim_numa *n, int pid, const char *name);
+
 #endif

@@ -1,6 +1,7 @@
 /* The manager's DiagnosticReport. */
 #include "core/error.h"
 #include "core/manager_internal.h"
+#include "numa/engine.h"
 #include "report/encode.h"
 #include "report/topology_report.h"
 #include "vmaccel/report.h"
@@ -151,6 +152,8 @@ VMACCEL_API int vmaccel_manager_report(const vmaccel_manager *m,
     pthread_mutex_lock(&mm->lock);
     fill_state(m, &r, &a);
     pthread_mutex_unlock(&mm->lock);
+    /* Not under the manager's lock: the engine's lock comes first. */
+    va_numa_report(mm, &r, &a);
     rc = a.failed ? va_fail(VMACCEL_ENOMEM, "out of memory building a report")
                   : va_report_encode(&r.base, format, out);
     va_arena_free(&a);

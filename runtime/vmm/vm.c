@@ -1,5 +1,6 @@
 /* VMs: attach by pid, register in-process, detach, the pidfd guard. */
 #include "vmm/vm_internal.h"
+#include "numa/engine.h"
 
 #include "core/error.h"
 #include "vmm/procfs.h"
@@ -199,6 +200,7 @@ VMACCEL_API void vmaccel_vm_detach(vmaccel_vm *vm)
     pthread_mutex_lock(&vm->m->lock);
     unlink_vm(vm->m, vm);
     pthread_mutex_unlock(&vm->m->lock);
+    va_numa_vm_detached(vm); /* waits for an engine period using it */
     destroy(vm);
 }
 

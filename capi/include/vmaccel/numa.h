@@ -1,0 +1,117 @@
+/*
+ * vmaccel/numa.h - NUMA locality balancing and NUMA-aware allocation.
+ *
+ * When NUMA balancing is on (vmaccel_manager_enable_numa) and the manager's
+ * loop runs (vmaccel_manager_start), every `interval_ms` the engine samples
+ * each attached VM: where its guest RAM lives (move_pages status queries on
+ * a random sample of pages, sized for `sample_error`), where its vCPUs run
+ * and for how long, and the kernel's NUMA fault counters when NUMA
+ * balancing exposes them. From these it computes the VM's local access rate
+ * (the share of its memory accesses that hit the node its vCPUs run on).
+ * When the rate stays below `threshold` for `trigger_samples` periods it
+ * picks the cheaper fix: move the vCPUs to their memory (the planner and
+ * the applier, strategy LOCAL_FIRST) or migrate the memory to the vCPUs
+ * (move_pages in batches, at most `migrate_mb_per_s`). Hysteresis, a
+ * cooldown and a backoff for fixes that do not hold keep it from
+ * thrashing. Each step is an event (events.h) and appears in the report.
+ *
+ * Privileges: reading placement needs only the right to read the VMM's
+ * /proc entries (same user); pinning another user's threads needs
+ * CAP_SYS_NICE; migrating another process's pages needs CAP_SYS_NICE too.
+ */
+#ifndef VMACCEL_NUMA_H
+#define VMACCEL_NUMA_H
+
+#include "common.h"
+#include "manager.h"
+
+VMACCEL_BEGIN_DECLS
+
+typedef struct vmaccel_vm vmaccel_vm;
+
+/* Which fixes the engine may apply. */
+typedef enum vmaccel_numa_fix {
+    VMACCEL_NUMA_FIX_CHEAPER = 0,      /* whichever costs less (default) */
+    VMACCEL_NUMA_FIX_MOVE_VCPUS = 1,   /* only move vCPUs to their memory */
+    VMACCEL_NUMA_FIX_MIGRATE_MEMORY = 2/* only migrate memory to the vCPUs */
+} vmaccel_numa_fix;
+
+#define VMACCEL_NUMA_OPTIONS_VERSION 1
+typedef struct vmaccel_numa_options {
+    unsigned version;            /* VMACCEL_NUMA_OPTIONS_VERSION */
+    unsigned interval_ms;        /* sampling period; 0: 1000 */
+    double threshold;            /* act below this local rate; 0: 0.8 */
+    double hysteresis;           /* re-arm at threshold + this; 0: 0.05 */
+    unsigned trigger_samples;    /* consecutive low periods; 0: 3 */
+    unsigned cooldown_samples;   /* periods between actions; 0: 5 */
+    unsigned migrate_mb_per_s;   /* memory migration budget; 0: 256 */
+    double sample_error;         /* placement estimate error; 0: 0.02 */
+    vmaccel_numa_fix fix;        /* which fixes the engine may choose */
+    int dry_run;                 /* decide and report, change nothing */
+} vmaccel_numa_options;
+
+#define VMACCEL_NUMA_OPTIONS_INIT { VMACCEL_NUMA_OPTIONS_VERSION, 0, 0.0, 0.0, \
+    0, 0, 0, 0.0, VMACCEL_NUMA_FIX_CHEAPER, 0 }
+VMACCEL_API void vmaccel_numa_options_init(vmaccel_numa_options *opts);
+
+/* Sets the engine's options (zeros mean the defaults above). Takes effect
+ * at the next period; a changed interval re-arms the timer. Errors:
+ * VMACCEL_EINVAL (version, threshold outside 0..1, sample_error outside
+ * 0..0.5, interval above one hour, unknown fix). Thread safety: any
+ * thread. */
+VMACCEL_API int vmaccel_manager_configure_numa(vmaccel_manager *m,
+                                               const vmaccel_numa_options *opts);
+
+/* Runs one engine period now, on the calling thread, whether or not the
+ * loop runs (tests, `vmaccel run --once`, a VMM driving its own clock).
+ * VMACCEL_ESTATE when NUMA balancing is off. Serialised with the loop's
+ * periods. Thread safety: any thread except from an event callback. */
+VMACCEL_API int vmaccel_manager_numa_tick(vmaccel_manager *m);
+
+typedef enum vmaccel_locality_source {
+    VMACCEL_LOCALITY_NONE = 0,           /* not measured yet */
+    VMACCEL_LOCALITY_NUMA_FAULTS = 1,    /* the kernel's NUMA fault counters */
+    VMACCEL_LOCALITY_PAGE_PLACEMENT = 2  /* runtime-weighted page placement */
+} vmaccel_locality_source;
+
+#define VMACCEL_LOCALITY_INFO_VERSION 1
+typedef struct vmaccel_locality_info {
+    unsigned version;              /* set by the caller */
+    vmaccel_locality_source source;
+    double local_rate;             /* 0..1; meaningful when source != NONE */
+    unsigned home_node;            /* logical node holding most of its RAM */
+    uint64_t samples;              /* periods observed */
+    uint64_t vcpu_moves;           /* fixes applied: vCPUs moved */
+    uint64_t memory_migrations;    /* fixes applied: memory migrated */
+    uint64_t pages_migrated;
+    uint64_t failures;             /* fixes that failed */
+} vmaccel_locality_info;
+#define VMACCEL_LOCALITY_INFO_INIT { VMACCEL_LOCALITY_INFO_VERSION, \
+    VMACCEL_LOCALITY_NONE, 0.0, 0, 0, 0, 0, 0, 0 }
+
+/* The engine's latest view of a VM. VMACCEL_ENOENT if the engine has not
+ * seen it yet. Thread safety: any thread. */
+VMACCEL_API int vmaccel_vm_locality(const vmaccel_vm *vm,
+                                    vmaccel_locality_info *info);
+
+/* ---- NUMA-aware allocation for in-process VMMs (libnuma) ---- */
+
+typedef enum vmaccel_alloc_policy {
+    VMACCEL_ALLOC_LOCAL = 0,      /* on the node of the calling CPU */
+    VMACCEL_ALLOC_ONNODE = 1,     /* bound to `node` (logical index) */
+    VMACCEL_ALLOC_INTERLEAVE = 2  /* pages round-robin over all nodes */
+} vmaccel_alloc_policy;
+
+/* Allocates `size` bytes (rounded up to pages) of zeroed memory with the
+ * policy; release with vmaccel_numa_free(ptr, size). `node` is used by
+ * VMACCEL_ALLOC_ONNODE only. Errors: VMACCEL_EINVAL (size 0, bad node),
+ * VMACCEL_ENOTSUP (no NUMA support in the kernel), VMACCEL_ENOMEM.
+ * Thread safety: any thread. */
+VMACCEL_API int vmaccel_numa_alloc(const vmaccel_manager *m, size_t size,
+                                   vmaccel_alloc_policy policy, unsigned node,
+                                   void **out);
+VMACCEL_API void vmaccel_numa_free(void *ptr, size_t size);
+
+VMACCEL_END_DECLS
+
+#endif /* VMACCEL_NUMA_H */

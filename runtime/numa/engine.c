@@ -1,0 +1,288 @@
+/* The NUMA engine: lifecycle, options and the period over all VMs. */
+#include "numa/engine.h"
+
+#include "core/error.h"
+#include "loop/runtime.h"
+#include "vmm/vm_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+VMACCEL_API void vmaccel_numa_options_init(vmaccel_numa_options *opts)
+{
+    if (opts) {
+        vmaccel_numa_options init = VMACCEL_NUMA_OPTIONS_INIT;
+        *opts = init;
+    }
+}
+
+static void fill_defaults(vmaccel_numa_options *o)
+{
+    if (!o->interval_ms) o->interval_ms = 1000;
+    if (o->threshold == 0.0) o->threshold = 0.8;
+    if (o->hysteresis == 0.0) o->hysteresis = 0.05;
+    if (!o->trigger_samples) o->trigger_samples = 3;
+    if (!o->cooldown_samples) o->cooldown_samples = 5;
+    if (!o->migrate_mb_per_s) o->migrate_mb_per_s = 256;
+    if (o->sample_error == 0.0) o->sample_error = 0.02;
+}
+
+static int check_options(const vmaccel_numa_options *o)
+{
+    if (o->version != VMACCEL_NUMA_OPTIONS_VERSION)
+        return va_fail(VMACCEL_EINVAL, "NUMA options version %u, expected %u",
+                       o->version, VMACCEL_NUMA_OPTIONS_VERSION);
+    if (!(o->threshold >= 0.0 && o->threshold <= 1.0) ||
+        !(o->hysteresis >= 0.0 && o->hysteresis <= 1.0))
+        return va_fail(VMACCEL_EINVAL, "threshold %g / hysteresis %g: expected 0..1",
+                       o->threshold, o->hysteresis);
+    if (!(o->sample_error >= 0.0 && o->sample_error <= 0.5))
+        return va_fail(VMACCEL_EINVAL, "sample_error %g: expected 0..0.5", o->sample_error);
+    if (o->interval_ms > 3600000)
+        return va_fail(VMACCEL_EINVAL, "interval %u ms: at most one hour", o->interval_ms);
+    if ((unsigned)o->fix > VMACCEL_NUMA_FIX_MIGRATE_MEMORY)
+        return va_fail(VMACCEL_EINVAL, "unknown fix %d", (int)o->fix);
+    if (o->trigger_samples > 1000 || o->cooldown_samples > 100000)
+        return va_fail(VMACCEL_EINVAL, "trigger_samples/cooldown_samples too large");
+    return 0;
+}
+
+static void apply_options(va_numa_engine *e, const vmaccel_numa_options *o)
+{
+    e->opts = *o;
+    fill_defaults(&e->opts);
+    va_policy_config_defaults(&e->policy);
+    e->policy.threshold = e->opts.threshold;
+    e->policy.hysteresis = e->opts.hysteresis;
+    e->policy.trigger_samples = e->opts.trigger_samples;
+    e->policy.cooldown_samples = e->opts.cooldown_samples;
+    e->policy.migrate_bytes_per_s = (uint64_t)e->opts.migrate_mb_per_s << 20;
+    e->policy.allow_move = e->opts.fix != VMACCEL_NUMA_FIX_MIGRATE_MEMORY;
+    e->policy.allow_migrate = e->opts.fix != VMACCEL_NUMA_FIX_MOVE_VCPUS;
+    const va_platform *p = va_manager_platform(e->m);
+    /* A burst of a quarter second's worth keeps batches smooth. */
+    va_budget_init(&e->budget, e->policy.migrate_bytes_per_s,
+                   e->policy.migrate_bytes_per_s / 4 + (1u << 20), p->now_ns(p));
+}
+
+/* The engine, created on first use; NULL (with a message) on failure. */
+static va_numa_engine *engine_of(vmaccel_manager *m)
+{
+    pthread_mutex_lock(&m->lock);
+    va_numa_engine *e = m->numa;
+    if (!e && (e = calloc(1, sizeof *e)) != NULL) {
+        pthread_mutex_init(&e->lock, NULL);
+        e->m = m;
+        vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
+        apply_options(e, &o);
+        m->numa = e;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (!e)
+        va_fail(VMACCEL_ENOMEM, "out of memory for the NUMA engine");
+    return e;
+}
+
+static void on_timer(void *arg)
+{
+    va_numa_engine *e = arg;
+    pthread_mutex_lock(&e->lock);
+    va_numa_period_locked(e);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* Arms the timer at the configured period, if not armed. Engine lock
+ * held; never removes a timer (that waits for its callback, which takes
+ * the engine lock): re-arming goes through disarm() first. */
+static int arm(va_numa_engine *e)
+{
+    if (e->timer)
+        return 0;
+    va_loop *loop = va_manager_loop(e->m);
+    if (!loop)
+        return va_fail(VMACCEL_ENOMEM, "cannot create the manager's loop");
+    int rc = va_loop_add_timer(loop, e->opts.interval_ms, on_timer, e, &e->timer);
+    if (!rc)
+        e->timer_period_ms = e->opts.interval_ms;
+    return rc;
+}
+
+/* Disarms; must not hold the engine lock (the timer callback takes it). */
+static void disarm(va_numa_engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    struct va_timer *t = e->timer;
+    e->timer = NULL;
+    pthread_mutex_unlock(&e->lock);
+    va_loop *loop = t ? va_manager_loop(e->m) : NULL;
+    if (loop)
+        va_loop_remove_timer(loop, t);
+}
+
+int va_numa_enable(vmaccel_manager *m)
+{
+    va_numa_engine *e = engine_of(m);
+    if (!e)
+        return VMACCEL_ENOMEM;
+    pthread_mutex_lock(&e->lock);
+    int rc = arm(e);
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+void va_numa_disable(vmaccel_manager *m)
+{
+    if (m->numa)
+        disarm(m->numa);
+}
+
+static void free_vm_state(va_numa_vm *s)
+{
+    va_sampler_state_release(&s->sampler);
+    free(s);
+}
+
+void va_numa_destroy(vmaccel_manager *m)
+{
+    va_numa_engine *e = m->numa;
+    if (!e)
+        return;
+    m->numa = NULL;
+    while (e->vms) {
+        va_numa_vm *next = e->vms->next;
+        free_vm_state(e->vms);
+        e->vms = next;
+    }
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+void va_numa_vm_detached(struct vmaccel_vm *vm)
+{
+    va_numa_engine *e = vm->m->numa;
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    for (va_numa_vm **pp = &e->vms; *pp; pp = &(*pp)->next) {
+        if ((*pp)->vm == vm) {
+            va_numa_vm *gone = *pp;
+            *pp = gone->next;
+            free_vm_state(gone);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+static va_numa_vm *state_of(va_numa_engine *e, struct vmaccel_vm *vm)
+{
+    for (va_numa_vm *s = e->vms; s; s = s->next)
+        if (s->vm == vm)
+            return s;
+    va_numa_vm *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->vm = vm;
+    s->vm_id = vm->id;
+    s->emitted_rate = NAN;
+    s->next = e->vms;
+    e->vms = s;
+    return s;
+}
+
+void va_numa_period_locked(va_numa_engine *e)
+{
+    vmaccel_manager *m = e->m;
+    struct vmaccel_vm *list[256];
+    size_t n = 0;
+    pthread_mutex_lock(&m->lock);
+    for (struct vmaccel_vm *vm = m->vms; vm && n < 256; vm = vm->next)
+        list[n++] = vm;
+    pthread_mutex_unlock(&m->lock);
+    /* A VM detached since the snapshot is no longer live; its detach is
+     * waiting for this lock before freeing it. */
+    for (size_t i = 0; i < n; i++) {
+        if (!va_handle_is_live(list[i], VA_HANDLE_VM))
+            continue;
+        va_numa_vm *s = state_of(e, list[i]);
+        if (s)
+            va_numa_vm_period(e, s);
+    }
+    e->periods++;
+}
+
+VMACCEL_API int vmaccel_manager_configure_numa(vmaccel_manager *m,
+                                               const vmaccel_numa_options *opts)
+{
+    int rc = va_manager_check(m);
+    if (!rc && !opts)
+        rc = va_fail(VMACCEL_EINVAL, "NUMA options are NULL");
+    if (!rc)
+        rc = check_options(opts);
+    if (rc)
+        return rc;
+    va_numa_engine *e = engine_of(m);
+    if (!e)
+        return VMACCEL_ENOMEM;
+    pthread_mutex_lock(&e->lock);
+    bool rearm = e->timer && e->timer_period_ms != (opts->interval_ms ? opts->interval_ms : 1000);
+    apply_options(e, opts);
+    pthread_mutex_unlock(&e->lock);
+    if (rearm) {
+        disarm(e);
+        pthread_mutex_lock(&e->lock);
+        rc = arm(e);
+        pthread_mutex_unlock(&e->lock);
+    }
+    return rc;
+}
+
+VMACCEL_API int vmaccel_manager_numa_tick(vmaccel_manager *m)
+{
+    int rc = va_manager_check(m);
+    if (rc)
+        return rc;
+    int on = 0;
+    vmaccel_manager_numa_enabled(m, &on);
+    if (!on)
+        return va_fail(VMACCEL_ESTATE, "NUMA balancing is off: call "
+                       "vmaccel_manager_enable_numa first");
+    va_numa_engine *e = engine_of(m);
+    if (!e)
+        return VMACCEL_ENOMEM;
+    pthread_mutex_lock(&e->lock);
+    va_numa_period_locked(e);
+    pthread_mutex_unlock(&e->lock);
+    return 0;
+}
+
+VMACCEL_API int vmaccel_vm_locality(const vmaccel_vm *vm, vmaccel_locality_info *info)
+{
+    int rc = va_vm_check(vm);
+    if (rc)
+        return rc;
+    if (!info || info->version != VMACCEL_LOCALITY_INFO_VERSION)
+        return va_fail(VMACCEL_EINVAL, "info is NULL or not VMACCEL_LOCALITY_INFO_INIT");
+    va_numa_engine *e = vm->m->numa;
+    rc = va_fail(VMACCEL_ENOENT, "the NUMA engine has not observed VM %llu yet",
+                 (unsigned long long)vm->id);
+    if (!e)
+        return rc;
+    pthread_mutex_lock(&e->lock);
+    for (va_numa_vm *s = e->vms; s; s = s->next) {
+        if (s->vm != vm || !s->samples)
+            continue;
+        info->source = (vmaccel_locality_source)s->loc.source;
+        info->local_rate = s->have_loc ? s->loc.local_rate : 0.0;
+        info->home_node = s->loc.home_node;
+        info->samples = s->samples;
+        info->vcpu_moves = s->vcpu_moves;
+        info->memory_migrations = s->migrations;
+        info->pages_migrated = s->pages_migrated;
+        info->failures = s->failures;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
