@@ -108,6 +108,10 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     uint64_t hash;
     va_tlbe *e = lookup(t, key, slots, t->sizes_all, iova, &shift, &hash);
     if (e && from_entry(atomic_load_explicit(&e->out, RLX), shift, iova, access, out)) {
+        /* Perhaps filled by another stream of the same space: let this
+         * stream's hit path probe that size too. */
+        atomic_store_explicit(&st->sizes, atomic_load_explicit(&st->sizes, RLX) |
+                              1ull << shift, RLX);
         bump(&st->hits);
         return 0;
     }

@@ -193,6 +193,42 @@ TEST_CASE("host attach: stage-1 translation, permissions, faults, statistics", "
     CHECK(vmaccel_smmu_stream_stats_get(m.s, 6, &st) == VMACCEL_ENOENT);
 }
 
+TEST_CASE("host attach: nested stage 1 through stage 2", "[smmu][api][nested]")
+{
+    Model m;
+    S1 s1(m.g);
+    s1.page(0x1000, 0x80000000, 1);       // VA -> IPA, EL0+EL1 RW
+    s1.page(0x2000, 0x85000000, 1);       // IPA with no stage-2 mapping
+    uint64_t s1_end = m.g.next;
+    S1 s2(m.g);                           // same 39-bit 4K shape, stage-2 leaves
+    for (uint64_t a = BASE + 0x100000; a < s1_end; a += 4096)
+        s2.page(a, a, 3);                 // stage-1 tables: IPA = PA, S2AP RW
+    s2.page(0x80000000, 0xa0000000, 1);   // S2AP=01: read only
+    vmaccel_smmu_domain d = s1_domain(s1.root, 9);
+    d.mode = VMACCEL_SMMU_MODE_NESTED;
+    d.s2_ttb = s2.root;
+    d.s2_t0sz = 25;
+    d.s2_sl0 = 1;
+    d.vmid = 4;
+    REQUIRE(vmaccel_smmu_attach(m.s, 1, &d) == 0);
+    vmaccel_smmu_result r;
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x1010, R, &r) == 0);
+    CHECK(r.pa == 0xa0000010);
+    CHECK(r.perm == (R | X));              // S1 rwx at EL0, S2 read-only
+    CHECK(vmaccel_smmu_translate(m.s, 1, NOSS, 0x1010, W, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_F_PERMISSION);
+    CHECK(r.fault.stage == 2);
+    CHECK(r.fault.ipa == 0x80000010);
+    CHECK(vmaccel_smmu_translate(m.s, 1, NOSS, 0x2000, R, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_F_TRANSLATION);
+    CHECK(r.fault.stage == 2);
+    CHECK(r.fault.fault_class == 2);       // CLASS=IN: the input to stage 2
+    CHECK(r.fault.ipa == 0x85000000);
+    REQUIRE(vmaccel_smmu_invalidate(m.s, VMACCEL_SMMU_INVAL_VMID, 4, 0, 0, 0) == 0);
+    REQUIRE(vmaccel_smmu_translate(m.s, 1, NOSS, 0x1010, R, &r) == 0);
+    CHECK(stats(m.s, 1).hits == 0);        // the VMID invalidation dropped it
+}
+
 TEST_CASE("host attach rejects configurations the spec forbids", "[smmu][api]")
 {
     Model m;
