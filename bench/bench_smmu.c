@@ -232,23 +232,23 @@ static void bench_nested(void)
     vmaccel_smmu_free(s);
 }
 
-static void bench_inval(void)
+static void bench_inval_n(uint64_t n)
 {
     next_free = BASE;
     memset(ram, 0, MEM_BYTES);
     uint64_t root = alloc_page();
-    npages = 1u << 16;
+    npages = n;
     for (uint64_t p = 0; p < npages; p++)
         map(root, 1, p << 12, 0x100000000ull + (p << 12), 1);
     vmaccel_smmu *s = model(1u << 16);
     attach_s1(s, 1, root, 25, 1);
-    double t[9];
+    double t[9], warm[9];
     for (int k = 0; k < 9; k++) {
         for (uint64_t p = 0; p < npages; p++)
             op_translate(s, p);
         vmaccel_smmu_stream_stats st;
         vmaccel_smmu_stream_stats_get(s, 1, &st);
-        if (st.iotlb_used != npages) {
+        if (st.iotlb_used < npages) {
             fprintf(stderr, "inval: %u entries cached, wanted %llu\n", st.iotlb_used,
                     (unsigned long long)npages);
             exit(1);
@@ -256,6 +256,9 @@ static void bench_inval(void)
         double t0 = now_ns();
         vmaccel_smmu_invalidate(s, VMACCEL_SMMU_INVAL_ASID, 0, 1, 0, 0);
         t[k] = now_ns() - t0;
+        t0 = now_ns(); /* again, with the model's lines now in cache */
+        vmaccel_smmu_invalidate(s, VMACCEL_SMMU_INVAL_ASID, 0, 1, 0, 0);
+        warm[k] = now_ns() - t0;
         uint64_t before = st.misses;
         op_translate(s, 5);
         vmaccel_smmu_stream_stats_get(s, 1, &st);
@@ -265,8 +268,17 @@ static void bench_inval(void)
         }
     }
     qsort(t, 9, sizeof *t, cmp_d);
-    printf("inval   invalidate one ASID with 65536 entries cached: median %.0f ns\n", t[4]);
+    qsort(warm, 9, sizeof *warm, cmp_d);
+    printf("inval   invalidate one ASID with %llu entries cached: median %.0f ns "
+           "(right after filling), %.0f ns (repeated)\n", (unsigned long long)n, t[4],
+           warm[4]);
     vmaccel_smmu_free(s);
+}
+
+static void bench_inval(void)
+{
+    bench_inval_n(64);
+    bench_inval_n(1u << 16);
 }
 
 /* ---- mixed trace ------------------------------------------------------- */
