@@ -17,6 +17,13 @@ VMACCEL_API int vmaccel_manager_report(const vmaccel_manager *m,
                                        vmaccel_format format,
                                        vmaccel_buf *out);
 
+/* Renders a protobuf-encoded vmaccel.v1.Event (as vmaccel_event_next
+ * returns it) as text or canonical JSON, e.g. for logs. Errors:
+ * VMACCEL_EPARSE (not an Event message), VMACCEL_EINVAL. Release *out with
+ * vmaccel_buf_free(). Thread safety: any thread. */
+VMACCEL_API int vmaccel_event_render(const uint8_t *data, size_t len,
+                                     vmaccel_format format, vmaccel_buf *out);
+
 VMACCEL_END_DECLS
 
 #endif /* VMACCEL_REPORT_H */

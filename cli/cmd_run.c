@@ -1,0 +1,163 @@
+/* vmaccel run: watch VMs and keep their memory accesses node-local. */
+#include "run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Writes the report to FILE.tmp, then renames it: readers never see half. */
+static void write_report(run_state *s)
+{
+    if (!s->opts.report_out)
+        return;
+    vmaccel_buf b = {0};
+    if (vmaccel_manager_report(s->m, VMACCEL_FORMAT_PROTOBUF, &b))
+        return;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", s->opts.report_out);
+    FILE *f = fopen(tmp, "we");
+    if (f && fwrite(b.data, 1, b.len, f) == b.len && fclose(f) == 0)
+        rename(tmp, s->opts.report_out);
+    else if (f)
+        fclose(f);
+    vmaccel_buf_free(&b);
+}
+
+static int setup(run_state *s)
+{
+    vmaccel_manager_options mo = VMACCEL_MANAGER_OPTIONS_INIT;
+    if (s->opts.topo.source != VMACCEL_TOPOLOGY_LIVE)
+        mo.topology = &s->opts.topo;
+    int rc = vmaccel_manager_new(&mo, &s->m);
+    if (rc)
+        return cli_lib_error("run", "cannot create a manager", rc);
+    for (unsigned i = 0; i < s->opts.npids; i++)
+        if ((rc = run_attach_pid(s, s->opts.pids[i], false)) != 0)
+            return CLI_FAILED;
+    if (s->opts.qemu)
+        run_scan_qemu(s);
+    const vmaccel_topology *t;
+    unsigned nodes = 0;
+    vmaccel_manager_topology(s->m, &t);
+    vmaccel_topology_count(t, VMACCEL_OBJ_NUMA_NODE, &nodes);
+    if ((rc = vmaccel_manager_configure_numa(s->m, &s->opts.numa)) ||
+        (rc = vmaccel_manager_enable_numa(s->m, nodes)) ||
+        (rc = vmaccel_manager_start(s->m)))
+        return cli_lib_error("run", "cannot start balancing", rc);
+    return 0;
+}
+
+static void drain_events(run_state *s)
+{
+    vmaccel_buf ev = {0};
+    while (vmaccel_event_next(s->m, 0, &ev) == 0) {
+        run_note_event(s, &ev);
+        if (s->opts.events != RUN_EVENTS_NONE)
+            run_print_event(s, &ev);
+        vmaccel_buf_free(&ev);
+    }
+}
+
+/* SIGHUP: re-read the config file and hand the options to the engine. */
+static void reload(run_state *s)
+{
+    if (!s->opts.config) {
+        fprintf(stderr, "vmaccel run: SIGHUP without --config: nothing to reload\n");
+        return;
+    }
+    run_options o = s->opts;
+    if (run_load_config(&o) == 0 && vmaccel_manager_configure_numa(s->m, &o.numa) == 0) {
+        s->opts = o;
+        fprintf(stderr, "vmaccel run: reloaded %s\n", s->opts.config);
+    }
+}
+
+/* Per interval: pick up and drop VMs, trends, the view, the report file. */
+static void housekeeping(run_state *s)
+{
+    run_reap_gone(s);
+    if (s->opts.qemu)
+        run_scan_qemu(s);
+    run_record_trends(s);
+    if (s->opts.live)
+        run_draw(s);
+    write_report(s);
+}
+
+/* Returns the signal that ended the run, or 0 when the duration ran out. */
+static int watch(run_state *s, int sigfd)
+{
+    int evfd = -1;
+    vmaccel_events_fd(s->m, &evfd);
+    unsigned interval = s->opts.numa.interval_ms ? s->opts.numa.interval_ms : 1000;
+    uint64_t start = now_ms(), next = start;
+    for (;;) {
+        uint64_t t = now_ms();
+        if (s->opts.duration_s && t - start >= s->opts.duration_s * 1000ull)
+            return 0;
+        if (t >= next) {
+            housekeeping(s);
+            next = t + interval;
+        }
+        struct pollfd fds[2] = {{evfd, POLLIN, 0}, {sigfd, POLLIN, 0}};
+        if (poll(fds, 2, (int)(next - t)) < 0 && errno != EINTR)
+            return SIGTERM;
+        if (fds[0].revents & POLLIN)
+            drain_events(s);
+        struct signalfd_siginfo si;
+        if ((fds[1].revents & POLLIN) && read(sigfd, &si, sizeof si) == sizeof si) {
+            if (si.ssi_signo == SIGHUP)
+                reload(s);
+            else
+                return (int)si.ssi_signo;
+        }
+    }
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return cli_error(CLI_FAILED, "run", "out of memory");
+    int rc = run_parse_args(argc, argv, &s->opts);
+    if (rc) {
+        free(s);
+        return rc < 0 ? CLI_OK : rc; /* -1: --help printed */
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    rc = sigfd < 0 ? cli_error(CLI_FAILED, "run", "signalfd: %s", strerror(errno))
+                   : setup(s);
+    if (!rc) {
+        int sig = watch(s, sigfd);
+        drain_events(s);
+        vmaccel_manager_stop(s->m);
+        if (s->opts.restore_on_exit)
+            run_restore_all(s);
+        write_report(s);
+        fprintf(stderr, "vmaccel run: stopped (%s): %lu events, %lu rebalance actions\n",
+                sig ? strsignal(sig) : "duration reached", s->events_seen, s->actions);
+    }
+    if (sigfd >= 0)
+        close(sigfd);
+    vmaccel_manager_free(s->m);
+    free(s);
+    return rc;
+}
