@@ -201,8 +201,7 @@ VMACCEL_API int vmaccel_smmu_detach(vmaccel_smmu *smmu, uint32_t sid)
     va_part *p = &smmu->tlb.part[st->part];
     if (p->umon)
         memset(p->umon, 0, sizeof *p->umon);
-    if (smmu->tlb.adaptive)
-        va_iotlb_repartition(&smmu->tlb); /* its share goes to the others now */
+    va_smmu_repartition_locked(smmu); /* its share goes to the others now */
     unlock_model(smmu);
     return 0;
 }
@@ -317,8 +316,7 @@ VMACCEL_API int vmaccel_smmu_repartition(vmaccel_smmu *smmu)
     int rc = lock_model(smmu);
     if (rc)
         return rc;
-    if (smmu->tlb.adaptive)
-        va_iotlb_repartition(&smmu->tlb);
+    va_smmu_repartition_locked(smmu);
     unlock_model(smmu);
     return 0;
 }

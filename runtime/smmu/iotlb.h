@@ -62,6 +62,7 @@ typedef struct va_umon {
 typedef struct va_part {
     uint32_t hand;           /* CLOCK hand into its ring, VA_NIL if empty */
     uint32_t used, quota;
+    uint32_t reported;       /* quota in the last IOTLB_REPARTITIONED event */
     va_umon *umon;           /* the first VA_UMON_STREAMS streams only */
 } va_part;
 

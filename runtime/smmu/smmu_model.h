@@ -14,6 +14,7 @@
 #include "core/handle.h"
 #include "smmu/cfg.h"
 #include "smmu/iotlb.h"
+#include "smmu/smmu_report.h"
 #include "smmu/wcache.h"
 #include "vmaccel/smmu.h"
 
@@ -71,9 +72,12 @@ typedef struct va_regs {
     uint32_t gerror_irq_cfg1, gerror_irq_cfg2, evtq_irq_cfg1, evtq_irq_cfg2;
 } va_regs;
 
+struct vmaccel_manager;
+
 struct vmaccel_smmu {
     va_handle handle;
     bool owned_by_manager;   /* vmaccel_smmu_free refuses it */
+    struct vmaccel_manager *manager; /* for events; NULL when standalone */
     unsigned iotlb_capacity;
     pthread_mutex_t lock;
     _Atomic uint64_t seq;    /* odd while a writer changes hit-path state */
@@ -162,11 +166,8 @@ void va_smmu_stale_all(vmaccel_smmu *s, bool forget_ste);
 /* Runs the command queue from CMDQ_CONS to CMDQ_PROD (lock held). */
 void va_smmu_cmdq_run(vmaccel_smmu *s);
 
-/* Statistics for the report: fills up to `max` entries of `out` (sorted by
- * SID), sets *n to the number filled and *total to the number of streams;
- * *initialized to whether `s` is a live model. Takes the lock. */
-int va_smmu_stats_snapshot(vmaccel_smmu *s, unsigned *iotlb_capacity,
-                           vmaccel_smmu_stream_stats *out, size_t max,
-                           size_t *n, size_t *total);
+/* Repartitions the IOTLB and reports a material change of quotas as an
+ * event (lock held). */
+void va_smmu_repartition_locked(vmaccel_smmu *s);
 
 #endif

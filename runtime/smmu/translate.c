@@ -136,7 +136,7 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
         atomic_store_explicit(&st->sizes, atomic_load_explicit(&st->sizes, RLX) |
                               1ull << o.shift, RLX);
         if (t->adaptive && ++t->since >= t->interval) {
-            va_iotlb_repartition(t);
+            va_smmu_repartition_locked(s);
             t->since = 0;
         }
     }
