@@ -6,11 +6,11 @@
 
 unsigned va_ps_bits(unsigned enc)
 {
-    static const unsigned bits[8] = {32, 36, 40, 42, 44, 48, 52, 0};
+    /* 0b110 (52) and 0b111 (56, reserved before v3.4) exceed the OAS and
+     * so behave as the OAS (STE.S2PS: eff_S2PS = MIN(S2PS, OAS)). */
+    static const unsigned bits[8] = {32, 36, 40, 42, 44, 48, 52, 56};
     unsigned b = bits[enc & 7];
-    if (!b)
-        return 0;
-    return b > VA_SMMU_OAS ? VA_SMMU_OAS : b; /* larger IPS/PS act as OAS */
+    return b > VA_SMMU_OAS ? VA_SMMU_OAS : b;
 }
 
 unsigned va_s1_start_level(unsigned ias, unsigned gshift)
@@ -47,7 +47,8 @@ bool va_s2_geometry(unsigned t0sz, unsigned sl0, unsigned tg, unsigned ps,
                     va_s2cfg *out)
 {
     unsigned g = tg0_shift(tg);
-    if (!g || sl0 == 3 || t0sz > 63)
+    /* S2T0SZ 16..39 (no IDR3.STT), a supported granule, SL0 != 0b11. */
+    if (!g || sl0 == 3 || t0sz < 64 - VA_SMMU_OAS || t0sz > 39)
         return false;
     unsigned ias = 64 - t0sz;
     /* SL0 counts levels back from the last one; 4K starts one level lower. */
@@ -75,32 +76,37 @@ int va_ste_decode(const uint64_t d[8], va_ste *out)
     if (!STE_V(d))
         return EVT_C_BAD_STE;
     unsigned cfg = (unsigned)STE_CONFIG(d);
+    if (cfg < STE_CFG_BYPASS)
+        cfg = STE_CFG_ABORT; /* 0b0xx: reserved, behave as 0b000 */
     out->config = cfg;
     if (cfg == STE_CFG_ABORT || cfg == STE_CFG_BYPASS)
         return 0;
-    if (cfg < STE_CFG_BYPASS)
-        return EVT_C_BAD_STE; /* 0b001-0b011 are reserved */
     out->s1 = cfg & 1;
     out->s2 = (cfg & 2) != 0;
+    /* NS-EL1 translations are VMID-tagged with S2VMID even without stage 2. */
+    out->vmid = (uint16_t)STE_S2VMID(d);
     if (out->s1) {
         out->ctxptr = STE_S1CTXPTR(d);
         out->s1fmt = (unsigned)STE_S1FMT(d);
         out->cdmax = (unsigned)STE_S1CDMAX(d);
         out->s1dss = (unsigned)STE_S1DSS(d);
-        out->strw = (unsigned)STE_STRW(d);
+        /* STRW is IGNORED with stage 2 enabled: the world is NS-EL1. */
+        out->strw = out->s2 ? STRW_NSEL1 : (unsigned)STE_STRW(d);
         if (out->cdmax > VA_SMMU_SSID_BITS)
             return EVT_C_BAD_STE;
-        if (out->cdmax && out->s1fmt == 3)
-            return EVT_C_BAD_STE;
-        if (out->cdmax && out->s1dss == 3)
-            return EVT_C_BAD_STE;
+        if (out->s1fmt == 3)
+            out->s1fmt = 0;   /* reserved, behaves as 0b00 */
+        if (out->s1dss == 3)
+            out->s1dss = 0;   /* reserved, behaves as 0b00 */
         if (out->strw != STRW_NSEL1 && out->strw != STRW_EL2)
-            return EVT_C_BAD_STE;
+            return EVT_C_BAD_STE; /* 0bx1: ILLEGAL */
     }
     if (out->s2) {
         va_s2cfg *s2 = &out->s2c;
         if (!STE_S2AA64(d) || STE_S2ENDI(d))
             return EVT_C_BAD_STE; /* AArch64, little-endian tables only */
+        if (STE_S2HA(d) || STE_S2HD(d))
+            return EVT_C_BAD_STE; /* no HTTU (IDR0.HTTU == 0) */
         if (!va_s2_geometry((unsigned)STE_S2T0SZ(d), (unsigned)STE_S2SL0(d),
                             (unsigned)STE_S2TG(d), (unsigned)STE_S2PS(d), s2))
             return EVT_C_BAD_STE;
@@ -109,6 +115,7 @@ int va_ste_decode(const uint64_t d[8], va_ste *out)
             return EVT_C_BAD_STE;
         s2->affd = STE_S2AFFD(d);
         s2->rec = STE_S2R(d);
+        s2->ptw = STE_S2PTW(d);
         s2->vmid = (uint16_t)STE_S2VMID(d);
     }
     return 0;

@@ -11,8 +11,7 @@
 #include <stdint.h>
 
 /* Tags that extend the 16-bit VMID/ASID space for IOTLB keys. */
-#define VA_VMID_NONE 0x10000u  /* stage-1-only streams of the EL1 world */
-#define VA_VMID_EL2 0x10001u   /* streams of the EL2 world */
+#define VA_VMID_EL2 0x10001u   /* streams of the EL2 world (no VMID) */
 #define VA_ASID_NONE 0x10000u  /* no stage 1 (stage-2-only, S1 bypass) */
 
 typedef struct va_s1cfg {
@@ -36,6 +35,7 @@ typedef struct va_s2cfg {
     uint8_t start;      /* from S2SL0 */
     uint8_t oas;        /* S2PS capped at OAS */
     bool affd, rec;
+    bool ptw;           /* S2PTW: no table walks or CD fetches to Device */
     uint16_t vmid;
 } va_s2cfg;
 
@@ -44,6 +44,7 @@ typedef struct va_ste {
     bool s1, s2;
     uint64_t ctxptr;    /* S1ContextPtr (an IPA when s2) */
     unsigned s1fmt, cdmax, s1dss, strw;
+    uint16_t vmid;      /* S2VMID: tags NS-EL1 translations of either stage */
     va_s2cfg s2c;
 } va_ste;
 
@@ -56,7 +57,8 @@ typedef struct va_xcfg {
 } va_xcfg;
 
 /* Decodes a 64-byte STE (eight little-endian dwords already in host
- * order). Returns 0, or the event number C_BAD_STE. `e2h` is CR2.E2H. */
+ * order). Returns 0, or the event number C_BAD_STE for an ILLEGAL STE.
+ * Reserved encodings the spec says "behave as" another are mapped. */
 int va_ste_decode(const uint64_t d[8], va_ste *out);
 
 /* Decodes a CD for a stream of world `strw`. Returns 0 or C_BAD_CD. */

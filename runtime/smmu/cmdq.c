@@ -81,8 +81,7 @@ static int tlbi(vmaccel_smmu *s, unsigned op, const uint64_t c[2])
     tlbi_range(c, &lo, &len);
     switch (op) {
     case CMD_TLBI_NH_ALL:
-        va_smmu_tlbi_vmid(s, vmid);
-        va_smmu_tlbi_vmid(s, VA_VMID_NONE);
+        va_smmu_tlbi_vmid(s, vmid); /* over-invalidates stage 2: allowed */
         break;
     case CMD_TLBI_NH_ASID:
         va_smmu_tlbi_asid(s, vmid, asid);

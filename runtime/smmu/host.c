@@ -148,7 +148,7 @@ static int domain_config(const vmaccel_smmu_domain *d, va_ste *ste, va_xcfg *x)
     ste->s1 = x->s1;
     ste->s2 = x->s2;
     ste->s2c = x->s2c;
-    x->vmid_tag = x->s2 ? d->vmid : (d->el2 ? VA_VMID_EL2 : VA_VMID_NONE);
+    x->vmid_tag = d->el2 ? VA_VMID_EL2 : d->vmid;
     x->asid_tag = x->s1 && !d->el2 ? d->asid : VA_ASID_NONE;
     return 0;
 }
@@ -223,8 +223,6 @@ VMACCEL_API int vmaccel_smmu_invalidate(vmaccel_smmu *smmu,
         break;
     case VMACCEL_SMMU_INVAL_VMID:
         va_smmu_tlbi_vmid(smmu, vmid);
-        if (vmid == 0)
-            va_smmu_tlbi_vmid(smmu, VA_VMID_NONE);
         break;
     case VMACCEL_SMMU_INVAL_ASID:
         va_smmu_tlbi_asid(smmu, vmid, asid);

@@ -150,14 +150,14 @@ void va_smmu_irq(vmaccel_smmu *s, vmaccel_smmu_irq irq);
 void va_smmu_gerror(vmaccel_smmu *s, uint32_t bit);
 
 /* Range invalidations (O(capacity) scans). VA forms: stage-1 entries of
- * `vmid_tag` (and, for vmid_tag < 0x10000, of VA_VMID_NONE) whose ASID is
- * `asid` or that are global (any_asid: every ASID), overlapping
+ * `vmid_tag` whose ASID is `asid` or that are global (any_asid: every
+ * ASID), overlapping
  * [lo, lo+len). IPA form: stage-2 entries of the VMID overlapping the
  * range, and all its nested entries (their IPA is not kept). */
 void va_smmu_tlbi_va(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid,
                      bool any_asid, uint64_t lo, uint64_t len);
 void va_smmu_tlbi_ipa(vmaccel_smmu *s, uint32_t vmid, uint64_t lo, uint64_t len);
-/* O(1): one ASID (also under VA_VMID_NONE when vmid_tag is a real VMID). */
+/* O(1): one ASID of one VMID (or of VA_VMID_EL2). */
 void va_smmu_tlbi_asid(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid);
 void va_smmu_tlbi_vmid(vmaccel_smmu *s, uint32_t vmid_tag);
 /* Makes every published fast context stale (lock held, in a write). */

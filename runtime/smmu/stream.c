@@ -151,7 +151,7 @@ static int cd_fetch(vmaccel_smmu *s, const va_ste *ste, uint32_t ssid,
 static void set_tags(va_xcfg *x, const va_ste *ste, bool e2h)
 {
     bool el2 = ste->s1 && ste->strw == STRW_EL2;
-    x->vmid_tag = x->s2 ? x->s2c.vmid : (el2 ? VA_VMID_EL2 : VA_VMID_NONE);
+    x->vmid_tag = el2 ? VA_VMID_EL2 : ste->vmid;
     x->asid_tag = x->s1 && !(el2 && !e2h) ? x->s1c.asid : VA_ASID_NONE;
 }
 
@@ -183,7 +183,8 @@ static int guest_ctx(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
             cd_ssid = 0;
         }
     } else if (ste->cdmax && ste->s1dss == 2 && ssid == 0) {
-        return cfg_fault(f, EVT_C_BAD_SUBSTREAMID); /* SSID 0 is reserved */
+        /* Substream 0 serves transactions without one: SSID 0 is refused. */
+        return cfg_fault(f, EVT_F_STREAM_DISABLED);
     }
     uint64_t d[8];
     int rc = cd_fetch(s, ste, cd_ssid == VA_SSID_NONE ? 0 : cd_ssid, d, f);

@@ -25,11 +25,17 @@ static bool match(const va_tlbe *e, uint64_t tag, void *ctx)
     uint32_t vmid = (uint32_t)(key >> 17), asid = (uint32_t)(key & 0x1ffff);
     if (vmid != m->vmid_a && vmid != m->vmid_b)
         return false;
-    if (m->ipa)
-        return asid != VA_ASID_NONE || overlaps(tag, e, m);
+    uint64_t out = atomic_load_explicit(&e->out, memory_order_relaxed);
+    if (m->ipa) {
+        /* Stage-2-only entries by their IPA; nested ones all (their IPA
+         * is not kept); stage-1-only ones never. */
+        if (out & VA_ENTRY_NESTED)
+            return true;
+        return asid == VA_ASID_NONE && overlaps(tag, e, m);
+    }
     if (asid == VA_ASID_NONE)
         return false; /* stage-2-only entries hold IPAs, not VAs */
-    bool global = atomic_load_explicit(&e->out, memory_order_relaxed) & VA_PERM_GLOBAL;
+    bool global = out & VA_PERM_GLOBAL;
     if (!m->any_asid && asid != m->asid && !global)
         return false;
     return overlaps(tag, e, m);
@@ -45,7 +51,7 @@ void va_smmu_tlbi_va(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid,
                      bool any_asid, uint64_t lo, uint64_t len)
 {
     tmatch m = {.vmid_a = vmid_tag,
-                .vmid_b = vmid_tag < 0x10000 ? VA_VMID_NONE : vmid_tag,
+                .vmid_b = vmid_tag,
                 .asid = asid, .any_asid = any_asid};
     set_range(&m, lo, len);
     va_iotlb_inval_match(&s->tlb, match, &m);
@@ -63,8 +69,6 @@ void va_smmu_tlbi_ipa(vmaccel_smmu *s, uint32_t vmid, uint64_t lo, uint64_t len)
 void va_smmu_tlbi_asid(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid)
 {
     va_iotlb_inval_space(&s->tlb, (uint64_t)vmid_tag << 17 | asid);
-    if (vmid_tag < 0x10000)
-        va_iotlb_inval_space(&s->tlb, (uint64_t)VA_VMID_NONE << 17 | asid);
 }
 
 void va_smmu_tlbi_vmid(vmaccel_smmu *s, uint32_t vmid_tag)

@@ -128,7 +128,8 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
         return fault_out(s, st, st->sid, ssid, access, &f, out);
     }
     uint64_t size = 1ull << o.shift;
-    uint64_t outw = (o.pa & ~(size - 1)) | o.perms | (o.global ? VA_PERM_GLOBAL : 0);
+    uint64_t outw = (o.pa & ~(size - 1)) | o.perms | (o.global ? VA_PERM_GLOBAL : 0) |
+                    (c->x.s1 && c->x.s2 ? VA_ENTRY_NESTED : 0);
     if (!e) {
         uint64_t tag = key << 8 | o.shift;
         va_iotlb_insert(t, st->part, tag, iova >> o.shift, outw, sslot, vslot);

@@ -110,6 +110,12 @@ int va_s2_xlate(vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
         return rc;
     }
     *perms = va_s2_perms(r.desc);
+    /* S2PTW: CD fetches and stage-1 walks must not reach Device memory
+     * (stage-2 MemAttr[3:2] == 0b00). */
+    if (c->ptw && cls != EVT_CLASS_IN && VA_BITS(r.desc, 5, 4) == 0) {
+        va_fault_set(f, EVT_F_PERMISSION, 2, r.level);
+        return VMACCEL_EFAULT;
+    }
     if (need & ~*perms & 7u) {
         va_fault_set(f, EVT_F_PERMISSION, 2, r.level);
         return VMACCEL_EFAULT;

@@ -297,7 +297,7 @@ def config():
     pt = sc.s1(1, 4096, 25)
     pt.set(0x1000, 3, s1_leaf(OUT, 3, ap=0b01))
     sc.st.set(2, ste(0b101, v=0))
-    sc.st.set(3, ste(0b001))                 # reserved Config
+    sc.st.set(3, ste(0b001))                 # reserved Config: behaves as abort
     sc.st.set(4, ste(0b000))                 # abort, no event
     sc.st.set(5, ste(0b100))                 # bypass
     cda = sc.mem.alloc(64, 64)
@@ -315,7 +315,7 @@ def config():
     sc.q(1, 0x1000, "r", ok(OUT, 4096, el0rw()))
     sc.q(1, 0x1000, "r", ok(OUT, 4096, el0rw()), ssid=None)
     sc.q(2, 0, "r", fault("C_BAD_STE"))
-    sc.q(3, 0, "r", fault("C_BAD_STE"))
+    sc.q(3, 0, "r", {"ok": False, "event": None})
     sc.q(4, 0, "r", {"ok": False, "event": None})
     sc.q(5, 0x1234_5678, "w", ok(0x1234_5678, 4096, "rwx"))
     sc.q(6, 0x1000, "r", fault("C_BAD_CD"))
@@ -388,7 +388,8 @@ def substreams():
             exp = ok(OUT + i * 0x1000 + 4, 4096, el0rw())
             sc.q(1, 0x1004, "r", exp, ssid=s)
             if s == 0:
-                sc.q(3, 0x1004, "r", fault("C_BAD_SUBSTREAMID"), ssid=0)
+                # S1DSS=0b10: substream 0 is the default, SSID 0 is refused
+                sc.q(3, 0x1004, "r", fault("F_STREAM_DISABLED"), ssid=0)
         sc.q(1, 0x1004, "r", fault("C_BAD_SUBSTREAMID"), ssid=1 << cdmax)
         sc.q(1, 0x1004, "r", fault("F_STREAM_DISABLED"))          # S1DSS terminate
         sc.q(2, 0x1004, "r", ok(0x1004, 4096, "rwx"))               # S1DSS bypass

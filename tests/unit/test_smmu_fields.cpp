@@ -51,6 +51,7 @@ TEST_CASE("STE dword 2 and 3: S2VMID, S2T0SZ, S2SL0, S2TG, S2PS, S2TTB", "[smmu]
     CHECK(ste.s2);
     CHECK_FALSE(ste.s1);
     CHECK(ste.s2c.vmid == 0xbeef);
+    CHECK(ste.vmid == 0xbeef);
     CHECK(ste.s2c.ias == 40);
     CHECK(ste.s2c.start == 1);  // 4K, SL0=1: level 1
     CHECK(ste.s2c.gshift == 12);
@@ -88,10 +89,11 @@ TEST_CASE("STE validity: V, reserved Config, STRW, S2 geometry", "[smmu][ste]")
     Bits s = valid_s2_ste();
     s.set(0, 0, 0);
     CHECK(va_ste_decode(s.d, &ste) == EVT_C_BAD_STE);
-    for (unsigned cfg = 1; cfg <= 3; cfg++) {
+    for (unsigned cfg = 1; cfg <= 3; cfg++) {   // 0b0xx: behaves as 0b000
         Bits r = valid_s2_ste();
         r.set(3, 1, cfg);
-        CHECK(va_ste_decode(r.d, &ste) == EVT_C_BAD_STE);
+        CHECK(va_ste_decode(r.d, &ste) == 0);
+        CHECK(ste.config == STE_CFG_ABORT);
     }
     Bits a = valid_s2_ste();
     a.set(3, 1, 0);
@@ -106,6 +108,24 @@ TEST_CASE("STE validity: V, reserved Config, STRW, S2 geometry", "[smmu][ste]")
     Bits sl3 = valid_s2_ste();
     sl3.set(167, 166, 3);
     CHECK(va_ste_decode(sl3.d, &ste) == EVT_C_BAD_STE);
+    Bits ha = valid_s2_ste();
+    ha.set(184, 184, 1);                       // S2HA without HTTU: ILLEGAL
+    CHECK(va_ste_decode(ha.d, &ste) == EVT_C_BAD_STE);
+    Bits big = valid_s2_ste();
+    big.set(165, 160, 40);                     // S2T0SZ above 39 (no STT)
+    CHECK(va_ste_decode(big.d, &ste) == EVT_C_BAD_STE);
+    Bits nested_strw = valid_s2_ste();
+    nested_strw.set(3, 1, 0b111).set(95, 94, 0b01); // STRW IGNORED with stage 2
+    CHECK(va_ste_decode(nested_strw.d, &ste) == 0);
+    Bits fmt = valid_s2_ste();
+    fmt.set(3, 1, 0b101).set(5, 4, 3).set(63, 59, 2).set(65, 64, 3);
+    REQUIRE(va_ste_decode(fmt.d, &ste) == 0);
+    CHECK(ste.s1fmt == 0);                     // S1Fmt 0b11 behaves as 0b00
+    CHECK(ste.s1dss == 0);                     // S1DSS 0b11 behaves as 0b00
+    Bits ps = valid_s2_ste();
+    ps.set(178, 176, 0b111);                   // beyond OAS: capped at OAS
+    REQUIRE(va_ste_decode(ps.d, &ste) == 0);
+    CHECK(ste.s2c.oas == 48);
 }
 
 TEST_CASE("stage-2 starting level and concatenation follow VMSAv8-64", "[smmu][vmsa]")
@@ -126,6 +146,7 @@ TEST_CASE("stage-2 starting level and concatenation follow VMSAv8-64", "[smmu][v
         {16, 2, 1, 1, true},   // 64K, 48 bits at L1: 6 bits
         {24, 3, 0, 0, false},  // SL0 0b11 reserved
         {24, 1, 3, 0, false},  // TG 0b11 reserved
+        {40, 0, 1, 3, false},  // S2T0SZ 40 > 39
     };
     for (const Case &c : cases) {
         va_s2cfg s2;

@@ -115,7 +115,7 @@ typedef struct vmaccel_smmu_domain {
     unsigned s2_sl0;                  /* STE.S2SL0 encoding */
     unsigned s2_granule;              /* 4096, 16384 or 65536 */
     unsigned s2_ps_bits;              /* 32 .. 48 */
-    uint16_t vmid;
+    uint16_t vmid;                    /* tags stage-1-only domains too */
     bool s2_affd;
 } vmaccel_smmu_domain;
 #define VMACCEL_SMMU_DOMAIN_INIT { VMACCEL_SMMU_DOMAIN_VERSION, \
@@ -192,8 +192,10 @@ typedef enum vmaccel_smmu_inval_scope {
     VMACCEL_SMMU_INVAL_RANGE = 3   /* [addr, addr+size) of one ASID+VMID */
 } vmaccel_smmu_inval_scope;
 
-/* Invalidates IOTLB entries. ALL/VMID/ASID are O(1) (generation counters).
- * For stage-1-only streams the VMID is 0. */
+/* Invalidates IOTLB and walk-cache entries. ALL/VMID/ASID are O(1)
+ * (generation counters). Entries are tagged with the domain's (or the
+ * STE's S2VMID) VMID also for stage-1-only translation, as the spec tags
+ * NS-EL1 translations; EL2 domains have no VMID and are reached by ALL. */
 VMACCEL_API int vmaccel_smmu_invalidate(vmaccel_smmu *smmu,
                                         vmaccel_smmu_inval_scope scope,
                                         uint16_t vmid, uint16_t asid,
