@@ -137,8 +137,11 @@ int va_cd_decode(const uint64_t d[8], unsigned strw, bool e2h, va_s1cfg *out)
     *out = (va_s1cfg){0};
     if (!CD_V(d) || !CD_AA64(d) || CD_ENDI(d))
         return EVT_C_BAD_CD; /* invalid, AArch32 or big-endian tables */
+    if (CD_HA(d) || CD_HD(d))
+        return EVT_C_BAD_CD; /* ILLEGAL without HTTU (IDR0.HTTU == 0) */
+    /* EL2 without E2H: one range, TTB0, and EPD0 is IGNORED (0). */
     out->single_priv = strw == STRW_EL2 && !e2h;
-    out->epd[0] = CD_EPD0(d);
+    out->epd[0] = out->single_priv ? false : CD_EPD0(d);
     out->epd[1] = out->single_priv ? true : CD_EPD1(d);
     if (!out->epd[0] && !s1_range(out, 0, (unsigned)CD_T0SZ(d), tg0_shift((unsigned)CD_TG0(d))))
         return EVT_C_BAD_CD;
@@ -150,6 +153,10 @@ int va_cd_decode(const uint64_t d[8], unsigned strw, bool e2h, va_s1cfg *out)
     out->oas = (uint8_t)oas;
     out->ttb[0] = CD_TTB0(d);
     out->ttb[1] = CD_TTB1(d);
+    /* A TTBx outside the effective IPS is ILLEGAL. */
+    for (int r = 0; r < 2; r++)
+        if (!out->epd[r] && out->ttb[r] >> oas)
+            return EVT_C_BAD_CD;
     out->had[0] = CD_HAD0(d);
     out->had[1] = CD_HAD1(d);
     out->tbi = (uint8_t)CD_TBI(d);

@@ -92,6 +92,10 @@ static int s1_from_domain(const vmaccel_smmu_domain *d, va_s1cfg *c)
         return va_fail(VMACCEL_EINVAL, "stage-1 IPS of %u bits (32..48 in IPS steps)",
                        d->s1_ips_bits);
     c->oas = (uint8_t)d->s1_ips_bits;
+    for (int r = 0; r < 2; r++)
+        if (!c->epd[r] && c->ttb[r] >> c->oas)
+            return va_fail(VMACCEL_EINVAL, "stage-1 TTB%d 0x%llx beyond the %u-bit IPS",
+                           r, (unsigned long long)c->ttb[r], c->oas);
     c->affd = d->s1_affd;
     c->wxn = d->s1_wxn;
     c->pan = d->s1_pan;

@@ -207,6 +207,21 @@ TEST_CASE("CD fields: T0SZ, TG0, EPD, IPS, AFFD, WXN, PAN, AA64, R, ASID, TTB0",
     bad = c;
     bad.set(7, 6, 0b11);                     // TG0 reserved
     CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    bad = c;
+    bad.set(43, 43, 1);                      // HA without HTTU: ILLEGAL
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    bad = c;
+    bad.set(115, 68, (1ull << 41) >> 4);     // TTB0 beyond the 40-bit IPS
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    bad = c;
+    bad.set(14, 14, 1);                      // EPD0: TTB0 walks disabled
+    REQUIRE(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == 0);
+    CHECK(s1.epd[0]);
+    REQUIRE(va_cd_decode(bad.d, STRW_EL2, false, &s1) == 0);
+    CHECK_FALSE(s1.epd[0]);                  // IGNORED for EL2 streams
+    CHECK(s1.single_priv);
+    REQUIRE(va_cd_decode(bad.d, STRW_EL2, true, &s1) == 0);
+    CHECK(s1.epd[0]);                        // EL2-E2H behaves as EL1
 }
 
 TEST_CASE("CD TG1 uses the TCR TG1 encoding", "[smmu][cd]")
