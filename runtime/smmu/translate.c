@@ -161,7 +161,9 @@ int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
     va_stream *st = va_smmu_stream_peek(s, sid);
     if (!st || !st->host) {
         if (!(s->regs.cr0 & CR0_SMMUEN)) {
-            if (s->regs.gbpa & GBPA_ABORT)
+            /* GBPA: abort, or bypass; an address beyond the OAS aborts
+             * without an event (IHI 0070 3.4). */
+            if ((s->regs.gbpa & GBPA_ABORT) || iova >> VA_SMMU_OAS)
                 return fault_out(s, st, sid, ssid, access, &f, out);
             return bypass_out(iova, access, out);
         }
@@ -185,8 +187,17 @@ int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
     }
     if (route == VA_ROUTE_ABORT)
         return fault_out(s, st, sid, ssid, access, &f, out);
-    if (route == VA_ROUTE_BYPASS)
+    if (route == VA_ROUTE_BYPASS) {
+        if (iova >> VA_SMMU_OAS) {
+            /* Config 0b100 with an input beyond the OAS: stage 1
+             * Address Size fault, recorded. */
+            va_fault_set(&f, EVT_F_ADDR_SIZE, 1, 0);
+            f.fault_class = EVT_CLASS_IN;
+            f.recorded = true;
+            return fault_out(s, st, sid, ssid, access, &f, out);
+        }
         return bypass_out(iova, access, out);
+    }
     return translate_ctx(s, st, c, ssid, iova, access, out);
 }
 

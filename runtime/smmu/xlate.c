@@ -189,8 +189,15 @@ int va_xlate(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova, unsigned access,
     *o = (va_xout){.pa = iova, .shift = 12, .perms = 0x3f, .global = false};
     f->input_addr = iova;
     int rc = 0;
-    if (x->s1)
+    if (x->s1) {
         rc = stage1(s, x, iova, access, slots, o, f);
+    } else if (iova >> VA_SMMU_OAS) {
+        /* Stage 1 bypassed: an input beyond the IAS (= OAS here) is a
+         * stage 1 Address Size fault (IHI 0070 3.4). */
+        f->fault_class = EVT_CLASS_IN;
+        va_fault_set(f, EVT_F_ADDR_SIZE, 1, 0);
+        rc = VMACCEL_EFAULT;
+    }
     if (!rc && x->s2) {
         uint64_t pa;
         uint8_t shift;

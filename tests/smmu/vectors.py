@@ -218,6 +218,8 @@ def stage2():
             sc.q(1, ipa + 0x100, "w", fault("F_PERMISSION", 2, 2))
         if ias < 48:
             sc.q(1, 1 << ias, "r", fault("F_TRANSLATION", 2, 0))
+        # stage 1 bypassed: an input beyond the IAS (48 bits) is stage 1's
+        sc.q(1, 1 << 48, "r", fault("F_ADDR_SIZE", 1, 0))
         cases.append(sc)
     sc = Scenario("s2_perm_af")
     pt = sc.s2(1, 4096, 24, 1)
@@ -318,6 +320,7 @@ def config():
     sc.q(3, 0, "r", {"ok": False, "event": None})
     sc.q(4, 0, "r", {"ok": False, "event": None})
     sc.q(5, 0x1234_5678, "w", ok(0x1234_5678, 4096, "rwx"))
+    sc.q(5, 1 << 48, "r", fault("F_ADDR_SIZE", 1, 0))  # bypass beyond the OAS
     sc.q(6, 0x1000, "r", fault("C_BAD_CD"))
     sc.q(7, 0x1000, "r", fault("C_BAD_CD"))
     sc.q(8, 0x1000, "r", fault("C_BAD_CD"))
@@ -352,6 +355,8 @@ def config():
         sc.cr0 = 0
         sc.regs["GBPA"] = hex(gbpa)
         sc.q(1, 0x5000, "w", exp)
+        # bypass beyond the OAS: aborted without an event
+        sc.q(1, 1 << 48, "w", {"ok": False, "event": None})
         cases.append(sc)
     cases += substreams()
     return cases
