@@ -54,40 +54,53 @@ void va_smmu_gerror(vmaccel_smmu *s, uint32_t bit)
     va_smmu_irq(s, VMACCEL_SMMU_IRQ_GERROR);
 }
 
+/* An event record (IHI 0070 7.3): dword 0 type, SSV, SubstreamID,
+ * StreamID; translation-related events add PnU/InD/RnW/S2/CLASS in dword 1,
+ * InputAddr in dword 2 and the IPA or fetch address in dword 3. */
 static void record(uint64_t r[4], uint32_t sid, uint32_t ssid, unsigned access,
                    const vmaccel_smmu_fault *f)
 {
+    bool ssv = ssid != VA_SSID_NONE;
     r[0] = f->event | (uint64_t)sid << 32;
-    if (ssid != VA_SSID_NONE)
-        r[0] |= 1ull << 11 | (uint64_t)(ssid & 0xfffff) << 12;
     r[1] = r[2] = r[3] = 0;
     switch (f->event) {
+    case EVT_C_BAD_SUBSTREAMID:
+        /* SubstreamID always valid here, no SSV bit; 0 for none. */
+        r[0] |= (uint64_t)(ssv ? ssid & 0xfffff : 0) << 12;
+        return;
+    case EVT_F_STREAM_DISABLED:
+        return; /* StreamID only */
     case EVT_F_STE_FETCH:
     case EVT_F_CD_FETCH:
-        r[2] = f->fetch_addr & VA_MASK(51, 3);
+        r[3] = f->fetch_addr & VA_MASK(51, 3);
         break;
     case EVT_F_WALK_EABT:
     case EVT_F_TRANSLATION:
     case EVT_F_ADDR_SIZE:
     case EVT_F_ACCESS:
-    case EVT_F_PERMISSION:
+    case EVT_F_PERMISSION: {
+        bool read = !(access & VMACCEL_SMMU_WRITE);
         if (access & VMACCEL_SMMU_PRIV)
             r[1] |= EVT1_PNU;
-        if (access & VMACCEL_SMMU_EXEC)
-            r[1] |= EVT1_IND;
-        if (!(access & VMACCEL_SMMU_WRITE))
+        if ((access & VMACCEL_SMMU_EXEC) && read)
+            r[1] |= EVT1_IND; /* InD == 0 when RnW == 0 */
+        if (read)
             r[1] |= EVT1_RNW;
         if (f->stage == 2)
-            r[1] |= EVT1_S2 | (uint64_t)(f->fault_class & 3) << EVT1_CLASS_SHIFT;
+            r[1] |= EVT1_S2;
+        r[1] |= (uint64_t)(f->fault_class & 3) << EVT1_CLASS_SHIFT;
         r[2] = f->input_addr;
         if (f->event == EVT_F_WALK_EABT)
             r[3] = f->fetch_addr & VA_MASK(51, 3);
         else if (f->stage == 2)
             r[3] = f->ipa & VA_MASK(51, 12);
         break;
+    }
     default:
         break;
     }
+    if (ssv)
+        r[0] |= 1ull << 11 | (uint64_t)(ssid & 0xfffff) << 12;
 }
 
 void va_smmu_event(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,

@@ -169,7 +169,7 @@ int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
         }
         if (sid >> VA_SMMU_SID_BITS) {
             f.event = EVT_C_BAD_STREAMID;
-            f.recorded = true;
+            f.recorded = s->regs.cr2 & CR2_RECINVSID;
             return fault_out(s, NULL, sid, ssid, access, &f, out);
         }
         st = va_smmu_stream_get(s, sid);
@@ -182,7 +182,8 @@ int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
     if (rc) {
         bump(&st->misses);
         f.input_addr = iova;
-        f.recorded = true;
+        /* C_BAD_STREAMID is recorded only with CR2.RECINVSID. */
+        f.recorded = f.event != EVT_C_BAD_STREAMID || (s->regs.cr2 & CR2_RECINVSID);
         return fault_out(s, st, sid, ssid, access, &f, out);
     }
     if (route == VA_ROUTE_ABORT)

@@ -269,22 +269,32 @@ EVENTS = {"C_BAD_STREAMID": 0x02, "F_STE_FETCH": 0x03, "C_BAD_STE": 0x04,
           "F_PERMISSION": 0x13}
 
 
+CLASS = {"CD": 0b00, "TT": 0b01, "IN": 0b10}
+
+
 def event_record(name, sid, ssid=None, input_addr=0, rnw=True, pnu=False,
-                 ind=False, s2=False, cls=0, ipa=0):
+                 ind=False, s2=False, cls="IN", ipa=0, fetch=0):
+    """A 32-byte event record, fields at the bit numbers of IHI 0070 7.3."""
     x = 0
     x = put(x, 7, 0, EVENTS[name])
-    if ssid is not None:
+    x = put(x, 63, 32, sid)
+    if name == "C_BAD_SUBSTREAMID":            # SubstreamID, no SSV
+        x = put(x, 31, 12, ssid or 0)
+    elif ssid is not None and name != "F_STREAM_DISABLED":
         x = put(x, 11, 11, 1)
         x = put(x, 31, 12, ssid)
-    x = put(x, 63, 32, sid)
-    if name.startswith("F_") and name not in ("F_STE_FETCH", "F_CD_FETCH",
-                                              "F_STREAM_DISABLED"):
+    if name in ("F_STE_FETCH", "F_CD_FETCH"):
+        x = put(x, 192 + 55, 192 + 3, fetch >> 3)
+    elif name in ("F_WALK_EABT", "F_TRANSLATION", "F_ADDR_SIZE", "F_ACCESS",
+                  "F_PERMISSION"):
         x = put(x, 64 + 33, 64 + 33, int(pnu))
-        x = put(x, 64 + 34, 64 + 34, int(ind))
+        x = put(x, 64 + 34, 64 + 34, int(ind and rnw))   # InD == 0 for writes
         x = put(x, 64 + 35, 64 + 35, int(rnw))
-        if s2:
-            x = put(x, 64 + 39, 64 + 39, 1)
-            x = put(x, 64 + 41, 64 + 40, cls)
-            x = put(x, 192 + 51, 192 + 12, ipa >> 12)
+        x = put(x, 64 + 39, 64 + 39, int(s2))
+        x = put(x, 64 + 41, 64 + 40, CLASS[cls])
         x = put(x, 128 + 63, 128, input_addr)
+        if name == "F_WALK_EABT":
+            x = put(x, 192 + 55, 192 + 3, fetch >> 3)
+        elif s2:
+            x = put(x, 192 + 51, 192 + 12, ipa >> 12)
     return x.to_bytes(32, "little").hex()

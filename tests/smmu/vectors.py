@@ -432,7 +432,7 @@ def events():
         records = [event_record("F_TRANSLATION", 1, input_addr=0x2000, rnw=False, pnu=True),
                    event_record("F_PERMISSION", 1, input_addr=0x1000, rnw=False),
                    event_record("F_PERMISSION", 2, input_addr=0x8010, rnw=False,
-                                s2=True, cls=2, ipa=0x8010),
+                                s2=True, cls="IN", ipa=0x8010),
                    event_record("C_BAD_STE", 3)]
         cap = 1 << log2
         sc.events = {"events": records[:cap], "overflow": len(records) > cap}
@@ -440,6 +440,49 @@ def events():
     return cases
 
 
+def event_kinds():
+    """Golden records for each event kind the model writes."""
+    sc = Scenario("events_kinds", log2=4)
+    sc.print_events = True
+    # 1: stage 1 only, a level-3 table outside memory (F_WALK_EABT, TT)
+    pt = sc.s1(1, 4096, 25, asid=1)
+    pt.set(0x40_0000, 2, 0x7000_0003)
+    # 2: substreams (S1CDMax 2, S1DSS terminate)
+    cdt = sc.mem.alloc(64 * 4, 256)
+    sc.st.set(2, ste(0b101, s1ctxptr=cdt, s1cdmax=2, s1dss=0))
+    # 3: CD pointer outside memory (F_CD_FETCH)
+    sc.st.set(3, ste(0b101, s1ctxptr=0x7000_0000))
+    # 4: nested, the stage-1 table not mapped at stage 2 (S2, CLASS TT)
+    s2 = sc.s2_tables(4096, 24, 1)
+    s1 = PageTable(sc.mem, 12, 39, 1)
+    cda = sc.mem.alloc(64, 4096)
+    s2.set(cda, 3, s2_leaf(cda, 3, s2ap=0b01))
+    sc.mem.write(cda, cd(25, 4096, s1.root, asid=4))
+    sc.st.set(4, ste(0b111, s1ctxptr=cda, s2vmid=4, s2t0sz=24, s2sl0=1,
+                     s2tg=0, s2ttb=s2.root))
+    q = sc.mem.alloc(32 << 4, 32 << 4)
+    sc.regs["EVENTQ_BASE"] = hex(q | 4)
+    sc.regs["CR2"] = hex(0b10)                # RECINVSID
+    sc.cr0 = SMMUEN | EVENTQEN
+    sc.q(1, 0x40_1234, "rx", fault("F_WALK_EABT", 1, 3), priv=True)
+    sc.q(2, 0x1000, "r", fault("F_STREAM_DISABLED"))
+    sc.q(2, 0x1000, "w", fault("C_BAD_SUBSTREAMID"), ssid=5)
+    sc.q(3, 0x1000, "r", fault("F_CD_FETCH"))
+    sc.q(4, 0x2000, "r", fault("F_TRANSLATION", 2, 3))    # S1 root IPA unmapped at S2 L3
+    sc.q(16, 0x0, "r", fault("C_BAD_STREAMID"))
+    l3 = 0x7000_0000 + 8 * ((0x40_1234 >> 12) & 511)
+    sc.events = {"events": [
+        event_record("F_WALK_EABT", 1, input_addr=0x40_1234, pnu=True, ind=True,
+                     cls="TT", fetch=l3),
+        event_record("F_STREAM_DISABLED", 2),
+        event_record("C_BAD_SUBSTREAMID", 2, ssid=5),
+        event_record("F_CD_FETCH", 3, fetch=0x7000_0000),
+        event_record("F_TRANSLATION", 4, input_addr=0x2000, s2=True, cls="TT",
+                     ipa=s1.root + 8 * ((0x2000 >> 30) & 511)),
+        event_record("C_BAD_STREAMID", 16)], "overflow": False}
+    return [sc]
+
+
 def all_scenarios():
     return (granule_levels() + s1_permissions() + stage2() + nested() + config()
-            + events())
+            + events() + event_kinds())
