@@ -78,6 +78,12 @@ static int tlbi(vmaccel_smmu *s, unsigned op, const uint64_t c[2])
 {
     uint32_t vmid = (uint32_t)CMD_TLBI_VMID(c), asid = (uint32_t)CMD_TLBI_ASID(c);
     uint64_t lo, len;
+    /* TG=16K with TTL=0b01 needs IDR5.DS, which this SMMU does not have. */
+    bool by_addr = op == CMD_TLBI_NH_VA || op == CMD_TLBI_NH_VAA ||
+                   op == CMD_TLBI_EL2_VA || op == CMD_TLBI_EL2_VAA ||
+                   op == CMD_TLBI_S2_IPA;
+    if (by_addr && CMD_TLBI_TG(c) == 2 && CMD_TLBI_TTL(c) == 1)
+        return CERROR_ILL;
     tlbi_range(c, &lo, &len);
     switch (op) {
     case CMD_TLBI_NH_ALL:

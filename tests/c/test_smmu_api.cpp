@@ -479,6 +479,12 @@ TEST_CASE("CMD_SYNC completes through the callback; CS=0b11 is CERROR_ILL", "[sm
 
 TEST_CASE("unknown and unimplemented commands are CERROR_ILL", "[smmu][cmdq]")
 {
+    {   // TLBI_NH_VA, TG=16K, TTL=0b01 without IDR5.DS (IHI 0070 4.4.1.1)
+        Model m;
+        setup_queues(m);
+        push(m, 0x12, 2ull << 10 | 1ull << 8 | 0x10000);
+        CHECK(((m.rd(0x9c) >> 24) & 0x7f) == 1);
+    }
     for (uint64_t op : {0x00ull, 0x09ull, 0x18ull, 0x40ull, 0x41ull, 0x44ull, 0x7full}) {
         Model m;
         setup_queues(m);
