@@ -141,9 +141,12 @@ static void finish_migration(va_numa_engine *e, va_numa_vm *s, int rc)
         return;
     }
     s->migrations++;
-    snprintf(msg, sizeof msg, "migrated %llu pages (%llu MiB) to node %u; %llu already "
-             "there, %llu could not move", (unsigned long long)mg->pages_moved,
-             (unsigned long long)(mg->pages_moved * 4096 >> 20), mg->target_node,
+    /* The kernel moves a transparent huge page whole: moving one 4 KiB page
+     * of it brings the other 511 along, and those are then found in place. */
+    snprintf(msg, sizeof msg, "memory on node %u: %llu page moves (%llu MiB), %llu pages "
+             "found there (already, or moved with their huge page), %llu could not move",
+             mg->target_node, (unsigned long long)mg->pages_moved,
+             (unsigned long long)(mg->pages_moved * 4096 >> 20),
              (unsigned long long)mg->pages_already, (unsigned long long)mg->pages_failed);
     emit(e, s, VMACCEL_EVENT_REBALANCE_APPLIED, "%s", msg);
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Boots a two-node Linux guest under QEMU with vm-accel and a misplaced
+# VM-like workload inside, runs a scenario script there and prints what the
+# guest printed on its serial console.
+#
+# usage: guest.sh BUILD_DIR SCENARIO [SECONDS]
+#   BUILD_DIR  a CMake build of vm-accel (cli/vmaccel, tests/misplaced_vm)
+#   SCENARIO   a shell script run as the guest's workload (busybox sh)
+# env: VMACCEL_GUEST_CACHE (default BUILD_DIR/guest-cache) keeps the
+#      downloaded kernel; VMACCEL_GUEST_ACCEL (default tcg) e.g. kvm.
+#
+# The kernel is Debian's (apt-get download of the version linux-image-amd64
+# depends on), unpacked once into the cache. The initramfs is made here:
+# busybox-static, the two programs and the shared libraries ldd names.
+set -euo pipefail
+build=$(cd "$1" && pwd) scenario=$2 limit=${3:-240}
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${VMACCEL_GUEST_CACHE:-$build/guest-cache}
+mkdir -p "$cache"
+
+kernel_image() {
+  local pkg ver
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+  if [[ -z $pkg && $(id -u) -eq 0 ]]; then # a machine without package lists yet
+    apt-get update -qq >/dev/null 2>&1 || true
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+  fi
+  if [[ -z $pkg ]]; then
+    echo "guest.sh: apt knows no linux-image-amd64 (run apt-get update)" >&2; return 1
+  fi
+  if [[ ! -d $cache/$pkg ]]; then
+    (cd "$cache" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
+      { echo "guest.sh: apt-get download $pkg failed" >&2; return 1; }
+    dpkg -x "$cache/$pkg"_*.deb "$cache/$pkg.tmp" && mv "$cache/$pkg.tmp" "$cache/$pkg"
+    rm -f "$cache/$pkg"_*.deb
+  fi
+  ls "$cache/$pkg"/boot/vmlinuz-* | head -n1
+}
+
+# Copies a program and every library it loads (ldd) into the root.
+install_with_libs() {
+  local root=$1 bin=$2 dest=$3
+  install -D -m755 "$bin" "$root$dest"
+  ldd "$bin" | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' | while read -r lib; do
+    install -D -m755 "$(readlink -f "$lib")" "$root$lib"
+  done
+}
+
+make_initramfs() {
+  local root out=$1
+  root=$(mktemp -d)
+  mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc}
+  cp /bin/busybox "$root/bin/busybox"
+  for app in sh mount umount sleep cat echo ls grep awk sed kill ps poweroff seq head tail wc tr cut sort uniq date dmesg mkdir; do
+    ln -sf busybox "$root/bin/$app"
+  done
+  install_with_libs "$root" "$build/cli/vmaccel" /bin/vmaccel
+  install_with_libs "$root" "$build/tests/misplaced_vm" /bin/misplaced_vm
+  local lib
+  lib=$(find "$build" -maxdepth 1 -name 'libvmaccel.so.*' | head -n1)
+  install -D -m644 "$lib" "$root/lib/$(basename "$lib")"
+  ln -sf "$(basename "$lib")" "$root/lib/libvmaccel.so.0"
+  install -m755 "$here/measure.sh" "$root/bin/measure"
+  install -m755 "$scenario" "$root/scenario"
+  install -m755 "$here/init" "$root/init"
+  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"
+  rm -rf "$root"
+}
+
+vmlinuz=$(kernel_image)
+initrd=$(mktemp --suffix=.cpio.gz)
+trap 'rm -f "$initrd"' EXIT
+make_initramfs "$initrd"
+timeout --foreground "$limit" qemu-system-x86_64 -accel "${VMACCEL_GUEST_ACCEL:-tcg}" \
+  -m 1024 -smp 4 -cpu max \
+  -object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M \
+  -numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1 \
+  -numa dist,src=0,dst=1,val=21 \
+  -kernel "$vmlinuz" -initrd "$initrd" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib" \
+  -nographic -no-reboot -serial mon:stdio </dev/null
