@@ -30,6 +30,7 @@
 #define VA_PERM_USER_SHIFT 3   /* rwx unprivileged */
 #define VA_PERM_GLOBAL (1u << 6)
 #define VA_ENTRY_NESTED (1u << 7) /* stage 1 and stage 2: IPA not kept */
+#define VA_ENTRY_SAMPLED (1u << 8) /* its key feeds the utility monitor */
 #define VA_OUT_META_MASK 0xfffull
 
 typedef struct va_tlbe {

@@ -42,6 +42,8 @@ void va_smmu_repartition_locked(vmaccel_smmu *s)
 {
     if (!s->tlb.adaptive)
         return;
+    for (uint32_t i = 0; i < s->nstreams; i++)
+        va_smmu_umon_drain(s, s->list[i]);
     va_iotlb_repartition(&s->tlb);
     report(s);
 }

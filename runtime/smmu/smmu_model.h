@@ -31,6 +31,7 @@
 #define VA_SMMU_OAS 48
 #define VA_CTX_WAYS 4
 #define VA_HINTS 64
+#define VA_UMON_RING 16
 #define VA_SSID_NONE (0xfffffu + 1u) /* outside the 20-bit SSID space */
 
 /* A cached context (one SubstreamID of a stream). */
@@ -57,6 +58,12 @@ typedef struct va_stream {
      * VA_HINTS). A hint only saves the hash probe; the entry is checked as
      * fully as a probe would, so a stale hint is just a miss of the hint. */
     _Atomic uint32_t hint[VA_HINTS];
+    /* Sampled hits for the utility monitor, queued without the lock and
+     * drained under it (va_smmu_umon_drain); if more than VA_UMON_RING
+     * pile up, the oldest are lost, which only thins the sample. */
+    _Atomic uint64_t uring[VA_UMON_RING];
+    _Atomic uint32_t uhead;
+    uint32_t utail;
     _Atomic uint64_t hits, misses, walks, faults;
 } va_stream;
 
@@ -165,6 +172,9 @@ void va_smmu_stale_all(vmaccel_smmu *s, bool forget_ste);
 
 /* Runs the command queue from CMDQ_CONS to CMDQ_PROD (lock held). */
 void va_smmu_cmdq_run(vmaccel_smmu *s);
+
+/* Feeds a stream's queued sampled hits to its utility monitor (lock held). */
+void va_smmu_umon_drain(vmaccel_smmu *s, va_stream *st);
 
 /* Repartitions the IOTLB and reports a material change of quotas as an
  * event (lock held). */

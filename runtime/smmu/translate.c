@@ -19,6 +19,16 @@ static inline void bump(_Atomic uint64_t *c)
     atomic_store_explicit(c, atomic_load_explicit(c, RLX) + 1, RLX);
 }
 
+void va_smmu_umon_drain(vmaccel_smmu *s, va_stream *st)
+{
+    uint32_t head = atomic_load_explicit(&st->uhead, memory_order_acquire);
+    if (head - st->utail > VA_UMON_RING)
+        st->utail = head - VA_UMON_RING;
+    for (; st->utail != head; st->utail++)
+        va_iotlb_umon_access(&s->tlb, st->part,
+                             atomic_load_explicit(&st->uring[st->utail % VA_UMON_RING], RLX));
+}
+
 void va_smmu_write_begin(vmaccel_smmu *s)
 {
     atomic_store_explicit(&s->seq, atomic_load_explicit(&s->seq, RLX) + 1, RLX);
@@ -128,8 +138,13 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
         return fault_out(s, st, st->sid, ssid, access, &f, out);
     }
     uint64_t size = 1ull << o.shift;
+    uint64_t h = va_iotlb_hash(key << 8 | o.shift, iova >> o.shift);
+    bool sampled = va_iotlb_sampled(t, h);
+    /* The sampling decision is kept in the entry so that hits test a bit
+     * instead of hashing. */
     uint64_t outw = (o.pa & ~(size - 1)) | o.perms | (o.global ? VA_PERM_GLOBAL : 0) |
-                    (c->x.s1 && c->x.s2 ? VA_ENTRY_NESTED : 0);
+                    (c->x.s1 && c->x.s2 ? VA_ENTRY_NESTED : 0) |
+                    (sampled ? VA_ENTRY_SAMPLED : 0);
     if (!e) {
         uint64_t tag = key << 8 | o.shift;
         va_iotlb_insert(t, st->part, tag, iova >> o.shift, outw, sslot, vslot);
@@ -141,9 +156,10 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
             t->since = 0;
         }
     }
-    uint64_t h = va_iotlb_hash(key << 8 | o.shift, iova >> o.shift);
-    if (va_iotlb_sampled(t, h))
+    if (sampled) {
+        va_smmu_umon_drain(s, st); /* keep the stream's accesses in order */
         va_iotlb_umon_access(t, st->part, h);
+    }
     if (!from_entry(outw, o.shift, iova, access, out)) {
         /* Unreachable: va_xlate checked the permissions. */
         vmaccel_smmu_fault pf = {.event = EVT_F_PERMISSION, .stage = 1,
@@ -256,10 +272,11 @@ static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
         if (!atomic_load_explicit(&e->ref, RLX))
             atomic_store_explicit(&e->ref, 1, RLX);
         bump(&st->hits);
-        uint64_t h = va_iotlb_hash(key << 8 | shift, iova >> shift);
-        if (va_iotlb_sampled(t, h) && !pthread_mutex_trylock(&s->lock)) {
-            va_iotlb_umon_access(t, st->part, h);
-            pthread_mutex_unlock(&s->lock);
+        if (outw & VA_ENTRY_SAMPLED) {
+            uint32_t i = atomic_load_explicit(&st->uhead, RLX);
+            atomic_store_explicit(&st->uring[i % VA_UMON_RING],
+                                  va_iotlb_hash(key << 8 | shift, iova >> shift), RLX);
+            atomic_store_explicit(&st->uhead, i + 1, memory_order_release);
         }
         return 1;
     }
