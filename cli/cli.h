@@ -23,6 +23,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_smmu(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* Prints "vmaccel CMD: MESSAGE" to stderr; returns `code`. */
 int cli_error(int code, const char *cmd, const char *fmt, ...)

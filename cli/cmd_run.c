@@ -37,6 +37,12 @@ static void write_report(run_state *s)
 
 static int setup(run_state *s)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s->start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (s->opts.record && !(s->record = fopen(s->opts.record, "we")))
+        return cli_error(CLI_FAILED, "run", "cannot write %s: %s", s->opts.record,
+                         strerror(errno));
     vmaccel_manager_options mo = VMACCEL_MANAGER_OPTIONS_INIT;
     if (s->opts.topo.source != VMACCEL_TOPOLOGY_LIVE)
         mo.topology = &s->opts.topo;
@@ -64,6 +70,7 @@ static void drain_events(run_state *s)
     vmaccel_buf ev = {0};
     while (vmaccel_event_next(s->m, 0, &ev) == 0) {
         run_note_event(s, &ev);
+        run_record_event(s, &ev);
         if (s->opts.events != RUN_EVENTS_NONE)
             run_print_event(s, &ev);
         vmaccel_buf_free(&ev);
@@ -158,6 +165,8 @@ int cmd_run(int argc, char **argv)
     if (sigfd >= 0)
         close(sigfd);
     vmaccel_manager_free(s->m);
+    if (s->record)
+        fclose(s->record);
     free(s);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 static const cli_command commands[] = {
     {"run", "watch VMs and rebalance them (the main job)", cmd_run},
+    {"plot", "draw a recorded run (vmaccel run --record) as SVG", cmd_plot},
     {"topology", "show the CPU, cache and NUMA topology", cmd_topology},
     {"probe", "detect the hypervisor (KVM/HVF/WHPX) and the IOMMU", cmd_probe},
     {"report", "print the full diagnostic report", cmd_report},

@@ -25,6 +25,7 @@ typedef struct run_options {
     bool live;                    /* live view (default: stdout is a tty) */
     unsigned duration_s;          /* 0: until stopped */
     const char *config;           /* key=value file, re-read on SIGHUP */
+    const char *record;           /* JSON lines for `vmaccel plot` */
     vmaccel_topology_options topo;/* --synthetic / --xml (tests, what-if) */
 } run_options;
 
@@ -45,6 +46,8 @@ typedef struct run_state {
     unsigned long events_seen, actions;
     char recent[5][200];          /* last event lines, for the live view */
     unsigned nrecent;
+    FILE *record;                 /* --record */
+    uint64_t start_ns;            /* CLOCK_MONOTONIC at start */
 } run_state;
 
 int run_parse_args(int argc, char **argv, run_options *o);
@@ -56,6 +59,9 @@ void run_scan_qemu(run_state *s);
 void run_reap_gone(run_state *s);
 void run_restore_all(run_state *s);
 void run_record_trends(run_state *s);
+/* --record: one line per new locality sample / per event. */
+void run_record_sample(run_state *s, const run_vm *r, double rate);
+void run_record_event(run_state *s, const vmaccel_buf *ev);
 
 void run_draw(run_state *s);
 void run_print_event(run_state *s, const vmaccel_buf *ev);

@@ -30,6 +30,8 @@ static void usage(FILE *out)
         "  --events text|json   print events on stdout\n"
         "  --live / --no-live   the live view (default: on a terminal)\n"
         "  --duration S         stop after S seconds\n"
+        "  --record FILE        JSON lines of locality samples and events, for\n"
+        "                       `vmaccel plot`\n"
         "  --config FILE        key=value options (interval, threshold, fix,\n"
         "                       dry-run, migrate-mbps), re-read on SIGHUP\n"
         "  --synthetic DESC | --xml FILE   plan on that topology (testing)\n");
@@ -117,6 +119,7 @@ static int parse_one(run_options *o, int c, const char *arg)
         o->duration_s = (unsigned)u;
         return 0;
     case 'c': o->config = arg; return 0;
+    case 'R': o->record = arg; return 0;
     case 'x': o->topo.source = VMACCEL_TOPOLOGY_XML; o->topo.path = arg; return 0;
     case 'y': o->topo.source = VMACCEL_TOPOLOGY_SYNTHETIC; o->topo.synthetic = arg; return 0;
     }
@@ -133,7 +136,8 @@ int run_parse_args(int argc, char **argv, run_options *o)
         {"restore-on-exit", no_argument, 0, 'r'}, {"report-out", required_argument, 0, 'o'},
         {"events", required_argument, 0, 'e'}, {"live", no_argument, 0, 'l'},
         {"no-live", no_argument, 0, 'L'}, {"duration", required_argument, 0, 'D'},
-        {"config", required_argument, 0, 'c'}, {"xml", required_argument, 0, 'x'},
+        {"config", required_argument, 0, 'c'}, {"record", required_argument, 0, 'R'},
+        {"xml", required_argument, 0, 'x'},
         {"synthetic", required_argument, 0, 'y'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);

@@ -114,5 +114,6 @@ void run_record_trends(run_state *s)
         else
             r->ntrend++;
         r->trend[r->ntrend - 1] = li.local_rate;
+        run_record_sample(s, r, li.local_rate);
     }
 }

@@ -127,3 +127,68 @@ def test_broken_xml_fixture_is_rejected():
     out = run("topology", "--xml", bad)
     assert out.returncode == 1
     assert b"VMACCEL_EPARSE" in out.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["run"],
+    ["run", "--pid", "0"],
+    ["run", "--pid", "abc"],
+    ["run", "--pid", "1", "--threshold", "2"],
+    ["run", "--pid", "1", "--interval", "0"],
+    ["run", "--pid", "1", "--fix", "teleport"],
+    ["run", "--pid", "1", "--strategy", "random"],
+    ["run", "--pid", "1", "--events", "xml"],
+    ["plot"],
+    ["plot", "a.jsonl", "b.jsonl"],
+    ["plot", "x.jsonl", "--threshold", "7"],
+])
+def test_run_and_plot_usage_errors(args):
+    out = run(*args)
+    assert out.returncode == 2, (args, out.stderr)
+    assert out.stderr.strip()
+
+
+def test_run_on_a_gone_pid_fails_cleanly():
+    out = run("run", "--pid", "999999999", "--duration", "1", "--no-live")
+    assert out.returncode == 1
+    assert b"VMACCEL_EGONE" in out.stderr or b"VMACCEL_ENOENT" in out.stderr
+
+
+def test_plot_rejects_bad_records(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"t":1,"vm":1,"local":0.5}\nnot json\n')
+    out = run("plot", str(bad))
+    assert out.returncode == 1 and b"bad.jsonl:2" in out.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"t":1,"vm":1,"event":"REBALANCE_APPLIED","message":"x"}\n')
+    assert b"no locality samples" in run("plot", str(empty)).stderr
+    assert run("plot", str(tmp_path / "missing.jsonl")).returncode == 1
+
+
+WORKLOAD = os.environ.get("VMACCEL_WORKLOAD")
+
+
+@pytest.mark.skipif(not WORKLOAD, reason="misplaced_vm not built")
+def test_run_records_a_real_process_and_plot_draws_it(tmp_path):
+    vm = subprocess.Popen([WORKLOAD, "--mem-node", "0", "--cpu-node", "0", "--mem-mb", "16",
+                           "--seconds", "20"], stdout=subprocess.PIPE)
+    try:
+        assert vm.stdout.readline().startswith(b"READY")
+        record, report = tmp_path / "run.jsonl", tmp_path / "report.pb"
+        out = run("run", "--pid", str(vm.pid), "--interval", "200", "--duration", "2",
+                  "--no-live", "--events", "json", "--record", str(record),
+                  "--report-out", str(report))
+        assert out.returncode == 0, out.stderr
+        events = [json.loads(line) for line in out.stdout.decode().splitlines()]
+        assert events[0]["type"] == "EVENT_TYPE_VM_ATTACHED"
+        samples = [json.loads(l) for l in record.read_text().splitlines() if '"local"' in l]
+        assert len(samples) >= 3
+        assert all(s["local"] == 1.0 for s in samples)  # one node: all local
+        assert report.stat().st_size > 0
+        svg = tmp_path / "plot.svg"
+        assert run("plot", str(record), "--out", str(svg)).returncode == 0
+        text = svg.read_text()
+        assert text.startswith("<svg") and "<polyline" in text and f"pid {vm.pid}" in text
+    finally:
+        vm.kill()
+        vm.wait()

@@ -4,4 +4,4 @@ add_test(NAME cli
          COMMAND ${Python3_EXECUTABLE} -m pytest -q -p no:cacheprovider
                  ${CMAKE_CURRENT_LIST_DIR}/test_cli.py)
 set_tests_properties(cli PROPERTIES TIMEOUT 300
-  ENVIRONMENT "VMACCEL_CLI=$<TARGET_FILE:vmaccel_cli>;VMACCEL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  ENVIRONMENT "VMACCEL_CLI=$<TARGET_FILE:vmaccel_cli>;VMACCEL_SOURCE_DIR=${PROJECT_SOURCE_DIR};VMACCEL_WORKLOAD=$<TARGET_FILE:misplaced_vm>")
