@@ -458,8 +458,9 @@ static void usage(FILE *out)
             "   \"queries\":[{\"sid\":1,\"ssid\":0,\"iova\":\"0x1000\",\"access\":\"r|w|x\",\"priv\":false}]}\n"
             "Prints one JSON object per query: {\"ok\":true,\"pa\":\"0x...\",\"size\":4096,\"perm\":\"rw\"}\n"
             "or {\"ok\":false,\"event\":\"F_TRANSLATION\",\"stage\":1,\"level\":2}.\n"
-            "\"ssid\" 0 means no SubstreamID unless \"ssv\":true. Other registers: GBPA,\n"
-            "IRQ_CTRL, CMDQ_*, EVENTQ_*; \"print_events\":true prints the event queue last.\n");
+            "\"ssid\" 0 means no SubstreamID unless \"ssv\":true. Other registers: GBPA\n"
+            "(resets to ABORT), IRQ_CTRL, CMDQ_*, EVENTQ_*; \"print_events\":true prints the\n"
+            "event queue last. Memory outside the image aborts (F_STE_FETCH, F_WALK_EABT...).\n");
 }
 
 int cmd_smmu(int argc, char **argv)
