@@ -113,7 +113,7 @@ static int tlbi(vmaccel_smmu *s, unsigned op, const uint64_t c[2])
         va_smmu_tlbi_ipa(s, vmid, lo & VA_MASK(51, 0), len);
         break;
     case CMD_TLBI_NSNH_ALL:
-        va_iotlb_inval_all(&s->tlb);
+        va_smmu_tlbi_all(s);
         break;
     default:
         return CERROR_ILL;

@@ -38,7 +38,7 @@ VMACCEL_API int vmaccel_smmu_set_memory(vmaccel_smmu *smmu,
     smmu->mem = mem ? *mem : (vmaccel_smmu_memory)VMACCEL_SMMU_MEMORY_INIT;
     /* Tables may now read differently: drop every cached thing. */
     va_smmu_stale_all(smmu, true);
-    va_iotlb_inval_all(&smmu->tlb);
+    va_smmu_tlbi_all(smmu);
     unlock_model(smmu);
     return 0;
 }
@@ -222,7 +222,7 @@ VMACCEL_API int vmaccel_smmu_invalidate(vmaccel_smmu *smmu,
         return rc;
     switch (scope) {
     case VMACCEL_SMMU_INVAL_ALL:
-        va_iotlb_inval_all(&smmu->tlb);
+        va_smmu_tlbi_all(smmu);
         va_smmu_stale_all(smmu, true);
         break;
     case VMACCEL_SMMU_INVAL_VMID:

@@ -52,7 +52,7 @@ typedef struct va_stream {
      * empty) and the resolved IOTLB space. */
     _Atomic uint64_t fast_tag[VA_CTX_WAYS];
     _Atomic uint64_t fast_key[VA_CTX_WAYS];
-    _Atomic uint32_t fast_slots[VA_CTX_WAYS];
+    _Atomic uint64_t fast_gen[VA_CTX_WAYS]; /* the space's generation then */
     _Atomic uint64_t sizes;  /* page/block shifts this stream has cached */
     /* Hints: the IOTLB entry that last served each 4K slot (iova >> 12 mod
      * VA_HINTS). A hint only saves the hash probe; the entry is checked as
@@ -167,6 +167,7 @@ void va_smmu_tlbi_ipa(vmaccel_smmu *s, uint32_t vmid, uint64_t lo, uint64_t len)
 /* O(1): one ASID of one VMID (or of VA_VMID_EL2). */
 void va_smmu_tlbi_asid(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid);
 void va_smmu_tlbi_vmid(vmaccel_smmu *s, uint32_t vmid_tag);
+void va_smmu_tlbi_all(vmaccel_smmu *s);
 /* Makes every published fast context stale (lock held, in a write). */
 void va_smmu_stale_all(vmaccel_smmu *s, bool forget_ste);
 

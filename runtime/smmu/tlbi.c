@@ -66,14 +66,29 @@ void va_smmu_tlbi_ipa(vmaccel_smmu *s, uint32_t vmid, uint64_t lo, uint64_t len)
     s->wc.epoch++;
 }
 
+/* Fast contexts cache their space's generation, so every generation bump
+ * also bumps the epoch that makes them stale (one slow path each). */
+static void stale_fast(vmaccel_smmu *s)
+{
+    atomic_fetch_add_explicit(&s->epoch, 1, memory_order_relaxed);
+}
+
+void va_smmu_tlbi_all(vmaccel_smmu *s)
+{
+    va_iotlb_inval_all(&s->tlb);
+    stale_fast(s);
+}
+
 void va_smmu_tlbi_asid(vmaccel_smmu *s, uint32_t vmid_tag, uint32_t asid)
 {
     va_iotlb_inval_space(&s->tlb, (uint64_t)vmid_tag << 17 | asid);
+    stale_fast(s);
 }
 
 void va_smmu_tlbi_vmid(vmaccel_smmu *s, uint32_t vmid_tag)
 {
     va_iotlb_inval_vmid(&s->tlb, vmid_tag);
+    stale_fast(s);
 }
 
 void va_smmu_stale_all(vmaccel_smmu *s, bool forget_ste)

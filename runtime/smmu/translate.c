@@ -48,10 +48,9 @@ static uint64_t space_key(const va_xcfg *x)
 
 /* Looks the IOTLB up for every size in `sizes`. */
 static inline __attribute__((always_inline)) va_tlbe *
-lookup(va_iotlb *t, uint64_t key, uint32_t slots, uint64_t sizes, uint64_t iova,
+lookup(va_iotlb *t, uint64_t key, uint64_t gen, uint64_t sizes, uint64_t iova,
        unsigned *shift, uint64_t *hash)
 {
-    uint64_t gen = va_iotlb_gen(t, slots & 0xffff, slots >> 16);
     while (sizes) {
         unsigned sh = (unsigned)__builtin_ctzll(sizes);
         sizes &= sizes - 1;
@@ -111,12 +110,13 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     uint32_t slots = sslot | vslot << 16;
     unsigned w = va_ctx_way(ssid);
     atomic_store_explicit(&st->fast_key[w], key, RLX);
-    atomic_store_explicit(&st->fast_slots[w], slots, RLX);
+    atomic_store_explicit(&st->fast_gen[w], va_iotlb_gen(t, sslot, vslot), RLX);
     atomic_store_explicit(&st->fast_tag[w],
                           va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid), RLX);
     unsigned shift;
     uint64_t hash;
-    va_tlbe *e = lookup(t, key, slots, t->sizes_all, iova, &shift, &hash);
+    va_tlbe *e = lookup(t, key, va_iotlb_gen(t, sslot, vslot), t->sizes_all, iova,
+                        &shift, &hash);
     if (e && from_entry(atomic_load_explicit(&e->out, RLX), shift, iova, access, out)) {
         /* Perhaps filled by another stream of the same space: let this
          * stream's hit path probe that size too. */
@@ -251,13 +251,13 @@ static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
         if (tag != va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid))
             return 0;
         uint64_t key = atomic_load_explicit(&st->fast_key[w], RLX);
-        uint32_t slots = atomic_load_explicit(&st->fast_slots[w], RLX);
-        uint64_t gen = va_iotlb_gen(t, slots & 0xffff, slots >> 16);
+        /* Valid while the epoch is: every generation bump bumps it. */
+        uint64_t gen = atomic_load_explicit(&st->fast_gen[w], RLX);
         unsigned shift;
         va_tlbe *e = from_hint(t, st, key, gen, iova, &shift);
         if (!e) {
             uint64_t sizes = atomic_load_explicit(&st->sizes, RLX), h;
-            e = lookup(t, key, slots, sizes, iova, &shift, &h);
+            e = lookup(t, key, gen, sizes, iova, &shift, &h);
             if (!e)
                 return 0;
             atomic_store_explicit(&st->hint[(iova >> 12) % VA_HINTS],
