@@ -2,11 +2,14 @@
  * Internal: the SMMUv3 model object.
  *
  * Locking: `lock` serialises every change (attach/detach, MMIO, commands,
- * misses, invalidation, repartitioning). The IOTLB hit path
- * (va_iotlb_lookup) reads only atomics and validates them against `seq`, a
+ * misses, invalidation, repartitioning). The IOTLB hit path (try_hit in
+ * translate.c) reads only atomics and validates them against `seq`, a
  * sequence counter that writers make odd while they change anything the
- * hit path reads (va_smmu_write_begin/_end). Streams are never freed before
- * the model, so a stream pointer read without the lock stays valid.
+ * hit path reads (va_smmu_write_begin/_end). A stream's fast contexts cache
+ * their IOTLB space's generation and are tagged with `epoch`; every
+ * generation bump (invalidation) also bumps `epoch`, so a stale context
+ * takes the slow path once. Streams are never freed before the model, so a
+ * stream pointer read without the lock stays valid.
  */
 #ifndef VA_SMMU_MODEL_H
 #define VA_SMMU_MODEL_H
