@@ -92,10 +92,15 @@ static void from_placement(const va_vm_obs *o, va_locality *out, bool any_runtim
 
 bool va_locality_compute(const va_vm_obs *o, uint64_t min_faults, va_locality *out)
 {
-    memset(out, 0, sizeof *out);
+    /* Clear only what this host's node count uses: the full access matrix
+     * is 32 KiB, per VM per period. */
+    out->source = VA_SOURCE_NONE;
     out->local_rate = NAN;
+    out->home_node = 0;
     if (o->nodes == 0 || o->nodes > VA_MAX_NODES || total_pages(o) == 0)
         return false;
+    for (unsigned a = 0; a < o->nodes; a++)
+        memset(out->access[a], 0, o->nodes * sizeof out->access[a][0]);
     for (unsigned n = 1; n < o->nodes; n++)
         if (o->pages_on_node[n] > o->pages_on_node[out->home_node])
             out->home_node = n;

@@ -47,17 +47,29 @@ static void *page_address(const va_sampler_input *in, uint64_t idx)
     return NULL;
 }
 
-static unsigned logical_of_os_node(const vmaccel_topology *t, int os_node)
+/* Kernel node numbers below this map through a table; the rest (rare
+ * sparse numbering) through the topology. */
+#define OS_NODE_TABLE 256
+
+typedef struct node_map {
+    unsigned logical[OS_NODE_TABLE];
+} node_map;
+
+static void build_node_map(const vmaccel_topology *t, node_map *map)
 {
-    for (unsigned i = 0; i < va_topology_nodes(t); i++)
-        if ((int)t->objects[VMACCEL_OBJ_NUMA_NODE][i].os_index == os_node)
-            return i;
-    return VMACCEL_NO_INDEX;
+    for (unsigned i = 0; i < OS_NODE_TABLE; i++)
+        map->logical[i] = VMACCEL_NO_INDEX;
+    for (unsigned i = 0; i < va_topology_nodes(t); i++) {
+        unsigned os = t->objects[VMACCEL_OBJ_NUMA_NODE][i].os_index;
+        if (os < OS_NODE_TABLE)
+            map->logical[os] = i;
+    }
 }
 
 /* Queries one chunk of sampled pages and counts them per logical node. */
-static int query_chunk(const va_sampler_input *in, const uint64_t *idx, size_t n,
-                       va_vm_obs *obs, va_sample_stats *stats)
+static int query_chunk(const va_sampler_input *in, const node_map *map,
+                       const uint64_t *idx, size_t n, va_vm_obs *obs,
+                       va_sample_stats *stats)
 {
     void *pages[QUERY_CHUNK];
     int status[QUERY_CHUNK];
@@ -67,8 +79,8 @@ static int query_chunk(const va_sampler_input *in, const uint64_t *idx, size_t n
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++) {
-        unsigned node = status[i] >= 0 ? logical_of_os_node(in->topo, status[i])
-                                       : VMACCEL_NO_INDEX;
+        unsigned node = status[i] >= 0 && status[i] < OS_NODE_TABLE
+                            ? map->logical[status[i]] : VMACCEL_NO_INDEX;
         if (node == VMACCEL_NO_INDEX || node >= VA_MAX_NODES)
             continue; /* not resident yet, unmapped, or an unknown node */
         obs->pages_on_node[node]++;
@@ -88,10 +100,12 @@ static int sample_memory(const va_sampler_input *in, va_sampler_state *st,
     if (!idx)
         return va_fail(VMACCEL_ENOMEM, "out of memory for %zu sample pages", n);
     va_sample_pages(&st->rng, stats->pages_total, n, idx);
+    node_map map;
+    build_node_map(in->topo, &map);
     int rc = 0;
     for (size_t off = 0; off < n && !rc; off += QUERY_CHUNK) {
         size_t chunk = n - off < QUERY_CHUNK ? n - off : QUERY_CHUNK;
-        rc = query_chunk(in, idx + off, chunk, obs, stats);
+        rc = query_chunk(in, &map, idx + off, chunk, obs, stats);
     }
     stats->pages_sampled = n;
     free(idx);
@@ -131,11 +145,28 @@ static void observe_vcpu(const va_sampler_input *in, va_sampler_state *st, size_
         st->last_runtime[i] = runtime;
     }
     free(schedstat);
+    if (st->skip_faults)
+        return;
     char *sched = read_task(in, in->tids[i], "sched");
     if (sched)
         va_parse_sched_faults(sched, in->topo, &v->have_faults, &v->faults_local,
                               &v->faults_remote);
     free(sched);
+}
+
+/* After a period in which no vCPU showed fault counters, stop asking for a
+ * while; count down otherwise. */
+static void update_fault_skip(va_sampler_state *st, const va_vcpu_obs *vcpus, size_t n)
+{
+    if (st->skip_faults) {
+        st->skip_faults--;
+        return;
+    }
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        any = vcpus[i].have_faults;
+    if (!any)
+        st->skip_faults = VA_SAMPLER_FAULT_RECHECK;
 }
 
 int va_sampler_run(const va_sampler_input *in, va_sampler_state *st,
@@ -152,6 +183,7 @@ int va_sampler_run(const va_sampler_input *in, va_sampler_state *st,
         return rc;
     for (size_t i = 0; i < in->ntids; i++)
         observe_vcpu(in, st, i, &vcpus[i], stats);
+    update_fault_skip(st, vcpus, in->ntids);
     st->primed = true;
     obs->vcpus = vcpus;
     obs->nvcpus = in->ntids;

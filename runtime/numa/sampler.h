@@ -42,7 +42,13 @@ typedef struct va_sampler_state {
     uint64_t *last_runtime;       /* per vCPU, cumulative ns */
     size_t nvcpus;
     bool primed;                  /* a previous period exists */
+    /* Periods to skip reading /proc/.../sched: set when a read showed no
+     * NUMA fault counters (the kernel's balancing is off), so the file is
+     * re-checked only every VA_SAMPLER_FAULT_RECHECK periods. */
+    unsigned skip_faults;
 } va_sampler_state;
+
+#define VA_SAMPLER_FAULT_RECHECK 30
 
 int va_sampler_state_init(va_sampler_state *st, size_t nvcpus, uint64_t seed);
 void va_sampler_state_release(va_sampler_state *st);

@@ -43,10 +43,17 @@ uint64_t va_rng_below(va_rng *r, uint64_t bound)
 
 void va_sample_pages(va_rng *r, uint64_t population, size_t n, uint64_t *out)
 {
+    /* Stratum k is [floor(k*N/n), floor((k+1)*N/n)); the bounds advance by
+     * N/n with the remainder carried, so no division per page. */
+    uint64_t step = population / n, rem = population % n, carry = 0, lo = 0;
     for (size_t k = 0; k < n; k++) {
-        /* Stratum k is [k*N/n, (k+1)*N/n); 128-bit products avoid overflow. */
-        uint64_t lo = (uint64_t)((unsigned __int128)population * k / n);
-        uint64_t hi = (uint64_t)((unsigned __int128)population * (k + 1) / n);
-        out[k] = lo + va_rng_below(r, hi - lo);
+        uint64_t width = step;
+        carry += rem;
+        if (carry >= n) {
+            carry -= n;
+            width++;
+        }
+        out[k] = lo + va_rng_below(r, width);
+        lo += width;
     }
 }

@@ -175,8 +175,6 @@ static const sim_file *scripted(va_sim *s, int pid, int tid, const char *name)
 /* Synthesised comm, stat and status of a thread (Linux's layouts). */
 static int synth(const sim_thread *t, const char *name, char *buf, size_t len)
 {
-    char cpus[512];
-    va_cpumask_format(&t->affinity, cpus, sizeof cpus);
     if (!strcmp(name, "comm"))
         return snprintf(buf, len, "%s\n", t->comm);
     if (!strcmp(name, "stat"))
@@ -184,9 +182,12 @@ static int synth(const sim_thread *t, const char *name, char *buf, size_t len)
                         "%d (%s) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 %d 1 0 %llu "
                         "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %d 0 0 0 0 0\n",
                         t->tid, t->comm, t->nice, t->start, t->last_cpu);
-    if (!strcmp(name, "status"))
+    if (!strcmp(name, "status")) {
+        char cpus[512]; /* formatted only here: it walks all 4096 bits */
+        va_cpumask_format(&t->affinity, cpus, sizeof cpus);
         return snprintf(buf, len, "Name:\t%s\nPid:\t%d\nCpus_allowed_list:\t%s\n",
                         t->comm, t->tid, cpus);
+    }
     return -1;
 }
 

@@ -27,6 +27,7 @@ typedef struct sim_node_file {
 
 struct va_sim_numa {
     pthread_mutex_t lock;
+    int last_region;    /* the region the previous lookup hit: pages come in order */
     uint64_t now_ns;
     sim_region regions[SIM_MAX_REGIONS];
     sim_node_file files[SIM_MAX_NODE_FILES];
@@ -58,13 +59,21 @@ void va_sim_numa_free(va_sim_numa *n)
     free(n);
 }
 
+static bool region_has(const sim_region *r, int pid, uint64_t addr)
+{
+    return r->node && r->pid == pid && addr >= r->start &&
+           addr - r->start < r->npages * VA_SIM_PAGE;
+}
+
 static sim_region *region_of(va_sim_numa *n, int pid, uint64_t addr)
 {
+    if (region_has(&n->regions[n->last_region], pid, addr))
+        return &n->regions[n->last_region];
     for (int i = 0; i < SIM_MAX_REGIONS; i++) {
-        sim_region *r = &n->regions[i];
-        if (r->node && r->pid == pid && addr >= r->start &&
-            addr - r->start < r->npages * VA_SIM_PAGE)
-            return r;
+        if (region_has(&n->regions[i], pid, addr)) {
+            n->last_region = i;
+            return &n->regions[i];
+        }
     }
     return NULL;
 }

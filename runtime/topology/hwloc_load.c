@@ -86,6 +86,25 @@ static unsigned node_of_pu(const vmaccel_topology *t, unsigned os_cpu)
     return VMACCEL_NO_INDEX;
 }
 
+/* The OS-number -> logical-PU table behind va_topology_pu_by_os. */
+static int fill_pu_index(vmaccel_topology *t)
+{
+    unsigned n = t->count[VMACCEL_OBJ_PU], max = 0;
+    for (unsigned i = 0; i < n; i++)
+        max = t->pus[i].os_index > max ? t->pus[i].os_index : max;
+    if (max >= 1u << 20)
+        return va_fail(VMACCEL_EPARSE, "CPU number %u is implausibly large", max);
+    t->pu_of_os = malloc(((size_t)max + 1) * sizeof *t->pu_of_os);
+    if (!t->pu_of_os)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for the CPU index");
+    for (unsigned c = 0; c <= max; c++)
+        t->pu_of_os[c] = VMACCEL_NO_INDEX;
+    for (unsigned i = 0; i < n; i++)
+        t->pu_of_os[t->pus[i].os_index] = i;
+    t->npu_of_os = max + 1;
+    return 0;
+}
+
 static int fill_pus(hwloc_topology_t h, vmaccel_topology *t)
 {
     unsigned n = t->count[VMACCEL_OBJ_PU];
@@ -103,7 +122,7 @@ static int fill_pus(hwloc_topology_t h, vmaccel_topology *t)
         pu->cache[2] = ancestor_index(h, o, HWLOC_OBJ_L3CACHE);
         pu->node = node_of_pu(t, o->os_index);
     }
-    return 0;
+    return fill_pu_index(t);
 }
 
 /* Distances from the firmware (SLIT) or the XML; without any, Linux's own
@@ -288,13 +307,7 @@ void va_topology_destroy(vmaccel_topology *t)
     free(t->pus);
     free(t->distance);
     free(t->allowed);
+    free(t->pu_of_os);
     free(t);
 }
 
-unsigned va_topology_pu_by_os(const vmaccel_topology *t, unsigned os_cpu)
-{
-    for (unsigned i = 0; i < t->count[VMACCEL_OBJ_PU]; i++)
-        if (t->pus[i].os_index == os_cpu)
-            return i;
-    return VMACCEL_NO_INDEX;
-}

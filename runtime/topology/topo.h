@@ -39,6 +39,8 @@ struct vmaccel_topology {
     unsigned *distance;             /* nodes x nodes, row-major */
     unsigned *allowed;              /* OS CPU numbers, ascending */
     unsigned nallowed;
+    unsigned *pu_of_os;             /* OS CPU number -> logical PU */
+    unsigned npu_of_os;             /* highest OS CPU number + 1 */
 };
 
 /* Loads a topology without registering it as a public handle. */
@@ -46,8 +48,11 @@ int va_topology_build(const vmaccel_topology_options *opts,
                       vmaccel_topology **out);
 void va_topology_destroy(vmaccel_topology *topo);
 
-/* Logical PU index for an OS CPU number, or VMACCEL_NO_INDEX. */
-unsigned va_topology_pu_by_os(const vmaccel_topology *topo, unsigned os_cpu);
+/* Logical PU index for an OS CPU number, or VMACCEL_NO_INDEX. O(1). */
+static inline unsigned va_topology_pu_by_os(const vmaccel_topology *t, unsigned os_cpu)
+{
+    return os_cpu < t->npu_of_os ? t->pu_of_os[os_cpu] : VMACCEL_NO_INDEX;
+}
 
 static inline unsigned va_topology_nodes(const vmaccel_topology *t)
 {
