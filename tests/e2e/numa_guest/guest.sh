@@ -7,7 +7,8 @@
 #   BUILD_DIR  a CMake build of vm-accel (cli/vmaccel, tests/misplaced_vm)
 #   SCENARIO   a shell script run as the guest's workload (busybox sh)
 # env: VMACCEL_GUEST_CACHE (default BUILD_DIR/guest-cache) keeps the
-#      downloaded kernel; VMACCEL_GUEST_ACCEL (default tcg) e.g. kvm.
+#      downloaded kernel; VMACCEL_GUEST_ACCEL (default tcg) e.g. kvm;
+#      VMACCEL_GUEST_EXTRA: more programs to put in the guest's /bin.
 #
 # The kernel is Debian's (apt-get download of the version linux-image-amd64
 # depends on), unpacked once into the cache. The initramfs is made here:
@@ -60,6 +61,10 @@ make_initramfs() {
   lib=$(find "$build" -maxdepth 1 -name 'libvmaccel.so.*' | head -n1)
   install -D -m644 "$lib" "$root/lib/$(basename "$lib")"
   ln -sf "$(basename "$lib")" "$root/lib/libvmaccel.so.0"
+  for extra in ${VMACCEL_GUEST_EXTRA:-}; do
+    install_with_libs "$root" "$extra" "/bin/$(basename "$extra")"
+  done
+  mkdir -p "$root/var/log" "$root/var/run"
   install -m755 "$here/measure.sh" "$root/bin/measure"
   install -m755 "$scenario" "$root/scenario"
   install -m755 "$here/init" "$root/init"
