@@ -3,6 +3,9 @@
 
 #include "core/error.h"
 #include "hv/probe.h"
+#include "loop/runtime.h"
+#include "numa/engine.h"
+#include "vmm/vm_internal.h"
 #include "smmu/smmu_model.h"
 #include "topology/topo.h"
 
@@ -61,6 +64,9 @@ static int load_topology(vmaccel_manager *m, const vmaccel_manager_options *o)
 
 static void destroy(vmaccel_manager *m)
 {
+    va_runtime_free(m); /* first: stops the loop before anything it uses */
+    va_vm_detach_all(m);
+    va_numa_destroy(m);
     if (m->smmu)
         va_smmu_destroy(m->smmu);
     if (m->topology) {
@@ -108,6 +114,11 @@ VMACCEL_API void vmaccel_manager_free(vmaccel_manager *m)
 {
     if (!m)
         return;
+    if (va_handle_is_live(m, VA_HANDLE_MANAGER) && va_runtime_on_loop_thread(m)) {
+        va_fail(VMACCEL_ESTATE, "vmaccel_manager_free: called from a callback "
+                "on the manager's loop thread; not freed");
+        return;
+    }
     if (!va_handle_unregister(m, VA_HANDLE_MANAGER)) {
         va_fail(VMACCEL_EINVAL, "vmaccel_manager_free: freed or foreign handle");
         return;
@@ -188,6 +199,8 @@ VMACCEL_API int vmaccel_manager_enable_numa(vmaccel_manager *m, unsigned numa_no
     pthread_mutex_lock(&m->lock);
     rc = enable_numa_locked(m, numa_nodes);
     pthread_mutex_unlock(&m->lock);
+    if (!rc)
+        rc = va_numa_enable(m); /* arms the engine's timer on the loop */
     return rc;
 }
 
@@ -199,6 +212,7 @@ VMACCEL_API int vmaccel_manager_disable_numa(vmaccel_manager *m)
     pthread_mutex_lock(&m->lock);
     set_component(m, VMACCEL_COMPONENT_NUMA, VMACCEL_COMPONENT_OFF, NULL);
     pthread_mutex_unlock(&m->lock);
+    va_numa_disable(m);
     return 0;
 }
 
@@ -236,7 +250,10 @@ VMACCEL_API int vmaccel_manager_setup_full(vmaccel_manager *m)
         rc = try_component(m, VMACCEL_COMPONENT_VCPU_AFFINITY, init_affinity_locked(m));
     if (!rc)
         rc = setup_numa_locked(m);
+    bool numa_on = m->component[VMACCEL_COMPONENT_NUMA].state == VMACCEL_COMPONENT_ON;
     pthread_mutex_unlock(&m->lock);
+    if (!rc && numa_on)
+        rc = va_numa_enable(m);
     if (!rc)
         va_clear_error();
     return rc;

@@ -166,6 +166,27 @@ typedef struct vmaccel_iommu_info {
 VMACCEL_API int vmaccel_manager_iommu(const vmaccel_manager *m,
                                       vmaccel_iommu_info *info);
 
+/* ---- The runtime loop ---- */
+
+/* Starts the manager's runtime: one libuv loop on one thread owned by the
+ * manager, which runs the periodic work (sampling, rebalancing) and the
+ * event callbacks. Idempotent: 0 if it already runs, also when called from
+ * a callback on the loop thread. VMACCEL_EIO if the loop or its thread
+ * cannot be created. Thread safety: any thread. */
+VMACCEL_API int vmaccel_manager_start(vmaccel_manager *m);
+
+/* Stops the runtime: work already posted still runs, the callback in
+ * progress (if any) finishes, then the thread is joined and every loop
+ * resource released before it returns; its time is bounded by the longest
+ * callback (callbacks must not block). Idempotent: 0 if not running. From
+ * a callback on the loop thread it cannot wait for itself: VMACCEL_ESTATE,
+ * nothing changes - stop from another thread. vmaccel_manager_free stops
+ * the runtime itself. Thread safety: any thread but the loop thread. */
+VMACCEL_API int vmaccel_manager_stop(vmaccel_manager *m);
+
+/* Whether the runtime loop runs (1) or not (0). Thread safety: any. */
+VMACCEL_API int vmaccel_manager_running(vmaccel_manager *m, int *running);
+
 VMACCEL_END_DECLS
 
 #endif /* VMACCEL_MANAGER_H */

@@ -11,5 +11,7 @@
 #include "affinity.h"
 #include "smmu.h"
 #include "report.h"
+#include "events.h"
+#include "numa.h"
 
 #endif /* VMACCEL_VMACCEL_H */

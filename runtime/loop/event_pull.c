@@ -1,0 +1,129 @@
+/* The pull queue: a bounded FIFO of encoded events and an eventfd that is
+ * readable exactly while the FIFO is not empty, for consumers that poll
+ * (asyncio add_reader, a Go goroutine) instead of running on the loop. */
+#include "loop/event_priv.h"
+
+#include "core/error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The eventfd counter is only ever 0 or 1: set on empty -> non-empty,
+ * cleared on non-empty -> empty, both under e->mu. Neither call can block
+ * (EFD_NONBLOCK, and the counter never nears its maximum). */
+static void fd_set_ready(va_events *e)
+{
+    uint64_t one = 1;
+    if (write(e->efd, &one, sizeof one) < 0) {
+        /* cannot happen: see above */
+    }
+}
+
+static void fd_clear_ready(va_events *e)
+{
+    uint64_t v;
+    if (read(e->efd, &v, sizeof v) < 0) {
+        /* EAGAIN: already clear (a consumer read it despite the header) */
+    }
+}
+
+void va_events_queue_push_locked(va_events *e, va_ev *ev)
+{
+    bool was_empty = e->queue.len == 0;
+    va_ev *dropped = va_ring_push(&e->queue, ev);
+    if (dropped) {
+        e->queue_dropped++;
+        va_ev_unref_locked(dropped);
+    }
+    if (was_empty) {
+        fd_set_ready(e);
+        pthread_cond_broadcast(&e->nonempty);
+    }
+}
+
+VMACCEL_API int vmaccel_events_fd(vmaccel_manager *m, int *fd)
+{
+    if (!fd)
+        return va_fail(VMACCEL_EINVAL, "vmaccel_events_fd: fd is NULL");
+    va_events *e;
+    int rc = va_runtime_events(m, &e);
+    if (rc)
+        return rc;
+    *fd = e->efd;
+    va_clear_error();
+    return 0;
+}
+
+static struct timespec deadline_after(int ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/* Waits until the queue has an event or the deadline passes. e->mu held. */
+static bool wait_nonempty_locked(va_events *e, int timeout_ms)
+{
+    if (timeout_ms == 0)
+        return e->queue.len > 0;
+    struct timespec until = deadline_after(timeout_ms);
+    while (e->queue.len == 0) {
+        int err = pthread_cond_timedwait(&e->nonempty, &e->mu, &until);
+        if (err == ETIMEDOUT)
+            return e->queue.len > 0;
+    }
+    return true;
+}
+
+/* Copies the oldest event out and pops it; on ENOMEM it stays queued. */
+static int pop_locked(va_events *e, vmaccel_buf *out)
+{
+    const va_ev *ev = va_ring_at(&e->queue, 0);
+    size_t len = ev->view.len;
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return va_fail(VMACCEL_ENOMEM, "out of memory copying an event");
+    memcpy(copy, ev->view.data, len);
+    va_ev_unref_locked(va_ring_pop(&e->queue));
+    if (e->queue.len == 0)
+        fd_clear_ready(e);
+    out->data = copy;
+    out->len = len;
+    return 0;
+}
+
+VMACCEL_API int vmaccel_event_next(vmaccel_manager *m, int timeout_ms,
+                                   vmaccel_buf *out)
+{
+    if (!out)
+        return va_fail(VMACCEL_EINVAL, "vmaccel_event_next: out is NULL");
+    if (timeout_ms < 0 || timeout_ms > VMACCEL_EVENT_MAX_WAIT_MS)
+        return va_fail(VMACCEL_EINVAL, "timeout %d ms is outside 0..%d",
+                       timeout_ms, VMACCEL_EVENT_MAX_WAIT_MS);
+    out->data = NULL;
+    out->len = 0;
+    va_events *e;
+    int rc = va_runtime_events(m, &e);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&e->mu);
+    if (!wait_nonempty_locked(e, timeout_ms))
+        rc = timeout_ms ? va_fail(VMACCEL_ETIMEDOUT, "no event within %d ms",
+                                  timeout_ms)
+                        : va_fail(VMACCEL_EAGAIN, "no event queued");
+    else
+        rc = pop_locked(e, out);
+    pthread_mutex_unlock(&e->mu);
+    if (!rc)
+        va_clear_error();
+    return rc;
+}

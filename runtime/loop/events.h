@@ -1,0 +1,45 @@
+/*
+ * Internal: emitting events (any module, any thread) and reading the
+ * pipeline's state for the report. Delivery is described in
+ * capi/include/vmaccel/events.h.
+ */
+#ifndef VA_LOOP_EVENTS_H
+#define VA_LOOP_EVENTS_H
+
+#include "core/manager_internal.h"
+#include "report/arena.h"
+#include "vmaccel.pb-c.h"
+#include "vmaccel/events.h"
+
+#define VA_EVENTS_QUEUE_CAP 256    /* pull queue (vmaccel_event_next) */
+#define VA_EVENTS_BACKLOG_CAP 1024 /* events waiting for the callbacks */
+#define VA_EVENTS_RECENT 32        /* kept for the report's recent_events */
+
+/* Emits a copy of *ev: the library sets sequence and timestamp_ns (the
+ * caller's values are ignored) and encodes it once; a NULL message becomes
+ * "". ev->type must be a known EventType (else VMACCEL_EINVAL). Never
+ * blocks on a consumer: a full queue drops its oldest event. VMACCEL_ENOMEM
+ * when the record cannot be allocated. On failure the thread's error
+ * message is set; on success it is left alone, so a module may emit
+ * REBALANCE_FAILED right after its own va_fail(). Any thread, also a
+ * callback on the loop thread. */
+int va_event_emit(vmaccel_manager *m, const Vmaccel__V1__Event *ev);
+
+/* va_event_emit of an event with only these fields and a formatted
+ * message (truncated to 511 bytes). */
+int va_event_emitf(vmaccel_manager *m, vmaccel_event_type type, uint64_t vm_id,
+                   double local_rate, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The last VA_EVENTS_RECENT events, oldest first, decoded into arena
+ * memory (they live as long as the arena): *out gets an array of *n
+ * pointers, ready for DiagnosticReport.recent_events. *out is NULL when
+ * *n is 0. VMACCEL_ENOMEM when the arena runs out. Any thread; takes only
+ * the events lock, so it may be called with the manager's lock held. */
+int va_events_recent(vmaccel_manager *m, va_arena *a, Vmaccel__V1__Event ***out,
+                     size_t *n);
+
+/* The counters of vmaccel_event_stats_get, without the version check. */
+int va_events_stats(vmaccel_manager *m, vmaccel_event_stats *st);
+
+#endif
