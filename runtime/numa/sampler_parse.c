@@ -16,6 +16,8 @@ int va_parse_stat_cpu(const char *stat)
         return -1;
     p++;
     for (int field = 3; field < 39; field++) {
+        if (*p == '\0') /* ')' ended the text: nothing follows */
+            return -1;
         p = strchr(p + 1, ' ');
         if (!p)
             return -1;

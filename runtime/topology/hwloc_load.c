@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const hwloc_obj_type_t kind_type[VA_KIND_COUNT] = {
@@ -206,6 +208,29 @@ static int fill_allowed(hwloc_topology_t h, const vmaccel_topology_options *o,
     return rc;
 }
 
+/* hwloc builds whatever a synthetic description asks for; the product of
+ * its level arities bounds the objects, so refuse descriptions beyond any
+ * real machine before hwloc allocates them. */
+#define VA_SYNTHETIC_MAX_PUS (1u << 20)
+
+static int check_synthetic_size(const char *desc)
+{
+    double product = 1;
+    for (const char *p = strchr(desc, ':'); p; p = strchr(p + 1, ':')) {
+        /* Only well-formed counts; malformed ones are hwloc's parse error. */
+        if (p[1] < '0' || p[1] > '9')
+            continue;
+        errno = 0;
+        unsigned long n = strtoul(p + 1, NULL, 10);
+        if (errno != ERANGE)
+            product *= (double)(n ? n : 1);
+    }
+    if (product > VA_SYNTHETIC_MAX_PUS)
+        return va_fail(VMACCEL_ERANGE, "synthetic topology \"%.60s\" has more than %u "
+                       "objects at its deepest level", desc, VA_SYNTHETIC_MAX_PUS);
+    return 0;
+}
+
 static int check_options(const vmaccel_topology_options *o)
 {
     if (o->version != VMACCEL_TOPOLOGY_OPTIONS_VERSION)
@@ -225,13 +250,57 @@ static int check_options(const vmaccel_topology_options *o)
     case VMACCEL_TOPOLOGY_SYNTHETIC:
         if (!o->synthetic || !*o->synthetic)
             return va_fail(VMACCEL_EINVAL, "synthetic topology needs a description");
-        return 0;
+        return check_synthetic_size(o->synthetic);
     }
     return va_fail(VMACCEL_EINVAL, "unknown topology source %d", (int)o->source);
 }
 
+/* hwloc 2.9's XML import crashes on some malformed files (found by
+ * tests/fuzz/fuzz_topology.c). A topology file is outside input, so a
+ * forked child parses it first; only if the child survives does this
+ * process parse it too. XML loads are rare (tests, what-if planning), so
+ * parsing twice costs nothing that matters. The child calls nothing but
+ * hwloc and _exit. */
+enum { XML_PARSED = 0, XML_REJECTED = 86 };
+
+static int xml_survives_parsing(const char *path)
+{
+    pid_t child = fork();
+    if (child < 0)
+        return va_fail(VMACCEL_EIO, "fork to check %s: %s", path, strerror(errno));
+    if (child == 0) {
+        /* Die by the signal itself, not through a sanitizer's handler that
+         * would exit with a status a clean rejection could also have. */
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        signal(SIGFPE, SIG_DFL);
+        signal(SIGILL, SIG_DFL);
+        signal(SIGABRT, SIG_DFL);
+        hwloc_topology_t h;
+        int ok = hwloc_topology_init(&h) == 0 && hwloc_topology_set_xml(h, path) == 0 &&
+                 hwloc_topology_load(h) == 0;
+        _exit(ok ? XML_PARSED : XML_REJECTED);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR)
+            return va_fail(VMACCEL_EIO, "waitpid: %s", strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == XML_PARSED)
+        return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == XML_REJECTED)
+        return va_fail(VMACCEL_EPARSE, "hwloc could not load the XML topology from %s", path);
+    return va_fail(VMACCEL_EPARSE, "%s crashes hwloc's XML parser (%s %d): refused", path,
+                   WIFSIGNALED(status) ? "signal" : "exit status",
+                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
 static int configure_source(hwloc_topology_t h, const vmaccel_topology_options *o)
 {
+    if (o->source == VMACCEL_TOPOLOGY_XML) {
+        int rc = xml_survives_parsing(o->path);
+        if (rc)
+            return rc;
+    }
     if (o->source == VMACCEL_TOPOLOGY_XML && hwloc_topology_set_xml(h, o->path) < 0)
         return va_fail(VMACCEL_EPARSE, "hwloc cannot use %s as XML: %s", o->path,
                        strerror(errno));

@@ -163,6 +163,8 @@ TEST_CASE("bad topology input gives a clear error", "[topology][errors]")
         CHECK(t == nullptr);
         CHECK(std::string(vmaccel_error_last()).size() > 10);
     }
+    o.synthetic = "pack:1000 numa:1000 core:1000 pu:1000"; // 10^12 PUs
+    CHECK(vmaccel_topology_load(&o, &t) == VMACCEL_ERANGE);
     o.synthetic = nullptr;
     CHECK(vmaccel_topology_load(&o, &t) == VMACCEL_EINVAL);
 

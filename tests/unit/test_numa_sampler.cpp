@@ -63,6 +63,7 @@ TEST_CASE("stat's processor field, even with a hostile comm", "[numa][sampler]")
     CHECK(va_parse_stat_cpu("42 (x) S 1 2") == -1);
     CHECK(va_parse_stat_cpu("garbage") == -1);
     CHECK(va_parse_stat_cpu("") == -1);
+    CHECK(va_parse_stat_cpu("\xc7)") == -1); // fuzzer find: ')' last, read past the end
 }
 
 TEST_CASE("schedstat's runtime grows while a thread runs", "[numa][sampler]")
