@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <sched.h>
+#include <atomic>
 #include <set>
+#include <thread>
 #include <string>
 
 extern "C" {
@@ -488,4 +490,40 @@ TEST_CASE("the report's VM and placement sections", "[vmm][report]")
     CHECK(r.placements[0]->vcpus[1]->cpu == r.vms[0]->vcpus[1]->allowed_cpus[0]);
     va_arena_free(&a);
     vmaccel_vm_detach(vm);
+}
+
+TEST_CASE("pinning two VMs and reporting from three threads", "[vmm][threads]")
+{
+    Host h;
+    h.qemu(100, 2);
+    h.qemu(200, 2);
+    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
+    REQUIRE(va_sim_set_file(h.sim, 200, 0, "maps", "") == 0);
+    vmaccel_vm *a = nullptr, *b = nullptr;
+    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &a) == 0);
+    REQUIRE(vmaccel_vm_attach_pid(h.m, 200, nullptr, &b) == 0);
+    std::atomic<int> errors{0};
+    auto pinner = [&](vmaccel_vm *vm) {
+        for (int i = 0; i < 50; i++)
+            if (vmaccel_vm_configure_affinity(vm, 0, VMACCEL_STRATEGY_LOCAL_FIRST) ||
+                vmaccel_vm_restore_affinity(vm))
+                errors++;
+    };
+    auto reporter = [&] {
+        for (int i = 0; i < 50; i++) {
+            va_arena ar = VA_ARENA_INIT;
+            Vmaccel__V1__DiagnosticReport r = VMACCEL__V1__DIAGNOSTIC_REPORT__INIT;
+            pthread_mutex_lock(&h.m->lock);
+            errors += va_vm_report_fill(h.m, &r, &ar) != 0;
+            pthread_mutex_unlock(&h.m->lock);
+            va_arena_free(&ar);
+        }
+    };
+    std::thread t1(pinner, a), t2(pinner, b), t3(reporter);
+    t1.join();
+    t2.join();
+    t3.join();
+    CHECK(errors == 0);
+    vmaccel_vm_detach(a);
+    vmaccel_vm_detach(b);
 }
