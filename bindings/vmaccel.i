@@ -36,7 +36,10 @@
 %{
 /* The same headers as the %include list at the end. */
 #include <vmaccel/vmaccel.h>
+#include <vmaccel/events.h>
+#include <vmaccel/vm.h>
 #include <vmaccel/affinity.h>
+#include <vmaccel/numa.h>
 #include <stdlib.h>
 #include <string.h>
 %}
@@ -293,6 +296,16 @@ VA_PY_OUT(double, PyFloat_FromDouble)
 }
 %typemap(freearg) (const uint64_t *ARRAY_IN, size_t ARRAY_LEN) "free((void *)$1);"
 
+/* Bytes in: any bytes-like object (bytes, bytearray, memoryview). */
+%typemap(in) (const char *BYTES_IN, size_t BYTES_LEN) (Py_buffer view, int have_view = 0) {
+    if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) < 0)
+        SWIG_fail;
+    have_view = 1;
+    $1 = ($1_ltype)view.buf;
+    $2 = (size_t)view.len;
+}
+%typemap(freearg) (const char *BYTES_IN, size_t BYTES_LEN) "if (have_view$argnum) PyBuffer_Release(&view$argnum);"
+
 #endif /* SWIGPYTHON */
 
 /* ------------------------------------------------------------------ */
@@ -300,8 +313,9 @@ VA_PY_OUT(double, PyFloat_FromDouble)
 /* ------------------------------------------------------------------ */
 #ifdef SWIGGO
 
-/* `package` is a Go keyword. */
+/* `package` and `type` are Go keywords. */
 %rename(Package) vmaccel_pu_info::package;
+%rename(Type) vmaccel_event::type;
 
 /* Out-handles: Go passes *uintptr; the layer turns it into the handle. */
 %typemap(gotype) SWIGTYPE ** "*uintptr"
@@ -379,6 +393,8 @@ VA_GO_OUT(double, float64)
   $2 = (size_t)$input.len;
 %}
 
+%apply (char *STRING, size_t LENGTH) { (const char *BYTES_IN, size_t BYTES_LEN) };
+
 #endif /* SWIGGO */
 
 /* ------------------------------------------------------------------ */
@@ -388,7 +404,10 @@ VA_GO_OUT(double, float64)
 #ifdef SWIGPYTHON
 /* int members of the headers' structs (test_interface.py checks none is
  * missing: a missing one reads as None instead of 0). */
-%apply int VA_PLAIN_INT { int api_version, int allowed, int present, int level };
+%apply int VA_PLAIN_INT { int api_version, int allowed, int present, int level,
+                          int pid, int in_process, int gone, int tid, int last_cpu,
+                          int planned_cpu, int result, int pinned, int dry_run,
+                          int set_nice, int nice, int rt_priority };
 #endif
 #ifdef SWIGPYTHON
 %apply (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) {
@@ -399,26 +418,29 @@ VA_GO_OUT(double, float64)
 
 /* Out-structs that are not named `info`. */
 #ifdef SWIGPYTHON
-%apply SWIGTYPE *info { vmaccel_smmu_result *, vmaccel_smmu_stream_stats * };
+%apply SWIGTYPE *info { vmaccel_smmu_result *, vmaccel_smmu_stream_stats *,
+                        vmaccel_event_stats * };
 #endif
 
 
 %apply (const uint64_t *ARRAY_IN, size_t ARRAY_LEN) {
     (const uint64_t *memory_per_node, size_t nnodes) };
 
-/* Declared by affinity.h but not in libvmaccel yet: wrapping them would
- * leave the extension with undefined symbols. Remove these lines as the
- * functions land (tests/python/test_interface.py lists them too). */
-%ignore vmaccel_strategy_name;
-%ignore vmaccel_strategy_parse;
-%ignore vmaccel_plan_options_init;
-%ignore vmaccel_plan_new;
-%ignore vmaccel_plan_add_vm;
-%ignore vmaccel_plan_compute;
-%ignore vmaccel_plan_vcpu;
-%ignore vmaccel_plan_score;
-%ignore vmaccel_plan_report;
-%ignore vmaccel_plan_free;
+/* C event callbacks run on the manager's loop thread; Python and Go must
+ * never be entered there (DESIGN.md), so they read the pull queue
+ * (vmaccel_events_fd / vmaccel_event_next) instead and these two calls are
+ * left out of the bindings. The struct a callback receives goes too. */
+%ignore vmaccel_subscribe;
+%ignore vmaccel_unsubscribe;
+%ignore vmaccel_event;
+
+/* Byte strings in: JSON text, guest memory contents. */
+%apply (const char *BYTES_IN, size_t BYTES_LEN) { (const char *json, size_t len),
+                                                  (const char *data, size_t len) };
+/* The VM options' array setters (see the %extend below). */
+%apply (const unsigned *ARRAY_IN, size_t ARRAY_LEN) { (const unsigned *tids, size_t n) };
+%apply (const uint64_t *ARRAY_IN, size_t ARRAY_LEN) { (const uint64_t *start_length_pairs, size_t n) };
+
 
 /* Every versioned struct of the headers; the info typemap needs its
  * constructor (a missing line here is a compile error in the wrapper). */
@@ -436,6 +458,14 @@ VMACCEL_PLAIN(vmaccel_smmu_fault)
 VMACCEL_PLAIN(vmaccel_smmu_result)
 VMACCEL_PLAIN(vmaccel_smmu_stream_stats)
 VMACCEL_VERSIONED(vmaccel_plan_options, VMACCEL_PLAN_OPTIONS_INIT)
+VMACCEL_VERSIONED(vmaccel_event_stats, VMACCEL_EVENT_STATS_INIT)
+VMACCEL_VERSIONED(vmaccel_vm_options, VMACCEL_VM_OPTIONS_INIT)
+VMACCEL_VERSIONED(vmaccel_vm_info, VMACCEL_VM_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_vcpu_info, VMACCEL_VCPU_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_memory_region_info, VMACCEL_MEMORY_REGION_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_pin_options, VMACCEL_PIN_OPTIONS_INIT)
+VMACCEL_VERSIONED(vmaccel_numa_options, VMACCEL_NUMA_OPTIONS_INIT)
+VMACCEL_VERSIONED(vmaccel_locality_info, VMACCEL_LOCALITY_INFO_INIT)
 
 /* ------------------------------------------------------------------ */
 /* The public headers, unchanged.                                      */
@@ -447,7 +477,10 @@ VMACCEL_VERSIONED(vmaccel_plan_options, VMACCEL_PLAN_OPTIONS_INIT)
 %include <vmaccel/manager.h>
 %include <vmaccel/smmu.h>
 %include <vmaccel/report.h>
+%include <vmaccel/events.h>
+%include <vmaccel/vm.h>
 %include <vmaccel/affinity.h>
+%include <vmaccel/numa.h>
 
 /* Options destructors free the strings the setters copied. */
 %extend vmaccel_topology_options {
@@ -464,6 +497,54 @@ VMACCEL_VERSIONED(vmaccel_plan_options, VMACCEL_PLAN_OPTIONS_INIT)
         free($self);
     }
 }
+%extend vmaccel_pin_options {
+    ~vmaccel_pin_options() {
+        free((char *)$self->reserved_cpus);
+        free($self);
+    }
+}
+/* The VM options' arrays are owned copies too, set through these two
+ * methods (a struct member cannot take a Python list or a Go slice). */
+%extend vmaccel_vm_options {
+    /* vCPU thread ids in vCPU order. */
+    int set_vcpu_tids(const unsigned *tids, size_t n) {
+        int *copy = n ? (int *)malloc(n * sizeof *copy) : NULL;
+        if (n && !copy)
+            return VMACCEL_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            copy[i] = (int)tids[i];
+        free((void *)$self->vcpu_tids);
+        $self->vcpu_tids = copy;
+        $self->nvcpu_tids = n;
+        return 0;
+    }
+    /* Guest RAM as start, length, start, length, ... */
+    int set_memory(const uint64_t *start_length_pairs, size_t n) {
+        if (n % 2)
+            return VMACCEL_EINVAL;
+        vmaccel_mem_range *copy = n ? (vmaccel_mem_range *)malloc(n / 2 * sizeof *copy) : NULL;
+        if (n && !copy)
+            return VMACCEL_ENOMEM;
+        for (size_t i = 0; i < n / 2; i++) {
+            copy[i].start = start_length_pairs[2 * i];
+            copy[i].length = start_length_pairs[2 * i + 1];
+        }
+        free((void *)$self->memory);
+        $self->memory = copy;
+        $self->nmemory = n / 2;
+        return 0;
+    }
+    ~vmaccel_vm_options() {
+        free((char *)$self->name);
+        free((void *)$self->vcpu_tids);
+        free((void *)$self->memory);
+        free($self);
+    }
+}
+%immutable vmaccel_vm_options::vcpu_tids;
+%immutable vmaccel_vm_options::nvcpu_tids;
+%immutable vmaccel_vm_options::memory;
+%immutable vmaccel_vm_options::nmemory;
 %extend vmaccel_manager_options {
     ~vmaccel_manager_options() {
         free((char *)$self->sysfs_root);
@@ -482,19 +563,6 @@ VMACCEL_VERSIONED(vmaccel_plan_options, VMACCEL_PLAN_OPTIONS_INIT)
  * offers a flat, C-owned guest memory the callbacks copy from and to, and
  * the languages fill it with page tables through va_swig_guest_memory_*.
  * (Not part of libvmaccel's ABI: these live in the extension only.) */
-#ifdef SWIGPYTHON
-/* Any bytes-like object (bytes, bytearray, memoryview). */
-%typemap(in) (const char *data, size_t len) (Py_buffer view, int have_view = 0) {
-    if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) < 0)
-        SWIG_fail;
-    have_view = 1;
-    $1 = ($1_ltype)view.buf;
-    $2 = (size_t)view.len;
-}
-%typemap(freearg) (const char *data, size_t len) "if (have_view$argnum) PyBuffer_Release(&view$argnum);"
-#else
-%apply (char *STRING, size_t LENGTH) { (const char *data, size_t len) };
-#endif
 %ignore va_swig_guest_span;
 %inline %{
 typedef struct va_swig_guest_memory {

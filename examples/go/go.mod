@@ -1,10 +1,21 @@
 module github.com/vm-accel/vmaccel/examples/go
 
-go 1.23
+go 1.26.0
 
 require (
+	github.com/prometheus/client_golang v1.25.0
 	github.com/vm-accel/vmaccel/bindings/go v0.0.0
 	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	github.com/prometheus/common v0.72.0 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 )
 
 replace github.com/vm-accel/vmaccel/bindings/go => ../../bindings/go

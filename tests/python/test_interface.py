@@ -23,12 +23,6 @@ def _headers_text():
 # Left out on purpose: C callbacks run on the loop thread, where no Python or
 # Go code may run (DESIGN.md); the bindings read the pull queue instead.
 NOT_WRAPPED = {"vmaccel_subscribe", "vmaccel_unsubscribe"}
-# Declared in affinity.h, not implemented in libvmaccel yet (%ignore'd in
-# bindings/vmaccel.i until they land).
-NOT_WRAPPED |= {"vmaccel_strategy_name", "vmaccel_strategy_parse",
-                "vmaccel_plan_options_init", "vmaccel_plan_new", "vmaccel_plan_add_vm",
-                "vmaccel_plan_compute", "vmaccel_plan_vcpu", "vmaccel_plan_score",
-                "vmaccel_plan_report", "vmaccel_plan_free"}
 
 
 def test_every_public_function_is_wrapped():

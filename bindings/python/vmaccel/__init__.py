@@ -15,11 +15,14 @@ from google.protobuf import json_format as _json_format
 from . import capi, vmaccel_pb2
 from . import vmaccel_pb2 as pb
 from ._enums import (Component, ComponentState, Format, HvStatus, Hypervisor,
-                     IommuKind, ObjectKind, SmtPolicy, Strategy, TopologySource)
+                     IommuKind, ObjectKind, SmtPolicy, Strategy, TopologySource, EventType)
 from ._errors import (Again, Busy, Error, Fault, Gone, InvalidArgument, IOFailure,
                       NotFound, NotSupported, OutOfMemory, OutOfRange, ParseError,
                       PermissionDenied, StateError, Timeout, error_class)
+from ._events import EventStats
 from ._manager import ComponentStatus, HypervisorInfo, IommuInfo, Manager
+from ._plan import Plan, VcpuPlacement, parse_strategy, strategy_name
+from ._vm import MemoryRegion, SchedPolicy, VcpuInfo, Vm, VmInfo, VmmKind
 from ._smmu import (Access, GuestMemory, InvalScope, Smmu, SmmuEvent, SmmuFault,
                     SmmuMode, StreamStats, Translation, TranslationFault)
 from ._topology import Cache, NumaNode, Pu, Topology
@@ -55,5 +58,7 @@ __all__ = [
     "Timeout", "Gone", "Busy", "OutOfRange", "Again", "Fault", "error_class",
     "pb", "version", "strerror", "Access", "GuestMemory", "InvalScope",
     "SmmuEvent", "SmmuFault", "SmmuMode", "StreamStats", "Translation",
-    "TranslationFault", "SmtPolicy",
+    "TranslationFault", "SmtPolicy", "Plan", "VcpuPlacement", "parse_strategy",
+    "strategy_name", "Vm", "VmInfo", "VcpuInfo", "MemoryRegion", "VmmKind",
+    "SchedPolicy", "EventType", "EventStats",
 ]

@@ -3,7 +3,7 @@
 import enum
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Dict, List, Optional, Type
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 from . import vmaccel_pb2 as pb
 from . import capi as capi
@@ -69,6 +69,41 @@ class SmtPolicy(enum.IntEnum):
     SPREAD = 0
     PACK = 1
     ONE_PER_CORE = 2
+
+class EventType(enum.IntEnum):
+    VM_ATTACHED = 1
+    VM_GONE = 2
+    LOCALITY_CHANGED = 3
+    REBALANCE_PLANNED = 4
+    REBALANCE_APPLIED = 5
+    REBALANCE_FAILED = 6
+    TOPOLOGY_CHANGED = 7
+    IOTLB_REPARTITIONED = 8
+
+@dataclass(frozen=True)
+class EventStats:
+    emitted: int
+    queue_dropped: int
+    callback_dropped: int
+    queue_length: int
+    queue_capacity: int
+    subscribers: int
+
+def strategy_name(s: Strategy) -> str: ...
+def parse_strategy(name: str) -> Strategy: ...
+
+class VmmKind(enum.IntEnum):
+    EXPLICIT = 0
+    QEMU = 1
+    CLOUD_HYPERVISOR = 2
+    FIRECRACKER = 3
+    CROSVM = 4
+
+class SchedPolicy(enum.IntEnum):
+    UNCHANGED = 0
+    OTHER = 1
+    FIFO = 2
+    RR = 3
 
 class Error(Exception):
     code: int
@@ -262,6 +297,82 @@ class Smmu:
     def mmio_read(self, offset: int, size: int = ...) -> int: ...
     def mmio_write(self, offset: int, value: int, size: int = ...) -> None: ...
 
+@dataclass(frozen=True)
+class VcpuPlacement:
+    vcpu: int
+    cpu: int
+    numa_node: int
+
+class Plan:
+    def __init__(self, topology: Topology, strategy: Strategy = ...,
+                 smt: SmtPolicy = ..., reserved_cpus: Optional[str] = ...) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Plan: ...
+    def __exit__(self, t: Optional[Type[BaseException]], v: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None: ...
+    def add_vm(self, vcpus: int, memory_per_node: Optional[Sequence[int]] = ...) -> int: ...
+    def compute(self) -> None: ...
+    def vcpu(self, vm: int, vcpu: int) -> Tuple[int, int]: ...
+    def placement(self, vm: int, vcpus: int) -> List[VcpuPlacement]: ...
+    def score(self, vm: Optional[int] = ...) -> float: ...
+    def report_bytes(self, format: Format = ...) -> bytes: ...
+    def report(self) -> pb.DiagnosticReport: ...
+
+@dataclass(frozen=True)
+class VmInfo:
+    id: int
+    pid: int
+    in_process: bool
+    gone: bool
+    vmm: VmmKind
+    vcpu_count: int
+    memory_regions: int
+    memory_bytes: int
+    name: str
+
+@dataclass(frozen=True)
+class VcpuInfo:
+    index: int
+    tid: int
+    gone: bool
+    last_cpu: Optional[int]
+    planned_cpu: Optional[int]
+    planned_node: int
+    result: int
+    pinned: bool
+    thread_name: str
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    start: int
+    length: int
+    name: str
+
+class Vm:
+    def detach(self) -> None: ...
+    def __enter__(self) -> Vm: ...
+    def __exit__(self, t: Optional[Type[BaseException]], v: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None: ...
+    def refresh(self) -> None: ...
+    @property
+    def info(self) -> VmInfo: ...
+    @property
+    def id(self) -> int: ...
+    def vcpu(self, index: int) -> VcpuInfo: ...
+    @property
+    def vcpus(self) -> List[VcpuInfo]: ...
+    def vcpu_allowed_cpus(self, index: int) -> List[int]: ...
+    @property
+    def memory_regions(self) -> List[MemoryRegion]: ...
+    def pin(self, strategy: Strategy = ..., smt: SmtPolicy = ..., *,
+            reserved_cpus: Optional[str] = ..., vcpu_count: int = ...,
+            dry_run: bool = ..., nice: Optional[int] = ...,
+            sched: Optional[SchedPolicy] = ..., rt_priority: int = ...) -> None: ...
+    def configure_affinity(self, vcpu_count: int, strategy: Strategy) -> None: ...
+    def restore_affinity(self) -> None: ...
+    def affinity_state(self) -> Dict[str, Any]: ...
+    def load_affinity_state(self, state: Dict[str, Any] | str | bytes) -> None: ...
+
 class Manager:
     def __init__(self, *, synthetic: Optional[str] = ..., xml: Optional[str] = ...,
                  allowed_cpus: Optional[str] = ..., sysfs_root: Optional[str] = ...,
@@ -297,3 +408,19 @@ class Manager:
     def iommu(self) -> IommuInfo: ...
     def report_bytes(self, format: Format = ...) -> bytes: ...
     def report(self) -> pb.DiagnosticReport: ...
+    def attach(self, pid: int, *, name: Optional[str] = ...,
+               vcpu_tids: Optional[Sequence[int]] = ...,
+               memory: Optional[Sequence[Tuple[int, int]]] = ...) -> Vm: ...
+    def register(self, vcpu_tids: Sequence[int], *, name: Optional[str] = ...,
+                 memory: Optional[Sequence[Tuple[int, int]]] = ...) -> Vm: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    @property
+    def is_running(self) -> bool: ...
+    def next_event(self, timeout: Optional[float] = ...) -> Optional[pb.Event]: ...
+    def events(self, timeout: Optional[float] = ...) -> Iterator[pb.Event]: ...
+    def aevents(self) -> AsyncIterator[pb.Event]: ...
+    @property
+    def events_fd(self) -> int: ...
+    @property
+    def event_stats(self) -> EventStats: ...

@@ -40,7 +40,9 @@ IommuKind = _family("IommuKind", "VMACCEL_IOMMU_", exclude=("INFO_VERSION",))
 
 Strategy = _family("Strategy", "VMACCEL_STRATEGY_")
 SmtPolicy = _family("SmtPolicy", "VMACCEL_SMT_")
+EventType = _family("EventType", "VMACCEL_EVENT_",
+                    exclude=("MASK_ALL", "MAX_WAIT_MS", "STATS_VERSION"))
 
 __all__ = ["Format", "ObjectKind", "TopologySource", "Component",
            "ComponentState", "Hypervisor", "HvStatus", "IommuKind", "Strategy",
-           "SmtPolicy"]
+           "SmtPolicy", "EventType"]

@@ -9,6 +9,8 @@ from typing import Dict, Optional
 from . import capi
 from ._enums import Component, ComponentState, Format, HvStatus, Hypervisor, IommuKind
 from ._errors import StateError
+from ._events import EventsMixin
+from ._vm import VmsMixin
 from ._smmu import Smmu
 from ._topology import Topology, _topology_options
 
@@ -39,7 +41,7 @@ class IommuInfo:
     reason: str
 
 
-class Manager:
+class Manager(VmsMixin, EventsMixin):
     """Owns a ``vmaccel_manager``: use it as a context manager, or call
     ``close()``. Methods may be called from any thread (C calls release the
     GIL); ``close()`` waits for calls in flight on other threads.
@@ -179,6 +181,20 @@ class Manager:
     def smmu(self) -> Smmu:
         """The SMMUv3 model; StateError before init_smmu()."""
         return Smmu(_handle=self._call(capi.vmaccel_manager_smmu), _owner=self)
+
+    # ---- the runtime loop ----
+    def start(self) -> None:
+        """Starts the runtime loop thread (sampling, rebalancing, events).
+        Idempotent."""
+        self._call(capi.vmaccel_manager_start)
+
+    def stop(self) -> None:
+        """Stops the runtime loop and joins its thread. Idempotent."""
+        self._call(capi.vmaccel_manager_stop)
+
+    @property
+    def is_running(self) -> bool:
+        return bool(self._call(capi.vmaccel_manager_running))
 
     # ---- probes ----
     def hypervisor(self, kind: Hypervisor) -> HypervisorInfo:

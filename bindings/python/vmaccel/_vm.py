@@ -1,0 +1,188 @@
+"""vmaccel.Vm: a VM handed to the manager (attached by pid or registered
+in-process), its vCPUs and guest RAM, and pinning them."""
+from __future__ import annotations
+
+import enum
+import json as _json
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from . import capi
+from ._enums import SmtPolicy, Strategy
+from ._errors import StateError
+
+VmmKind = enum.IntEnum("VmmKind", {
+    k[len("VMACCEL_VMM_"):]: v for k, v in vars(capi).items()
+    if k.startswith("VMACCEL_VMM_")}, module="vmaccel")
+SchedPolicy = enum.IntEnum("SchedPolicy", {
+    k[len("VMACCEL_SCHED_"):]: v for k, v in vars(capi).items()
+    if k.startswith("VMACCEL_SCHED_")}, module="vmaccel")
+
+
+@dataclass(frozen=True)
+class VmInfo:
+    id: int
+    pid: int
+    in_process: bool
+    gone: bool
+    vmm: VmmKind
+    vcpu_count: int
+    memory_regions: int
+    memory_bytes: int
+    name: str
+
+
+@dataclass(frozen=True)
+class VcpuInfo:
+    index: int
+    tid: int
+    gone: bool
+    last_cpu: Optional[int]
+    planned_cpu: Optional[int]
+    planned_node: int
+    result: int          # 0 or the VMACCEL_E* code of the last pin/restore
+    pinned: bool
+    thread_name: str
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    start: int
+    length: int
+    name: str
+
+
+def _vm_options(name: Optional[str], vcpu_tids: Optional[Sequence[int]],
+                memory: Optional[Sequence[Tuple[int, int]]]):
+    o = capi.vmaccel_vm_options()
+    if name is not None:
+        o.name = name
+    if vcpu_tids is not None:
+        o.set_vcpu_tids(list(vcpu_tids))
+    if memory is not None:
+        o.set_memory([x for start, length in memory for x in (start, length)])
+    return o
+
+
+class Vm:
+    """Made by Manager.attach() or Manager.register(); valid until
+    ``detach()`` or until its manager is closed. Any thread."""
+
+    def __init__(self, handle, manager) -> None:
+        self._h = handle
+        self._manager = manager
+
+    def _call(self, fn, *args):
+        with self._manager._use():
+            if self._h is None:
+                raise StateError("the VM is detached")
+            return fn(self._h, *args)
+
+    def detach(self) -> None:
+        """Forgets the VM (pinned threads keep their affinity: call
+        restore_affinity() first to undo it). Idempotent."""
+        if self._manager.closed:
+            self._h = None  # the manager detached it already
+            return
+        with self._manager._use():
+            h, self._h = self._h, None
+            if h is not None:
+                capi.vmaccel_vm_detach(h)
+
+    def __enter__(self) -> "Vm":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.detach()
+
+    def refresh(self) -> None:
+        """Re-checks the process and threads (Gone if the VM exited)."""
+        self._call(capi.vmaccel_vm_refresh)
+
+    @property
+    def info(self) -> VmInfo:
+        i = self._call(capi.vmaccel_vm_info_get)
+        return VmInfo(i.id, i.pid, bool(i.in_process), bool(i.gone), VmmKind(i.vmm),
+                      i.vcpu_count, i.memory_regions, i.memory_bytes, i.name)
+
+    @property
+    def id(self) -> int:
+        return self.info.id
+
+    def vcpu(self, index: int) -> VcpuInfo:
+        v = self._call(capi.vmaccel_vm_vcpu, index)
+        return VcpuInfo(v.index, v.tid, bool(v.gone),
+                        None if v.last_cpu < 0 else v.last_cpu,
+                        None if v.planned_cpu < 0 else v.planned_cpu,
+                        v.planned_node, v.result, bool(v.pinned), v.thread_name)
+
+    @property
+    def vcpus(self) -> List[VcpuInfo]:
+        return [self.vcpu(i) for i in range(self.info.vcpu_count)]
+
+    def vcpu_allowed_cpus(self, index: int) -> List[int]:
+        """The live affinity of vCPU ``index``'s thread."""
+        _, n = self._call(capi.vmaccel_vm_vcpu_allowed_cpus, index, 0)
+        cpus, _ = self._call(capi.vmaccel_vm_vcpu_allowed_cpus, index, n)
+        return cpus
+
+    @property
+    def memory_regions(self) -> List[MemoryRegion]:
+        out = []
+        for i in range(self.info.memory_regions):
+            r = self._call(capi.vmaccel_vm_memory_region, i)
+            out.append(MemoryRegion(r.start, r.length, r.name))
+        return out
+
+    def pin(self, strategy: Strategy = Strategy.LOCAL_FIRST,
+            smt: SmtPolicy = SmtPolicy.SPREAD, *, reserved_cpus: Optional[str] = None,
+            vcpu_count: int = 0, dry_run: bool = False, nice: Optional[int] = None,
+            sched: "SchedPolicy" = None, rt_priority: int = 0) -> None:
+        """Plans this VM on the manager's topology and pins each vCPU thread
+        (see vcpus for per-thread outcomes)."""
+        o = capi.vmaccel_pin_options()
+        o.strategy, o.smt, o.vcpu_count, o.dry_run = strategy, smt, vcpu_count, int(dry_run)
+        if reserved_cpus is not None:
+            o.reserved_cpus = reserved_cpus
+        if nice is not None:
+            o.set_nice, o.nice = 1, nice
+        if sched is not None:
+            o.sched, o.rt_priority = sched, rt_priority
+        self._call(capi.vmaccel_vm_pin, o)
+
+    def configure_affinity(self, vcpu_count: int, strategy: Strategy) -> None:
+        """The seed's configure_vcpu_affinity(n)."""
+        self._call(capi.vmaccel_vm_configure_affinity, vcpu_count, strategy)
+
+    def restore_affinity(self) -> None:
+        self._call(capi.vmaccel_vm_restore_affinity)
+
+    def affinity_state(self) -> dict:
+        """The saved original affinities (JSON-decoded)."""
+        return _json.loads(self._call(capi.vmaccel_vm_affinity_state))
+
+    def load_affinity_state(self, state) -> None:
+        """Loads originals saved by affinity_state() (dict, str or bytes)."""
+        if isinstance(state, dict):
+            state = _json.dumps(state)
+        if isinstance(state, str):
+            state = state.encode()
+        self._call(capi.vmaccel_vm_affinity_state_load, state)
+
+
+class VmsMixin:
+    """The VM half of vmaccel.Manager."""
+
+    def attach(self, pid: int, *, name: Optional[str] = None,
+               vcpu_tids: Optional[Sequence[int]] = None,
+               memory: Optional[Sequence[Tuple[int, int]]] = None) -> Vm:
+        """Attaches the running VMM process ``pid`` (vCPU threads found by
+        name unless given; guest RAM from /proc/PID/maps unless given)."""
+        opts = _vm_options(name, vcpu_tids, memory)
+        return Vm(self._call(capi.vmaccel_vm_attach_pid, pid, opts), self)
+
+    def register(self, vcpu_tids: Sequence[int], *, name: Optional[str] = None,
+                 memory: Optional[Sequence[Tuple[int, int]]] = None) -> Vm:
+        """Registers a VM run by this process (its vCPU thread ids)."""
+        opts = _vm_options(name, vcpu_tids, memory)
+        return Vm(self._call(capi.vmaccel_vm_register, opts), self)

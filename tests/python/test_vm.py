@@ -1,0 +1,122 @@
+"""VMs through Python: registering this process's threads, attaching a
+fake VMM by pid (threads named like QEMU's), pinning, events."""
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import vmaccel
+
+FAKE_VMM = r"""
+import sys, threading, time
+def vcpu(i, ready):
+    with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
+        f.write(f"CPU {i}/TCG")
+    ready.release()
+    time.sleep(600)
+ready = threading.Semaphore(0)
+for i in range(2):
+    threading.Thread(target=vcpu, args=(i, ready), daemon=True).start()
+for i in range(2):
+    ready.acquire()
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def live():
+    with vmaccel.Manager() as m:
+        yield m
+
+
+@pytest.fixture
+def fake_vmm():
+    p = subprocess.Popen([sys.executable, "-c", FAKE_VMM], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    yield p
+    p.kill()
+    p.wait()
+
+
+def test_register_emits_vm_attached(live):
+    tid = threading.get_native_id()
+    with live.register([tid], name="in-process") as vm:
+        info = vm.info
+        assert info.in_process and info.pid == os.getpid() and info.vcpu_count == 1
+        assert info.name == "in-process" and info.vmm == vmaccel.VmmKind.EXPLICIT
+        assert vm.vcpus[0].tid == tid and not vm.vcpus[0].gone
+        assert set(vm.vcpu_allowed_cpus(0)) == os.sched_getaffinity(0)
+        ev = live.next_event(2.0)
+        assert ev is not None and ev.type == vmaccel.pb.EVENT_TYPE_VM_ATTACHED
+        assert ev.vm_id == info.id and ev.sequence >= 1
+
+
+def test_attach_finds_qemu_named_vcpu_threads(live, fake_vmm):
+    with live.attach(fake_vmm.pid) as vm:
+        info = vm.info
+        assert info.pid == fake_vmm.pid and info.vcpu_count == 2 and not info.in_process
+        assert info.vmm == vmaccel.VmmKind.QEMU
+        assert [v.thread_name for v in vm.vcpus] == ["CPU 0/TCG", "CPU 1/TCG"]
+
+
+def test_pin_and_restore_a_real_thread(live, fake_vmm):
+    before = os.sched_getaffinity(fake_vmm.pid)
+    with live.attach(fake_vmm.pid) as vm:
+        vm.pin(vmaccel.Strategy.LOCAL_FIRST)
+        for v in vm.vcpus:
+            assert v.pinned and v.result == 0
+            assert os.sched_getaffinity(v.tid) == {v.planned_cpu}
+        vm.restore_affinity()
+        for v in vm.vcpus:
+            assert os.sched_getaffinity(v.tid) == before
+
+
+def test_dry_run_changes_nothing(live, fake_vmm):
+    with live.attach(fake_vmm.pid) as vm:
+        before = [os.sched_getaffinity(v.tid) for v in vm.vcpus]
+        vm.pin(dry_run=True)
+        assert all(v.planned_cpu is not None and not v.pinned for v in vm.vcpus)
+        assert [os.sched_getaffinity(v.tid) for v in vm.vcpus] == before
+
+
+def test_vm_gone_after_the_process_exits(live, fake_vmm):
+    vm = live.attach(fake_vmm.pid)
+    fake_vmm.kill()
+    fake_vmm.wait()
+    with pytest.raises(vmaccel.Gone):
+        vm.refresh()
+    with pytest.raises(vmaccel.Gone):
+        vm.pin()
+
+
+def test_attach_errors(live):
+    with pytest.raises(vmaccel.Gone):
+        live.attach(2 ** 22 + 12345)  # beyond pid_max's default
+    with pytest.raises(vmaccel.NotFound):
+        live.attach(os.getpid())  # no thread named like a vCPU
+
+
+def test_events_iterator_and_asyncio(live):
+    import asyncio
+    tid = threading.get_native_id()
+    a = live.register([tid])
+    got = next(live.events(timeout=2.0))
+    assert got.type == vmaccel.pb.EVENT_TYPE_VM_ATTACHED
+
+    async def main():
+        async def first():
+            async for ev in live.aevents():
+                return ev
+        task = asyncio.create_task(first())
+        await asyncio.sleep(0.05)
+        b = live.register([tid])  # emitted while the task waits on the fd
+        ev = await asyncio.wait_for(task, 5)
+        assert ev.type == vmaccel.pb.EVENT_TYPE_VM_ATTACHED and ev.vm_id == b.id
+        b.detach()
+
+    asyncio.run(main())
+    a.detach()
