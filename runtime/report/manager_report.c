@@ -1,9 +1,12 @@
 /* The manager's DiagnosticReport. */
 #include "core/error.h"
 #include "core/manager_internal.h"
+#include "loop/events.h"
 #include "numa/engine.h"
 #include "report/encode.h"
+#include "report/smmu_section.h"
 #include "report/topology_report.h"
+#include "vmm/vm_report.h"
 #include "vmaccel/report.h"
 
 #include <errno.h>
@@ -127,12 +130,20 @@ static void fill_host(const vmaccel_manager *m, Vmaccel__V1__DiagnosticReport *r
     r->iommu = iommu_msg(m, a);
 }
 
-/* Called with m->lock held: component state and the sections that later
- * modules contribute are read as one snapshot. */
-static void fill_state(const vmaccel_manager *m, Vmaccel__V1__DiagnosticReport *r,
-                       va_arena *a)
+/* Called with m->lock held: component state, the VMs with their
+ * placements, the SMMU model and the recent events are read as one
+ * snapshot (the VM, SMMU and events locks all come after the manager's). */
+static int fill_state(vmaccel_manager *m, Vmaccel__V1__DiagnosticReport *r, va_arena *a)
 {
     r->manager = state_msg(m, a);
+    int rc = va_vm_report_fill(m, r, a);
+    if (!rc)
+        rc = va_report_smmu(m->smmu, r, a);
+    size_t n = 0;
+    if (!rc)
+        rc = va_events_recent(m, a, &r->recent_events, &n);
+    r->n_recent_events = n;
+    return rc;
 }
 
 VMACCEL_API int vmaccel_manager_report(const vmaccel_manager *m,
@@ -150,12 +161,14 @@ VMACCEL_API int vmaccel_manager_report(const vmaccel_manager *m,
     fill_host(m, &r, &a);
     vmaccel_manager *mm = (vmaccel_manager *)m;
     pthread_mutex_lock(&mm->lock);
-    fill_state(m, &r, &a);
+    rc = fill_state(mm, &r, &a);
     pthread_mutex_unlock(&mm->lock);
     /* Not under the manager's lock: the engine's lock comes first. */
-    va_numa_report(mm, &r, &a);
-    rc = a.failed ? va_fail(VMACCEL_ENOMEM, "out of memory building a report")
-                  : va_report_encode(&r.base, format, out);
+    if (!rc)
+        rc = va_numa_report(mm, &r, &a);
+    if (!rc)
+        rc = a.failed ? va_fail(VMACCEL_ENOMEM, "out of memory building a report")
+                      : va_report_encode(&r.base, format, out);
     va_arena_free(&a);
     return rc;
 }

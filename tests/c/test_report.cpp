@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include <string>
 
@@ -82,4 +84,46 @@ TEST_CASE("text escapes strings as the text format does", "[report]")
     CHECK(text.find("status: PROBE_STATUS_UNAVAILABLE") != std::string::npos);
     vmaccel_manager_free(m);
     shim_host_remove(&h);
+}
+
+TEST_CASE("the report carries the VMs, the SMMU model and recent events", "[report]")
+{
+    vmaccel_manager *m = nullptr;
+    REQUIRE(shim_manager("pack:1 numa:2 core:2 pu:1", nullptr, &m) == 0);
+    REQUIRE(vmaccel_manager_init_smmu(m) == 0);
+    vmaccel_smmu *smmu = nullptr;
+    REQUIRE(vmaccel_manager_smmu(m, &smmu) == 0);
+    vmaccel_smmu_domain d = VMACCEL_SMMU_DOMAIN_INIT;
+    d.mode = VMACCEL_SMMU_MODE_BYPASS;
+    REQUIRE(vmaccel_smmu_attach(smmu, 7, &d) == 0);
+    vmaccel_smmu_result res{};
+    REQUIRE(vmaccel_smmu_translate(smmu, 7, VMACCEL_SMMU_NO_SSID, 0x1000, VMACCEL_SMMU_READ,
+                                   &res) == 0);
+
+    int tid = (int)syscall(SYS_gettid);
+    vmaccel_vm_options o = VMACCEL_VM_OPTIONS_INIT;
+    o.name = "reported";
+    o.vcpu_tids = &tid;
+    o.nvcpu_tids = 1;
+    vmaccel_vm *vm = nullptr;
+    REQUIRE(vmaccel_vm_register(m, &o, &vm) == 0);
+
+    json_object *root = json_tokener_parse(report(m, VMACCEL_FORMAT_JSON).c_str());
+    REQUIRE(root != nullptr);
+    json_object *vms = get(root, "vms");
+    REQUIRE(json_object_array_length(vms) == 1);
+    CHECK(std::string(json_object_get_string(get(json_object_array_get_idx(vms, 0), "name"))) ==
+          "reported");
+    json_object *sm = get(root, "smmu");
+    CHECK(json_object_get_boolean(get(sm, "initialized")));
+    json_object *streams = get(sm, "streams");
+    REQUIRE(json_object_array_length(streams) == 1);
+    CHECK(json_object_get_int(get(json_object_array_get_idx(streams, 0), "sid")) == 7);
+    json_object *events = get(root, "recentEvents");
+    REQUIRE(json_object_array_length(events) >= 1);
+    json_object *last = json_object_array_get_idx(events, json_object_array_length(events) - 1);
+    CHECK(std::string(json_object_get_string(get(last, "type"))) == "EVENT_TYPE_VM_ATTACHED");
+    json_object_put(root);
+    vmaccel_vm_detach(vm);
+    vmaccel_manager_free(m);
 }
