@@ -192,3 +192,57 @@ def test_run_records_a_real_process_and_plot_draws_it(tmp_path):
     finally:
         vm.kill()
         vm.wait()
+
+
+SETPRIV = shutil.which("setpriv")
+AS_NOBODY = [SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups"] if SETPRIV else []
+
+
+def run_as(prefix, *args):
+    proc = subprocess.run([*prefix, CLI, *args], capture_output=True, timeout=60)
+    for mark in SANITIZER_MARKS:
+        assert mark.encode() not in proc.stderr, proc.stderr.decode(errors="replace")
+    return proc
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV, reason="needs root to drop to nobody")
+@pytest.mark.parametrize("args", [("report", "--format", "json"), ("topology",), ("probe",),
+                                  ("plan", "--vms", "1x2")])
+def test_read_only_commands_need_no_privilege(args):
+    out = run_as(AS_NOBODY, *args)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.fixture
+def root_vm():
+    if not WORKLOAD:
+        pytest.skip("misplaced_vm not built")
+    vm = subprocess.Popen([WORKLOAD, "--mem-node", "0", "--cpu-node", "0", "--mem-mb", "8",
+                           "--seconds", "30"], stdout=subprocess.PIPE)
+    assert vm.stdout.readline().startswith(b"READY")
+    yield vm
+    vm.kill()
+    vm.wait()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV, reason="needs root to drop to nobody")
+@pytest.mark.parametrize("command", [("pin",), ("run", "--duration", "1", "--no-live")])
+def test_another_users_vmm_is_refused_with_eperm(root_vm, command):
+    out = run_as(AS_NOBODY, *command, "--pid", str(root_vm.pid))
+    assert out.returncode == 1
+    assert b"VMACCEL_EPERM" in out.stderr and b"Permission denied" in out.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV, reason="needs root to drop a capability")
+def test_pin_without_cap_sys_nice_reports_each_thread_and_restores(root_vm, tmp_path):
+    pid = str(root_vm.pid)
+    before = os.sched_getaffinity(root_vm.pid)
+    out = run_as([SETPRIV, "--bounding-set=-sys_nice"], "pin", "--pid", pid, "--priority", "-5")
+    assert out.returncode == 1
+    text = (out.stdout + out.stderr).decode()
+    assert text.count("VMACCEL_EPERM") >= 2, text  # one line per vCPU thread
+    assert "vCPU 0" in text and "vCPU 1" in text
+    restored = run("pin", "--pid", pid, "--restore")
+    assert restored.returncode == 0, restored.stderr
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        assert os.sched_getaffinity(int(tid)) == before
