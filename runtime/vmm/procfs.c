@@ -81,6 +81,43 @@ int va_thread_comm(const va_platform *p, int pid, int tid, char *buf, size_t len
     return rc;
 }
 
+/* Copies the NAME of "[guest=]NAME,key=value,..." or of a later
+ * "guest=NAME" element (QEMU's -name syntax). */
+static bool take_guest_name(const char *value, char *buf, size_t buflen)
+{
+    const char *name = value;
+    size_t n = strcspn(value, ",");
+    if (!strncmp(value, "guest=", 6)) {
+        name = value + 6;
+        n -= 6;
+    } else if (strchr(value, '=') && strchr(value, '=') < value + n) {
+        const char *g = strstr(value, ",guest=");
+        if (!g)
+            return false;
+        name = g + 7;
+        n = strcspn(name, ",");
+    }
+    if (!n)
+        return false;
+    snprintf(buf, buflen, "%.*s", (int)n, name);
+    return true;
+}
+
+bool va_qemu_guest_name(const char *cmdline, size_t len, char *buf, size_t buflen)
+{
+    const char *end = cmdline + len;
+    for (const char *arg = cmdline; arg < end; arg += strnlen(arg, (size_t)(end - arg)) + 1) {
+        if (strcmp(arg, "-name") && strcmp(arg, "--name"))
+            continue;
+        const char *value = arg + strlen(arg) + 1;
+        /* The value must be a whole, NUL-terminated argument inside len. */
+        if (value >= end || !memchr(value, '\0', (size_t)(end - value)))
+            return false;
+        return take_guest_name(value, buf, buflen);
+    }
+    return false;
+}
+
 /* Reads a vCPU number of 1..4 digits at *s; advances *s. */
 static bool take_index(const char **s, unsigned *index)
 {

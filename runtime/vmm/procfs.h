@@ -22,6 +22,11 @@ int va_thread_last_cpu(const va_platform *p, int pid, int tid, int *cpu);
 /* Its name (comm, without the newline), truncated to len. */
 int va_thread_comm(const va_platform *p, int pid, int tid, char *buf, size_t len);
 
+/* The guest name a QEMU command line (/proc/PID/cmdline: `len` bytes of
+ * NUL-separated arguments) gives with `-name [guest=]NAME[,...]`, into buf.
+ * false (buf untouched) when there is none. */
+bool va_qemu_guest_name(const char *cmdline, size_t len, char *buf, size_t buflen);
+
 /* Whether `comm` names a vCPU thread of a known VMM; sets kind and index. */
 bool va_vcpu_name_match(const char *comm, vmaccel_vmm_kind *kind, unsigned *index);
 

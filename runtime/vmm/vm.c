@@ -74,6 +74,15 @@ static void set_name(vmaccel_vm *vm, const vmaccel_vm_options *o)
         snprintf(vm->name, sizeof vm->name, "%s", o->name);
         return;
     }
+    /* QEMU's -name is what its user calls the VM; else the process name. */
+    char *cmdline = NULL;
+    size_t len = 0;
+    bool named = !vm->in_process &&
+                 vm->plat->read_proc(vm->plat, vm->pid, 0, "cmdline", &cmdline, &len) == 0 &&
+                 va_qemu_guest_name(cmdline, len, vm->name, sizeof vm->name);
+    free(cmdline);
+    if (named)
+        return;
     char comm[16] = "";
     va_thread_comm(vm->plat, vm->pid, 0, comm, sizeof comm);
     snprintf(vm->name, sizeof vm->name, "%s", comm);

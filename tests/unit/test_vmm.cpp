@@ -119,6 +119,26 @@ TEST_CASE("stat fields after a comm holding spaces and parentheses", "[vmm]")
     CHECK(va_stat_field("garbage", 22, &v) == VMACCEL_EPARSE);
 }
 
+TEST_CASE("a QEMU VM is named by its -name option", "[vmm]")
+{
+    auto name = [](const std::string &cmdline) {
+        char buf[64] = "untouched";
+        bool found = va_qemu_guest_name(cmdline.data(), cmdline.size(), buf, sizeof buf);
+        return found ? std::string(buf) : std::string("<none>");
+    };
+    using namespace std::string_literals;
+    CHECK(name("qemu-system-x86_64\0-m\0512\0-name\0web1,debug-threads=on\0"s) == "web1");
+    CHECK(name("qemu\0-name\0guest=db,process=qemu-db\0"s) == "db");
+    CHECK(name("qemu\0-name\0process=p,guest=db2\0"s) == "db2");
+    CHECK(name("qemu\0--name\0x\0"s) == "x");
+    CHECK(name("qemu\0-name\0process=p\0"s) == "<none>"); // no guest name given
+    CHECK(name("qemu\0-name\0"s) == "<none>");             // -name last
+    CHECK(name("qemu\0-name\0unterminated"s) == "<none>"); // value cut off by len
+    CHECK(name("qemu\0-m\0512\0"s) == "<none>");
+    CHECK(name(""s) == "<none>");
+    CHECK(name("qemu\0-name\0"s + std::string(200, 'a') + "\0"s).size() == 63);
+}
+
 TEST_CASE("guest RAM from /proc/PID/maps", "[vmm]")
 {
     Host h;

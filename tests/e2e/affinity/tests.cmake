@@ -12,3 +12,12 @@ if(TARGET vmaccel_cli)
   set_tests_properties(e2e_affinity:cli_pin_restore PROPERTIES SKIP_RETURN_CODE 77
                        TIMEOUT 120)
 endif()
+
+# `vmaccel run --qemu` attaches every QEMU it may act on, so it must not run
+# beside the other tests' QEMUs (RUN_SERIAL).
+if(TARGET vmaccel_cli)
+  add_test(NAME e2e_affinity:cli_run_qemu_vm_exit_and_new_vm
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_run_qemu.sh $<TARGET_FILE:vmaccel_cli>)
+  set_tests_properties(e2e_affinity:cli_run_qemu_vm_exit_and_new_vm PROPERTIES
+                       SKIP_RETURN_CODE 77 TIMEOUT 120 RUN_SERIAL TRUE)
+endif()
