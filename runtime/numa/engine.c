@@ -66,6 +66,14 @@ static void apply_options(va_numa_engine *e, const vmaccel_numa_options *o)
                    e->policy.migrate_bytes_per_s / 4 + (1u << 20), p->now_ns(p));
 }
 
+/* The engine if one was created. It lives until the manager is freed, so
+ * its pointer is read without the manager's lock (published with release
+ * by engine_of). */
+va_numa_engine *va_numa_existing(const vmaccel_manager *m)
+{
+    return __atomic_load_n(&m->numa, __ATOMIC_ACQUIRE);
+}
+
 /* The engine, created on first use; NULL (with a message) on failure. */
 static va_numa_engine *engine_of(vmaccel_manager *m)
 {
@@ -76,7 +84,7 @@ static va_numa_engine *engine_of(vmaccel_manager *m)
         e->m = m;
         vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
         apply_options(e, &o);
-        m->numa = e;
+        __atomic_store_n(&m->numa, e, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&m->lock);
     if (!e)
@@ -133,8 +141,9 @@ int va_numa_enable(vmaccel_manager *m)
 
 void va_numa_disable(vmaccel_manager *m)
 {
-    if (m->numa)
-        disarm(m->numa);
+    va_numa_engine *e = va_numa_existing(m);
+    if (e)
+        disarm(e);
 }
 
 static void free_vm_state(va_numa_vm *s)
@@ -160,7 +169,7 @@ void va_numa_destroy(vmaccel_manager *m)
 
 void va_numa_vm_detached(struct vmaccel_vm *vm)
 {
-    va_numa_engine *e = vm->m->numa;
+    va_numa_engine *e = va_numa_existing(vm->m);
     if (!e)
         return;
     pthread_mutex_lock(&e->lock);
@@ -264,7 +273,7 @@ VMACCEL_API int vmaccel_vm_locality(const vmaccel_vm *vm, vmaccel_locality_info 
         return rc;
     if (!info || info->version != VMACCEL_LOCALITY_INFO_VERSION)
         return va_fail(VMACCEL_EINVAL, "info is NULL or not VMACCEL_LOCALITY_INFO_INIT");
-    va_numa_engine *e = vm->m->numa;
+    va_numa_engine *e = va_numa_existing(vm->m);
     rc = va_fail(VMACCEL_ENOENT, "the NUMA engine has not observed VM %llu yet",
                  (unsigned long long)vm->id);
     if (!e)

@@ -68,6 +68,10 @@ void va_numa_period_locked(va_numa_engine *e);
 /* One VM's period (engine_vm.c); engine lock held. */
 void va_numa_vm_period(va_numa_engine *e, va_numa_vm *s);
 
+/* The manager's engine, or NULL before enable/configure created it. Any
+ * thread, no lock. */
+va_numa_engine *va_numa_existing(const vmaccel_manager *m);
+
 /* The report's locality section. Takes the engine lock only. */
 int va_numa_report(vmaccel_manager *m, Vmaccel__V1__DiagnosticReport *r, va_arena *a);
 

@@ -31,7 +31,7 @@ static Vmaccel__V1__Locality *locality_msg(const va_numa_vm *s, unsigned nodes,
 
 int va_numa_report(vmaccel_manager *m, Vmaccel__V1__DiagnosticReport *r, va_arena *a)
 {
-    va_numa_engine *e = m->numa;
+    va_numa_engine *e = va_numa_existing(m);
     if (!e)
         return 0;
     unsigned nodes = va_topology_nodes(m->topology);
