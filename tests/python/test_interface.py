@@ -107,3 +107,47 @@ def test_type_stub_declares_the_public_api():
                  for a in n.names}
     missing = sorted(set(vmaccel.__all__) - declared)
     assert not missing, f"vmaccel/__init__.pyi lacks {missing}"
+
+
+def _stub_classes():
+    import ast
+    tree = ast.parse(Path(vmaccel.__file__).with_suffix(".pyi").read_text())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names = set()
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    names.add(item.name)
+                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    names.add(item.target.id)
+                elif isinstance(item, ast.Assign):
+                    names |= {t.id for t in item.targets if isinstance(t, ast.Name)}
+            out[node.name] = names
+    return out
+
+
+def test_type_stub_declares_every_public_member():
+    """Editors complete what the stub declares: every public method,
+    property, dataclass field and enum member of the exported classes."""
+    import dataclasses
+    import enum
+    stub = _stub_classes()
+    gaps = {}
+    for name in vmaccel.__all__:
+        cls = getattr(vmaccel, name)
+        if not isinstance(cls, type) or issubclass(cls, BaseException) or name not in stub:
+            continue
+        if issubclass(cls, enum.Enum):
+            public = set(cls.__members__)
+        else:
+            public = {n for n in vars(cls) if not n.startswith("_")}
+            for base in cls.__mro__[1:]:  # mixins of the Pythonic layer
+                if base.__module__.startswith("vmaccel"):
+                    public |= {n for n in vars(base) if not n.startswith("_")}
+            if dataclasses.is_dataclass(cls):
+                public |= {f.name for f in dataclasses.fields(cls)}
+        missing = public - stub[name]
+        if missing:
+            gaps[name] = sorted(missing)
+    assert not gaps, f"vmaccel/__init__.pyi lacks {gaps}"

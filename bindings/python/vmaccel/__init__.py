@@ -15,12 +15,14 @@ from google.protobuf import json_format as _json_format
 from . import capi, vmaccel_pb2
 from . import vmaccel_pb2 as pb
 from ._enums import (Component, ComponentState, Format, HvStatus, Hypervisor,
-                     IommuKind, ObjectKind, SmtPolicy, Strategy, TopologySource, EventType)
+                     IommuKind, ObjectKind, SmtPolicy, Strategy, TopologySource, EventType,
+                     NumaFix, LocalitySource, AllocPolicy)
 from ._errors import (Again, Busy, Error, Fault, Gone, InvalidArgument, IOFailure,
                       NotFound, NotSupported, OutOfMemory, OutOfRange, ParseError,
                       PermissionDenied, StateError, Timeout, error_class)
 from ._events import EventStats
 from ._manager import ComponentStatus, HypervisorInfo, IommuInfo, Manager
+from ._numa import Locality, NumaBuffer, NumaOptions
 from ._plan import Plan, VcpuPlacement, parse_strategy, strategy_name
 from ._vm import MemoryRegion, SchedPolicy, VcpuInfo, Vm, VmInfo, VmmKind
 from ._smmu import (Access, GuestMemory, InvalScope, Smmu, SmmuEvent, SmmuFault,
@@ -60,5 +62,6 @@ __all__ = [
     "SmmuEvent", "SmmuFault", "SmmuMode", "StreamStats", "Translation",
     "TranslationFault", "SmtPolicy", "Plan", "VcpuPlacement", "parse_strategy",
     "strategy_name", "Vm", "VmInfo", "VcpuInfo", "MemoryRegion", "VmmKind",
-    "SchedPolicy", "EventType", "EventStats",
+    "SchedPolicy", "EventType", "EventStats", "NumaFix", "LocalitySource",
+    "AllocPolicy", "NumaOptions", "Locality", "NumaBuffer",
 ]

@@ -42,7 +42,10 @@ Strategy = _family("Strategy", "VMACCEL_STRATEGY_")
 SmtPolicy = _family("SmtPolicy", "VMACCEL_SMT_")
 EventType = _family("EventType", "VMACCEL_EVENT_",
                     exclude=("MASK_ALL", "MAX_WAIT_MS", "STATS_VERSION"))
+NumaFix = _family("NumaFix", "VMACCEL_NUMA_FIX_")
+LocalitySource = _family("LocalitySource", "VMACCEL_LOCALITY_", exclude=("INFO_VERSION",))
+AllocPolicy = _family("AllocPolicy", "VMACCEL_ALLOC_")
 
 __all__ = ["Format", "ObjectKind", "TopologySource", "Component",
            "ComponentState", "Hypervisor", "HvStatus", "IommuKind", "Strategy",
-           "SmtPolicy", "EventType"]
+           "SmtPolicy", "EventType", "NumaFix", "LocalitySource", "AllocPolicy"]

@@ -10,6 +10,7 @@ from . import capi
 from ._enums import Component, ComponentState, Format, HvStatus, Hypervisor, IommuKind
 from ._errors import StateError
 from ._events import EventsMixin
+from ._numa import NumaMixin
 from ._vm import VmsMixin
 from ._smmu import Smmu
 from ._topology import Topology, _topology_options
@@ -41,7 +42,7 @@ class IommuInfo:
     reason: str
 
 
-class Manager(VmsMixin, EventsMixin):
+class Manager(VmsMixin, EventsMixin, NumaMixin):
     """Owns a ``vmaccel_manager``: use it as a context manager, or call
     ``close()``. Methods may be called from any thread (C calls release the
     GIL); ``close()`` waits for calls in flight on other threads.

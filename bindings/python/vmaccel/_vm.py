@@ -10,6 +10,7 @@ from typing import List, Optional, Sequence, Tuple
 from . import capi
 from ._enums import SmtPolicy, Strategy
 from ._errors import StateError
+from ._numa import Locality
 
 VmmKind = enum.IntEnum("VmmKind", {
     k[len("VMACCEL_VMM_"):]: v for k, v in vars(capi).items()
@@ -156,6 +157,11 @@ class Vm:
 
     def restore_affinity(self) -> None:
         self._call(capi.vmaccel_vm_restore_affinity)
+
+    def locality(self) -> Locality:
+        """The NUMA engine's latest view of this VM; NotFound until an
+        engine period (loop or Manager.numa_tick()) has observed it."""
+        return Locality._from_c(self._call(capi.vmaccel_vm_locality))
 
     def affinity_state(self) -> dict:
         """The saved original affinities (JSON-decoded)."""
