@@ -100,3 +100,54 @@ const (
 	IOMMUAMDVi    IOMMUKind = 3
 	IOMMUOther    IOMMUKind = 4
 )
+
+// NUMAFix says which fixes the NUMA engine may apply.
+type NUMAFix int
+
+const (
+	NUMAFixCheaper       NUMAFix = 0 // whichever costs less (default)
+	NUMAFixMoveVCPUs     NUMAFix = 1 // only move vCPUs to their memory
+	NUMAFixMigrateMemory NUMAFix = 2 // only migrate memory to the vCPUs
+)
+
+func (f NUMAFix) String() string {
+	switch f {
+	case NUMAFixCheaper:
+		return "cheaper"
+	case NUMAFixMoveVCPUs:
+		return "move-vcpus"
+	case NUMAFixMigrateMemory:
+		return "migrate-memory"
+	}
+	return fmt.Sprintf("numa_fix(%d)", int(f))
+}
+
+// LocalitySource says where a VM's local access rate comes from.
+type LocalitySource int
+
+const (
+	LocalityNone          LocalitySource = 0 // not measured yet
+	LocalityNUMAFaults    LocalitySource = 1 // the kernel's NUMA fault counters
+	LocalityPagePlacement LocalitySource = 2 // runtime-weighted page placement
+)
+
+func (s LocalitySource) String() string {
+	switch s {
+	case LocalityNone:
+		return "none"
+	case LocalityNUMAFaults:
+		return "numa_faults"
+	case LocalityPagePlacement:
+		return "page_placement"
+	}
+	return fmt.Sprintf("locality_source(%d)", int(s))
+}
+
+// AllocPolicy places memory from NUMAAlloc.
+type AllocPolicy int
+
+const (
+	AllocLocal      AllocPolicy = 0 // on the node of the calling CPU
+	AllocOnNode     AllocPolicy = 1 // bound to one logical node
+	AllocInterleave AllocPolicy = 2 // pages round-robin over all nodes
+)

@@ -251,6 +251,15 @@ func TestEnumsMatchLibrary(t *testing.T) {
 	check("HvNotApplicable", int(HvNotApplicable), int(capi.VMACCEL_HV_NOT_APPLICABLE))
 	check("IOMMUOther", int(IOMMUOther), int(capi.VMACCEL_IOMMU_OTHER))
 	check("NoIndex", int(NoIndex), int(capi.VMACCEL_NO_INDEX))
+	check("NUMAFixCheaper", int(NUMAFixCheaper), int(capi.VMACCEL_NUMA_FIX_CHEAPER))
+	check("NUMAFixMoveVCPUs", int(NUMAFixMoveVCPUs), int(capi.VMACCEL_NUMA_FIX_MOVE_VCPUS))
+	check("NUMAFixMigrateMemory", int(NUMAFixMigrateMemory), int(capi.VMACCEL_NUMA_FIX_MIGRATE_MEMORY))
+	check("LocalityNone", int(LocalityNone), int(capi.VMACCEL_LOCALITY_NONE))
+	check("LocalityNUMAFaults", int(LocalityNUMAFaults), int(capi.VMACCEL_LOCALITY_NUMA_FAULTS))
+	check("LocalityPagePlacement", int(LocalityPagePlacement), int(capi.VMACCEL_LOCALITY_PAGE_PLACEMENT))
+	check("AllocLocal", int(AllocLocal), int(capi.VMACCEL_ALLOC_LOCAL))
+	check("AllocOnNode", int(AllocOnNode), int(capi.VMACCEL_ALLOC_ONNODE))
+	check("AllocInterleave", int(AllocInterleave), int(capi.VMACCEL_ALLOC_INTERLEAVE))
 }
 
 // TestGeneratedProtoIsCurrent regenerates vmaccelpb with gen.sh and compares
