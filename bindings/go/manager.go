@@ -32,20 +32,9 @@ func New(opts *Options) (*Manager, error) {
 	}
 	mo := capi.NewVmaccel_manager_options()
 	defer capi.DeleteVmaccel_manager_options(mo)
-	var to capi.Vmaccel_topology_options
 	if opts.Synthetic != "" || opts.XML != "" || opts.AllowedCPUs != "" {
-		to = capi.NewVmaccel_topology_options()
+		to := (&TopologyOptions{opts.Synthetic, opts.XML, opts.AllowedCPUs}).toC()
 		defer capi.DeleteVmaccel_topology_options(to)
-		if opts.Synthetic != "" {
-			to.SetSource(capi.VMACCEL_TOPOLOGY_SYNTHETIC)
-			to.SetSynthetic(opts.Synthetic)
-		} else if opts.XML != "" {
-			to.SetSource(capi.VMACCEL_TOPOLOGY_XML)
-			to.SetPath(opts.XML)
-		}
-		if opts.AllowedCPUs != "" {
-			to.SetAllowed_cpus(opts.AllowedCPUs)
-		}
 		mo.SetTopology(to)
 	}
 	if opts.SysfsRoot != "" {

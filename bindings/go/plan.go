@@ -125,12 +125,19 @@ func (p *Plan) Score(vm int) (float64, error) {
 	return s, err
 }
 
-// Report returns the topology and one Placement per VM.
-func (p *Plan) Report() (*vmaccelpb.DiagnosticReport, error) {
+// ReportBytes returns the plan report (the topology and one Placement per
+// VM) encoded in format.
+func (p *Plan) ReportBytes(format Format) ([]byte, error) {
 	var b []byte
 	err := p.do("Report", func(h capi.Struct_SS_vmaccel_plan) int {
-		return capi.Vmaccel_plan_report(h, capi.VMACCEL_FORMAT_PROTOBUF, &b)
+		return capi.Vmaccel_plan_report(h, capi.Enum_SS_vmaccel_format(format), &b)
 	})
+	return b, err
+}
+
+// Report returns the topology and one Placement per VM.
+func (p *Plan) Report() (*vmaccelpb.DiagnosticReport, error) {
+	b, err := p.ReportBytes(FormatProtobuf)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package vmaccel
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -68,5 +69,26 @@ func TestPlanErrorsAndStrategies(t *testing.T) {
 	}
 	if _, err := ParseStrategy("fastest"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("ParseStrategy(fastest): %v", err)
+	}
+}
+
+func TestLoadTopologyOwnsItsHandle(t *testing.T) {
+	topo, err := LoadTopology(&TopologyOptions{Synthetic: paritySynthetic, AllowedCPUs: "0-3,8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := topo.Count(ObjNUMANode); n != 4 || err != nil {
+		t.Fatalf("Count(NUMA) = %d, %v", n, err)
+	}
+	if cpus, err := topo.AllowedCPUs(); err != nil || fmt.Sprint(cpus) != "[0 1 2 3 8]" {
+		t.Fatalf("AllowedCPUs = %v, %v", cpus, err)
+	}
+	topo.Close()
+	topo.Close()
+	if _, err := topo.Count(ObjPU); !errors.Is(err, ErrState) {
+		t.Fatalf("Count after Close = %v, want ErrState", err)
+	}
+	if _, err := LoadTopology(&TopologyOptions{Synthetic: "pack:banana"}); !errors.Is(err, ErrParse) {
+		t.Fatalf("bad synthetic: %v, want ErrParse", err)
 	}
 }

@@ -1,20 +1,89 @@
 package vmaccel
 
 import (
+	"runtime"
+	"sync"
+
 	"github.com/vm-accel/vmaccel/bindings/go/internal/capi"
 	"github.com/vm-accel/vmaccel/bindings/go/vmaccelpb"
 	"google.golang.org/protobuf/proto"
 )
 
-// Topology is the manager's topology snapshot (read-only; any goroutine).
-// It is borrowed: methods return ErrClosed once its manager is closed.
+// Topology is a topology snapshot (read-only; any goroutine). A manager's
+// (Manager.Topology) is borrowed: its methods return ErrClosed once the
+// manager is closed. One from LoadTopology is owned: Close frees it.
 type Topology struct {
 	h     capi.Struct_SS_vmaccel_topology
-	owner *Manager
+	owner *Manager     // the lender, or nil when owned
+	mu    sync.RWMutex // owned: Close waits for calls in flight
+}
+
+// TopologyOptions select what LoadTopology loads; the zero value is the
+// live host.
+type TopologyOptions struct {
+	Synthetic   string // hwloc synthetic topology, e.g. "pack:2 numa:2 core:4 pu:2"
+	XML         string // hwloc XML topology file
+	AllowedCPUs string // a Linux cpulist playing the process's cpuset
+}
+
+func (o *TopologyOptions) toC() capi.Vmaccel_topology_options {
+	to := capi.NewVmaccel_topology_options()
+	if o.Synthetic != "" {
+		to.SetSource(capi.VMACCEL_TOPOLOGY_SYNTHETIC)
+		to.SetSynthetic(o.Synthetic)
+	} else if o.XML != "" {
+		to.SetSource(capi.VMACCEL_TOPOLOGY_XML)
+		to.SetPath(o.XML)
+	}
+	if o.AllowedCPUs != "" {
+		to.SetAllowed_cpus(o.AllowedCPUs)
+	}
+	return to
+}
+
+// LoadTopology loads a topology without a manager (e.g. for NewPlan): the
+// live host, an hwloc XML file or a synthetic description (nil: live).
+func LoadTopology(opts *TopologyOptions) (*Topology, error) {
+	if opts == nil {
+		opts = &TopologyOptions{}
+	}
+	to := opts.toC()
+	defer capi.DeleteVmaccel_topology_options(to)
+	var p uintptr
+	if err := call("LoadTopology", func() int { return capi.Vmaccel_topology_load(to, &p) }); err != nil {
+		return nil, err
+	}
+	t := &Topology{h: capi.SwigcptrStruct_SS_vmaccel_topology(p)}
+	runtime.SetFinalizer(t, (*Topology).Close)
+	return t, nil
+}
+
+// Close frees a topology from LoadTopology (a no-op for a borrowed one).
+// Idempotent.
+func (t *Topology) Close() error {
+	if t.owner != nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.h != nil {
+		capi.Vmaccel_topology_free(t.h)
+		t.h = nil
+		runtime.SetFinalizer(t, nil)
+	}
+	return nil
 }
 
 func (t *Topology) do(op string, f func(h capi.Struct_SS_vmaccel_topology) int) error {
-	return t.owner.do(op, func(capi.Struct_SS_vmaccel_manager) int { return f(t.h) })
+	if t.owner != nil {
+		return t.owner.do(op, func(capi.Struct_SS_vmaccel_manager) int { return f(t.h) })
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.h == nil {
+		return ErrClosed
+	}
+	return call(op, func() int { return f(t.h) })
 }
 
 // Count returns the number of objects of a kind.

@@ -193,6 +193,81 @@ func TestParity(t *testing.T) {
 	}
 }
 
+// The planner scenario shared with tests/python/test_parity.py: fixed VMs
+// (`vmaccel plan --vms 4x8,2x16`, added in that order) on the synthetic host.
+const parityPlanVMs = "4x8,2x16"
+
+var (
+	parityPlanSizes = []uint{8, 8, 8, 8, 16, 16}
+	paritySMT       = map[SMTPolicy]string{SMTSpread: "spread", SMTPack: "pack", SMTOnePerCore: "one-per-core"}
+)
+
+func goPlan(t *testing.T, s Strategy, smt SMTPolicy) []byte {
+	t.Helper()
+	topo, err := LoadTopology(&TopologyOptions{Synthetic: paritySynthetic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer topo.Close()
+	plan, err := NewPlan(topo, PlanOptions{Strategy: s, SMT: smt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	for _, n := range parityPlanSizes {
+		if _, err := plan.AddVM(n, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := plan.Compute(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := plan.ReportBytes(FormatProtobuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestPlanParity: the planner with fixed VMs gives the same protobuf bytes
+// from the C CLI and from Go, for every strategy and SMT policy.
+func TestPlanParity(t *testing.T) {
+	cli := os.Getenv("VMACCEL_CLI")
+	if cli == "" {
+		t.Skip("VMACCEL_CLI (the vmaccel binary) not set; run through bindings/go/test.sh")
+	}
+	seen := map[string]Strategy{}
+	for _, s := range []Strategy{LocalFirst, LoadBalanced, BandwidthOptimized, Adaptive} {
+		for smt, smtName := range paritySMT {
+			cmd := exec.Command(cli, "plan", "--synthetic", paritySynthetic, "--vms", parityPlanVMs,
+				"--strategy", s.String(), "--smt", smtName, "--format", "pb")
+			cBytes, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%s: %v", cmd, err)
+			}
+			goBytes := goPlan(t, s, smt)
+			if !bytes.Equal(goBytes, cBytes) {
+				t.Errorf("%v/%s: Go plan (%d bytes) differs from C plan (%d bytes)", s, smtName, len(goBytes), len(cBytes))
+			}
+			var r vmaccelpb.DiagnosticReport
+			if err := proto.Unmarshal(goBytes, &r); err != nil || len(r.GetPlacements()) != len(parityPlanSizes) {
+				t.Fatalf("%v/%s: %d placements, %v", s, smtName, len(r.GetPlacements()), err)
+			}
+			for i, p := range r.GetPlacements() {
+				if uint(len(p.GetVcpus())) != parityPlanSizes[i] || p.GetVmId() != uint64(i) {
+					t.Errorf("%v/%s: placement %d: VM %d with %d vCPUs", s, smtName, i, p.GetVmId(), len(p.GetVcpus()))
+				}
+			}
+			if smt == SMTSpread {
+				seen[string(goBytes)] = s
+			}
+		}
+	}
+	if len(seen) < 3 { // the strategies really place differently
+		t.Errorf("only %d distinct plans from 4 strategies", len(seen))
+	}
+}
+
 func TestConcurrentCallsAndClose(t *testing.T) {
 	m := newSynthetic(t)
 	var wg sync.WaitGroup
