@@ -28,8 +28,11 @@ export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -DVMACCEL_SWIG_INPUTS=$iface_hash"
 cd "$here"
 go test -race -count=1 "$@" ./...
 
-# The Go examples (a separate module using this one through a replace).
+# The Go examples (a separate module using this one through a replace):
+# their own tests (vmwatch scraped with QEMU VMs, the README's watch
+# program), then hostreport as a user runs it.
 cd "$here/../../examples/go"
+go test -race -count=1 ./...
 out=$(go run ./hostreport -synthetic "pack:2 numa:2 core:4 pu:2")
 echo "$out"
 grep -q "^32 CPUs in 4 NUMA nodes$" <<<"$out"

@@ -2,8 +2,9 @@
 // running VMMs, pins their vCPUs, runs the manager's NUMA balancing loop
 // and serves what it sees as Prometheus metrics on a local port:
 // placements, locality, rebalance counts, IOTLB hit rates, event counts.
+// On a host with one NUMA node the engine runs anyway, to report locality.
 //
-//	go run ./vmwatch -listen 127.0.0.1:9464 -pid 4242 -pid 4343 [-pin local-first]
+//	go run ./vmwatch -listen 127.0.0.1:9464 -pid 4242 -pid 4343 [-pin local-first] [-interval 1000]
 package main
 
 import (
@@ -38,11 +39,12 @@ func main() {
 	var pids pidList
 	listen := flag.String("listen", "127.0.0.1:9464", "address to serve /metrics on")
 	pin := flag.String("pin", "local-first", `strategy to pin vCPUs with ("" to leave them alone)`)
+	interval := flag.Uint("interval", 0, "NUMA engine period in ms (0: the library's 1000)")
 	flag.Var(&pids, "pid", "a VMM process to watch (repeatable)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	w, err := start(ctx, *listen, pids, *pin)
+	w, err := start(ctx, *listen, pids, *pin, &vmaccel.NUMAOptions{IntervalMS: *interval})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -58,12 +60,11 @@ type watcher struct {
 	srv    *http.Server
 	addr   string
 	events *prometheus.CounterVec
-	rebal  *prometheus.CounterVec
 }
 
 // start attaches the VMs, starts the runtime and serves metrics on addr
 // (port 0 picks one; w.addr says which).
-func start(ctx context.Context, addr string, pids []int, strategy string) (*watcher, error) {
+func start(ctx context.Context, addr string, pids []int, strategy string, numa *vmaccel.NUMAOptions) (*watcher, error) {
 	m, err := vmaccel.New(nil)
 	if err != nil {
 		return nil, err
@@ -71,12 +72,19 @@ func start(ctx context.Context, addr string, pids []int, strategy string) (*watc
 	w := &watcher{m: m,
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vmaccel_events_total", Help: "Events seen, by type."}, []string{"type"}),
-		rebal: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vmaccel_rebalances_total", Help: "Rebalances per VM, by outcome."},
-			[]string{"vm_id", "outcome"}),
 	}
 	fail := func(err error) (*watcher, error) { m.Close(); return nil, err }
 	if err := m.SetupFull(); err != nil {
+		return fail(err)
+	}
+	if on, _ := m.NUMAEnabled(); !on { // one node: nothing to fix, locality still measured
+		topo, _ := m.Topology()
+		nodes, _ := topo.Count(vmaccel.ObjNUMANode)
+		if err := m.EnableNUMA(nodes); err != nil {
+			return fail(err)
+		}
+	}
+	if err := m.ConfigureNUMA(numa); err != nil {
 		return fail(err)
 	}
 	go w.countEvents(ctx)
@@ -100,7 +108,7 @@ func start(ctx context.Context, addr string, pids []int, strategy string) (*watc
 		return fail(err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(w.events, w.rebal, &reportCollector{m: m})
+	reg.MustRegister(w.events, &reportCollector{m: m, vms: w.vms})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	ln, err := net.Listen("tcp", addr)
@@ -124,21 +132,23 @@ func (w *watcher) close() {
 // countEvents reads the manager's event channel (fed from the pull queue:
 // no Go code runs on the library's loop thread).
 func (w *watcher) countEvents(ctx context.Context) {
+	// Every type is exported from the start, at 0 until it happens.
+	for t := range vmaccelpb.EventType_name {
+		if t != 0 {
+			w.events.WithLabelValues(vmaccelpb.EventType(t).String())
+		}
+	}
 	for ev := range w.m.Events(ctx) {
 		w.events.WithLabelValues(ev.GetType().String()).Inc()
-		vm := strconv.FormatUint(ev.GetVmId(), 10)
-		switch ev.GetType() {
-		case vmaccelpb.EventType_EVENT_TYPE_REBALANCE_APPLIED:
-			w.rebal.WithLabelValues(vm, "applied").Inc()
-		case vmaccelpb.EventType_EVENT_TYPE_REBALANCE_FAILED:
-			w.rebal.WithLabelValues(vm, "failed").Inc()
-		}
 	}
 }
 
-// reportCollector turns the manager's DiagnosticReport into metrics at
-// each scrape.
-type reportCollector struct{ m *vmaccel.Manager }
+// reportCollector turns the manager's DiagnosticReport and the NUMA
+// engine's per-VM view into metrics at each scrape.
+type reportCollector struct {
+	m   *vmaccel.Manager
+	vms []*vmaccel.VM
+}
 
 var (
 	descVM = prometheus.NewDesc("vmaccel_vm_info", "A watched VM.",
@@ -150,6 +160,13 @@ var (
 		[]string{"vm_id", "vcpu", "numa_node"}, nil)
 	descLocal = prometheus.NewDesc("vmaccel_vm_local_rate",
 		"Share of a VM's memory accesses that are NUMA-local (0..1).", []string{"vm_id", "source"}, nil)
+	descRebalances = prometheus.NewDesc("vmaccel_vm_rebalances_total",
+		"Fixes the NUMA engine applied to a VM (vcpu_move, memory_migration) or that failed.",
+		[]string{"vm_id", "kind"}, nil)
+	descPages = prometheus.NewDesc("vmaccel_vm_pages_migrated_total",
+		"Guest pages the NUMA engine migrated.", []string{"vm_id"}, nil)
+	descSamples = prometheus.NewDesc("vmaccel_vm_numa_samples_total",
+		"NUMA engine periods that observed a VM.", []string{"vm_id"}, nil)
 	descIOTLB = prometheus.NewDesc("vmaccel_smmu_iotlb_hit_ratio",
 		"IOTLB hits / lookups of an SMMU stream.", []string{"sid"}, nil)
 	descDropped = prometheus.NewDesc("vmaccel_event_queue_dropped",
@@ -157,7 +174,8 @@ var (
 )
 
 func (c *reportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descVM, descVCPUs, descVCPUCPU, descPlaced, descLocal, descIOTLB, descDropped} {
+	for _, d := range []*prometheus.Desc{descVM, descVCPUs, descVCPUCPU, descPlaced, descLocal,
+		descRebalances, descPages, descSamples, descIOTLB, descDropped} {
 		ch <- d
 	}
 }
@@ -186,8 +204,27 @@ func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
 				strconv.Itoa(int(v.GetNumaNode())))
 		}
 	}
-	for _, l := range r.GetLocality() {
-		gauge(descLocal, l.GetLocalRate(), strconv.FormatUint(l.GetVmId(), 10), l.GetSource())
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	for _, vm := range c.vms {
+		info, err := vm.Info()
+		if err != nil {
+			continue
+		}
+		loc, err := vm.Locality() // ErrNotFound until the engine's first period
+		if err != nil {
+			continue
+		}
+		id := strconv.FormatUint(info.ID, 10)
+		if loc.Source != vmaccel.LocalityNone {
+			gauge(descLocal, loc.LocalRate, id, loc.Source.String())
+		}
+		counter(descRebalances, loc.VCPUMoves, id, "vcpu_move")
+		counter(descRebalances, loc.MemoryMigrations, id, "memory_migration")
+		counter(descRebalances, loc.Failures, id, "failure")
+		counter(descPages, loc.PagesMigrated, id)
+		counter(descSamples, loc.Samples, id)
 	}
 	for _, s := range r.GetSmmu().GetStreams() {
 		if n := s.GetHits() + s.GetMisses(); n > 0 {
