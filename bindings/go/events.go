@@ -3,6 +3,10 @@ package vmaccel
 import (
 	"context"
 	"errors"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
 
 	"github.com/vm-accel/vmaccel/bindings/go/internal/capi"
 	"github.com/vm-accel/vmaccel/bindings/go/vmaccelpb"
@@ -47,29 +51,114 @@ func (m *Manager) NextEvent(timeoutMS int) (*vmaccelpb.Event, error) {
 	return ev, nil
 }
 
-// Events returns a channel of the manager's events, fed by a goroutine that
-// pops the library's pull queue (Go never runs on the library's loop
-// thread). The channel is closed when ctx is done or the manager is closed.
+// Events returns a channel of the manager's events. Go never runs on the
+// library's loop thread: a goroutine waits for the pull queue's fd in the
+// Go runtime's poller (no OS thread blocked in C while the queue is empty),
+// then pops the queue. The channel is closed when ctx is done or the
+// manager is closed.
 func (m *Manager) Events(ctx context.Context) <-chan *vmaccelpb.Event {
 	ch := make(chan *vmaccelpb.Event, 64)
-	go func() {
-		defer close(ch)
-		for ctx.Err() == nil {
-			ev, err := m.NextEvent(eventSliceMS)
-			if err != nil {
-				return // closed manager (ErrState) or a broken queue
-			}
-			if ev == nil {
+	f, err := m.eventsFile()
+	if err != nil { // no pollable fd: wait inside the library instead
+		go m.pumpBlocking(ctx, ch)
+		return ch
+	}
+	go m.pumpPolled(ctx, f, ch)
+	return ch
+}
+
+// eventsFile is a duplicate of the queue's eventfd (non-blocking, so
+// os.NewFile registers it with the runtime poller). It is only polled,
+// never read: vmaccel_event_next clears it when the queue empties.
+func (m *Manager) eventsFile() (*os.File, error) {
+	var fd int32
+	err := m.do("Events", func(h capi.Struct_SS_vmaccel_manager) int {
+		return capi.Vmaccel_events_fd(h, &fd)
+	})
+	if err != nil {
+		return nil, err
+	}
+	dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return nil, errno
+	}
+	return os.NewFile(dup, "vmaccel-events"), nil
+}
+
+func (m *Manager) pumpPolled(ctx context.Context, f *os.File, ch chan<- *vmaccelpb.Event) {
+	defer close(ch)
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	for ctx.Err() == nil {
+		// The deadline bounds one wait, so ctx and Close are noticed.
+		f.SetReadDeadline(time.Now().Add(eventSliceMS * time.Millisecond))
+		var ev *vmaccelpb.Event
+		var popErr error
+		err := rc.Read(func(uintptr) bool { // false: wait until the fd is readable
+			ev, popErr = m.popEvent()
+			return ev != nil || popErr != nil
+		})
+		if popErr != nil {
+			return // closed manager (ErrState) or a broken queue
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
 				continue
 			}
-			select {
-			case ch <- ev:
-			case <-ctx.Done():
-				return
-			}
+			return
 		}
-	}()
-	return ch
+		select {
+		case ch <- ev:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// popEvent is NextEvent(0) for the pump: an empty queue is (nil, nil)
+// without reading the error text, the common case when the fd woke us.
+func (m *Manager) popEvent() (*vmaccelpb.Event, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.h == nil {
+		return nil, ErrClosed
+	}
+	runtime.LockOSThread() // for vmaccel_error_last, as in call()
+	defer runtime.UnlockOSThread()
+	var b []byte
+	rc := capi.Vmaccel_event_next(m.h, 0, &b)
+	if rc == codeAgain {
+		return nil, nil
+	}
+	if rc < 0 {
+		return nil, &Error{Code: rc, Op: "NextEvent", Message: capi.Vmaccel_error_last()}
+	}
+	ev := &vmaccelpb.Event{}
+	if err := proto.Unmarshal(b, ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+func (m *Manager) pumpBlocking(ctx context.Context, ch chan<- *vmaccelpb.Event) {
+	defer close(ch)
+	for ctx.Err() == nil {
+		ev, err := m.NextEvent(eventSliceMS)
+		if err != nil {
+			return // closed manager (ErrState) or a broken queue
+		}
+		if ev == nil {
+			continue
+		}
+		select {
+		case ch <- ev:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // EventStats are the counters of the event pipeline.

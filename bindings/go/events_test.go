@@ -3,6 +3,7 @@ package vmaccel
 import (
 	"context"
 	"errors"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -95,5 +96,61 @@ func TestEventsChannelDeliversVMAttached(t *testing.T) {
 	}
 	if st, err := m.EventStats(); err != nil || st.Emitted < 1 {
 		t.Errorf("stats %+v, %v", st, err)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// TestEventsChannelBurstInOrder: events emitted faster than the consumer
+// reads (the fd stays readable between them: one edge for many events)
+// all arrive, in sequence order, and the channel's fd is released after.
+func TestEventsChannelBurstInOrder(t *testing.T) {
+	m, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	before := openFDs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := m.Events(ctx)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const n = 300
+	for i := 0; i < n; i++ {
+		vm, err := m.Register(&VMOptions{VCPUTIDs: []int{syscall.Gettid()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm.Detach()
+	}
+	var last uint64
+	attached := 0
+	timeout := time.After(10 * time.Second)
+	for attached < n {
+		select {
+		case ev := <-ch:
+			if ev.GetSequence() <= last {
+				t.Fatalf("sequence %d after %d", ev.GetSequence(), last)
+			}
+			last = ev.GetSequence()
+			if ev.GetType() == vmaccelpb.EventType_EVENT_TYPE_VM_ATTACHED {
+				attached++
+			}
+		case <-timeout:
+			t.Fatalf("%d of %d VM_ATTACHED events", attached, n)
+		}
+	}
+	cancel()
+	for range ch { // drained and closed once the pump has ended
+	}
+	if after := openFDs(t); after != before {
+		t.Errorf("%d fds open before Events, %d after the channel closed", before, after)
 	}
 }

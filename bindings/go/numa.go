@@ -104,8 +104,11 @@ func (m *Manager) NUMAAlloc(size int, policy AllocPolicy, node uint) ([]byte, er
 		return nil, err
 	}
 	// The memory comes from mmap inside libnuma, not from C's heap or
-	// Go's: the Go garbage collector never scans or moves it.
-	b := unsafe.Slice((*byte)(unsafe.Pointer(p)), size)
+	// Go's: the Go garbage collector never scans or moves it. (The address
+	// arrives as a uintptr through the SWIG out-parameter; reading it as
+	// an unsafe.Pointer is sound for memory Go does not manage.)
+	ptr := *(*unsafe.Pointer)(unsafe.Pointer(&p))
+	b := unsafe.Slice((*byte)(ptr), size)
 	numaAllocs.Lock()
 	if numaAllocs.m == nil {
 		numaAllocs.m = make(map[*byte][]byte)
