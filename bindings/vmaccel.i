@@ -394,6 +394,12 @@ VA_GO_OUT(double, float64)
 %}
 
 %apply (char *STRING, size_t LENGTH) { (const char *BYTES_IN, size_t BYTES_LEN) };
+/* Binary input (an encoded event): a Go []byte. */
+%typemap(gotype) (const uint8_t *BYTES_IN, size_t BYTES_LEN) "[]byte"
+%typemap(in) (const uint8_t *BYTES_IN, size_t BYTES_LEN) %{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
 
 #endif /* SWIGGO */
 
@@ -434,9 +440,14 @@ VA_GO_OUT(double, float64)
 %ignore vmaccel_unsubscribe;
 %ignore vmaccel_event;
 
-/* Byte strings in: JSON text, guest memory contents. */
+/* Byte strings in: JSON text, guest memory contents, encoded events. */
 %apply (const char *BYTES_IN, size_t BYTES_LEN) { (const char *json, size_t len),
                                                   (const char *data, size_t len) };
+#ifdef SWIGPYTHON
+%apply (const char *BYTES_IN, size_t BYTES_LEN) { (const uint8_t *data, size_t len) };
+#else
+%apply (const uint8_t *BYTES_IN, size_t BYTES_LEN) { (const uint8_t *data, size_t len) };
+#endif
 /* The VM options' array setters (see the %extend below). */
 %apply (const unsigned *ARRAY_IN, size_t ARRAY_LEN) { (const unsigned *tids, size_t n) };
 %apply (const uint64_t *ARRAY_IN, size_t ARRAY_LEN) { (const uint64_t *start_length_pairs, size_t n) };

@@ -151,3 +151,13 @@ const (
 	AllocOnNode     AllocPolicy = 1 // bound to one logical node
 	AllocInterleave AllocPolicy = 2 // pages round-robin over all nodes
 )
+
+// SchedPolicy is the scheduling policy Pin gives vCPU threads.
+type SchedPolicy int
+
+const (
+	SchedUnchanged SchedPolicy = 0 // leave the threads' policy alone
+	SchedOther     SchedPolicy = 1 // the normal time-sharing policy
+	SchedFIFO      SchedPolicy = 2 // real-time; needs CAP_SYS_NICE
+	SchedRR        SchedPolicy = 3 // real-time; needs CAP_SYS_NICE
+)

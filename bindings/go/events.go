@@ -177,3 +177,17 @@ func (m *Manager) EventStats() (EventStats, error) {
 	return EventStats{s.GetEmitted(), s.GetQueue_dropped(), s.GetCallback_dropped(),
 		uint32(s.GetQueue_length()), uint32(s.GetQueue_capacity()), uint32(s.GetSubscribers())}, err
 }
+
+// RenderEvent renders an event as the library does: FormatText (the lines
+// of `vmaccel run --events text`) or FormatJSON.
+func RenderEvent(ev *vmaccelpb.Event, format Format) (string, error) {
+	data, err := proto.Marshal(ev)
+	if err != nil {
+		return "", err
+	}
+	var out []byte
+	err = call("RenderEvent", func() int {
+		return capi.Vmaccel_event_render(data, capi.Enum_SS_vmaccel_format(format), &out)
+	})
+	return string(out), err
+}

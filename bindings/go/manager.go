@@ -221,3 +221,9 @@ func (m *Manager) Report() (*vmaccelpb.DiagnosticReport, error) {
 	}
 	return r, nil
 }
+
+// Version is the loaded library's "MAJOR.MINOR.PATCH".
+func Version() string { return capi.Vmaccel_version() }
+
+// VersionNumber is the loaded library's version as MAJOR*10000+MINOR*100+PATCH.
+func VersionNumber() uint { return capi.Vmaccel_version_number() }

@@ -168,3 +168,53 @@ func (t *Topology) Report() (*vmaccelpb.Topology, error) {
 	r := &vmaccelpb.Topology{}
 	return r, proto.Unmarshal(b, r)
 }
+
+// NUMANodeInfo describes one NUMA node (logical index Index).
+type NUMANodeInfo struct {
+	Index, OSIndex uint
+	MemoryBytes    uint64 // local memory, 0 if unknown
+	PUCount        uint
+}
+
+// NUMANode describes NUMA node index (logical).
+func (t *Topology) NUMANode(index uint) (NUMANodeInfo, error) {
+	info := capi.NewVmaccel_numa_node_info()
+	defer capi.DeleteVmaccel_numa_node_info(info)
+	err := t.do("NUMANode", func(h capi.Struct_SS_vmaccel_topology) int {
+		return capi.Vmaccel_topology_numa_node(h, index, info)
+	})
+	return NUMANodeInfo{index, info.GetOs_index(), info.GetMemory_bytes(), info.GetPu_count()}, err
+}
+
+// NUMANodes describes every NUMA node.
+func (t *Topology) NUMANodes() ([]NUMANodeInfo, error) {
+	n, err := t.Count(ObjNUMANode)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NUMANodeInfo, n)
+	for i := range out {
+		if out[i], err = t.NUMANode(uint(i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CacheInfo describes one cache (index Index of its kind).
+type CacheInfo struct {
+	Level, Index uint
+	SizeBytes    uint64 // 0 if unknown
+	LineSize     uint   // 0 if unknown
+	PUCount      uint   // PUs sharing it
+}
+
+// Cache describes cache index of kind (ObjL1Cache, ObjL2Cache, ObjL3Cache).
+func (t *Topology) Cache(kind ObjectKind, index uint) (CacheInfo, error) {
+	info := capi.NewVmaccel_cache_info()
+	defer capi.DeleteVmaccel_cache_info(info)
+	err := t.do("Cache", func(h capi.Struct_SS_vmaccel_topology) int {
+		return capi.Vmaccel_topology_cache(h, capi.Enum_SS_vmaccel_object_kind(kind), index, info)
+	})
+	return CacheInfo{info.GetLevel(), index, info.GetSize_bytes(), info.GetLine_size(), info.GetPu_count()}, err
+}

@@ -164,7 +164,9 @@ type PinOptions struct {
 	ReservedCPUs string
 	VCPUCount    uint
 	DryRun       bool
-	Nice         *int // nil: leave nice alone
+	Nice         *int        // nil: leave nice alone
+	Sched        SchedPolicy // SchedUnchanged: leave the policy alone
+	RTPriority   int         // 1..99 with SchedFIFO/SchedRR
 }
 
 // Pin plans the VM on the manager's topology and pins each vCPU thread.
@@ -184,6 +186,8 @@ func (v *VM) Pin(opts PinOptions) error {
 		o.SetSet_nice(1)
 		o.SetNice(*opts.Nice)
 	}
+	o.SetSched(capi.Enum_SS_vmaccel_sched_policy(opts.Sched))
+	o.SetRt_priority(opts.RTPriority)
 	return v.do("Pin", func(h capi.Struct_SS_vmaccel_vm) int { return capi.Vmaccel_vm_pin(h, o) })
 }
 
@@ -197,4 +201,50 @@ func (v *VM) ConfigureAffinity(vcpuCount uint, s Strategy) error {
 // RestoreAffinity gives every thread vmaccel changed its saved settings back.
 func (v *VM) RestoreAffinity() error {
 	return v.do("RestoreAffinity", capi.Vmaccel_vm_restore_affinity)
+}
+
+// MemoryRegion is one range of a VM's guest RAM.
+type MemoryRegion struct {
+	Start, Length uint64
+	Name          string // the mapping's name in /proc/PID/maps, or ""
+}
+
+// MemoryRegions lists the VM's guest RAM.
+func (v *VM) MemoryRegions() ([]MemoryRegion, error) {
+	info, err := v.Info()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MemoryRegion, 0, info.MemoryRegions)
+	for i := uint(0); i < info.MemoryRegions; i++ {
+		r := capi.NewVmaccel_memory_region_info()
+		err := v.do("MemoryRegions", func(h capi.Struct_SS_vmaccel_vm) int {
+			return capi.Vmaccel_vm_memory_region(h, i, r)
+		})
+		out = append(out, MemoryRegion{r.GetStart(), r.GetLength(), r.GetName()})
+		capi.DeleteVmaccel_memory_region_info(r)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AffinityState returns the saved original affinities of the threads
+// vmaccel changed, as JSON, so another process (or a restarted one) can
+// LoadAffinityState and RestoreAffinity.
+func (v *VM) AffinityState() ([]byte, error) {
+	var b []byte
+	err := v.do("AffinityState", func(h capi.Struct_SS_vmaccel_vm) int {
+		return capi.Vmaccel_vm_affinity_state(h, &b)
+	})
+	return b, err
+}
+
+// LoadAffinityState loads originals saved by AffinityState (ErrState when
+// they belong to another process, ErrParse when malformed).
+func (v *VM) LoadAffinityState(state []byte) error {
+	return v.do("LoadAffinityState", func(h capi.Struct_SS_vmaccel_vm) int {
+		return capi.Vmaccel_vm_affinity_state_load(h, string(state))
+	})
 }

@@ -48,7 +48,8 @@ def test_buffer_shaped_parameters_are_listed_in_the_interface():
     shapes = [r"(?<!const )unsigned\s*\*\s*(\w+),\s*size_t\s+(\w+)",
               r"(?<!const )char\s*\*\s*(\w+),\s*size_t\s+(\w+)",
               r"const unsigned\s*\*\s*(\w+),\s*size_t\s+(\w+)",
-              r"const uint64_t\s*\*\s*(\w+),\s*size_t\s+(\w+)"]
+              r"const uint64_t\s*\*\s*(\w+),\s*size_t\s+(\w+)",
+              r"const uint8_t\s*\*\s*(\w+),\s*size_t\s+(\w+)"]
     for shape in shapes:
         for a, b in set(re.findall(shape, text)):
             assert re.search(rf"\*{a},\s*size_t {b}\b", IFACE), (a, b)

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 import vmaccel
 from conftest import SYNTHETIC, TIMESTAMP
 
@@ -28,3 +30,20 @@ def test_to_json_equals_the_c_json_rendering(manager, monkeypatch):
 def test_text_report(manager):
     text = manager.report_bytes(vmaccel.Format.TEXT).decode()
     assert "synthetic:" + SYNTHETIC in text
+
+
+def test_render_event_and_version(manager):
+    import threading
+    assert vmaccel.version_number() == sum(
+        int(p) * f for p, f in zip(vmaccel.version().split("."), (10000, 100, 1)))
+    with vmaccel.Manager() as live:
+        vm = live.register([threading.get_native_id()], name="render-me")
+        ev = live.next_event(2.0)
+        assert ev.type == vmaccel.pb.EVENT_TYPE_VM_ATTACHED
+        text = vmaccel.render_event(ev)
+        assert "render-me" in text
+        as_json = json.loads(vmaccel.render_event(ev.SerializeToString(), vmaccel.Format.JSON))
+        assert as_json == json.loads(ev.to_json())
+        vm.detach()
+    with pytest.raises(vmaccel.ParseError):
+        vmaccel.render_event(b"\xff\xff\xff")

@@ -46,8 +46,21 @@ def version() -> str:
     return capi.vmaccel_version()
 
 
+def version_number() -> int:
+    """The loaded library's MAJOR*10000 + MINOR*100 + PATCH."""
+    return capi.vmaccel_version_number()
+
+
 def strerror(code: int) -> str:
     return capi.vmaccel_strerror(code)
+
+
+def render_event(event, format: Format = Format.TEXT) -> str:
+    """An event (a vmaccel.pb.Event, or its protobuf bytes) rendered by the
+    library, as text (the format of `vmaccel run --events text`) or JSON."""
+    if not isinstance(event, (bytes, bytearray, memoryview)):
+        event = event.SerializeToString()
+    return capi.vmaccel_event_render(event, format).decode("utf-8", "replace")
 
 
 __version__ = "0.1.0"
@@ -63,5 +76,6 @@ __all__ = [
     "TranslationFault", "SmtPolicy", "Plan", "VcpuPlacement", "parse_strategy",
     "strategy_name", "Vm", "VmInfo", "VcpuInfo", "MemoryRegion", "VmmKind",
     "SchedPolicy", "EventType", "EventStats", "NumaFix", "LocalitySource",
-    "AllocPolicy", "NumaOptions", "Locality", "NumaBuffer",
+    "AllocPolicy", "NumaOptions", "Locality", "NumaBuffer", "version_number",
+    "render_event",
 ]
