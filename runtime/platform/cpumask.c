@@ -49,6 +49,12 @@ void va_cpumask_and(va_cpumask *dst, const va_cpumask *a, const va_cpumask *b)
         dst->bits[i] = a->bits[i] & b->bits[i];
 }
 
+void va_cpumask_andnot(va_cpumask *dst, const va_cpumask *a, const va_cpumask *b)
+{
+    for (size_t i = 0; i < VA_MAX_CPUS / 64; i++)
+        dst->bits[i] = a->bits[i] & ~b->bits[i];
+}
+
 static int parse_cpu(const char **s, unsigned long *out)
 {
     if (!isdigit((unsigned char)**s))

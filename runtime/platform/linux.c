@@ -2,6 +2,7 @@
 #include "platform/platform.h"
 
 #include "core/error.h"
+#include "platform/platform_cpus.h"
 #include "platform/platform_mem.h"
 
 #include <dirent.h>
@@ -290,6 +291,8 @@ static const va_platform linux_platform = {
     .move_pages = va_lx_move_pages,
     .read_node = va_lx_read_node,
     .now_ns = va_lx_now_ns,
+    .online_cpus = va_lx_online_cpus,
+    .allowed_cpus = va_lx_allowed_cpus,
 };
 
 const va_platform *va_platform_linux(void)

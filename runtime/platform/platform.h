@@ -53,6 +53,8 @@ unsigned va_cpumask_count(const va_cpumask *m);
 bool va_cpumask_empty(const va_cpumask *m);
 bool va_cpumask_equal(const va_cpumask *a, const va_cpumask *b);
 void va_cpumask_and(va_cpumask *dst, const va_cpumask *a, const va_cpumask *b);
+/* dst = a & ~b (dst may be a or b). */
+void va_cpumask_andnot(va_cpumask *dst, const va_cpumask *a, const va_cpumask *b);
 /* Parses a Linux cpulist ("0-3,8,10-11", whitespace around it allowed).
  * VMACCEL_EPARSE (with a message) on anything else or a CPU >= VA_MAX_CPUS. */
 int va_cpumask_parse(const char *list, va_cpumask *m);
@@ -105,7 +107,21 @@ struct va_platform {
                      char **text, size_t *len);
     /* A monotonic clock in nanoseconds (the sim's clock is its own). */
     uint64_t (*now_ns)(const va_platform *p);
+
+    /* ---- host CPUs (the NUMA engine's topology watch: linux_cpus.c,
+     * sim_cpus.c) ---- */
+    /* CPUs online now (Linux: /sys/devices/system/cpu/online). */
+    int (*online_cpus)(const va_platform *p, va_cpumask *cpus);
+    /* CPUs this process may use now: its cgroup cpuset (Linux:
+     * cpuset.cpus.effective, which drops offline CPUs), all online CPUs
+     * when it has none. Not sched_getaffinity: that is one thread's mask,
+     * and vmaccel pins threads of its own process (in-process VMs). */
+    int (*allowed_cpus)(const va_platform *p, va_cpumask *cpus);
 };
+
+/* The CPUs vCPUs may be planned on now: online_cpus & allowed_cpus.
+ * VMACCEL_ENOENT (with a message) when that is empty. */
+int va_platform_usable_cpus(const va_platform *p, va_cpumask *usable);
 
 /* The real OS (Linux). Never NULL; on other systems every op returns
  * VMACCEL_ENOTSUP. */

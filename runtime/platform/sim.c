@@ -1,71 +1,17 @@
 /* The simulated host (see sim.h). */
 #include "platform/sim.h"
 
+#include "platform/platform_cpus.h"
 #include "platform/platform_mem.h"
 #include "platform/sim_numa.h"
+#include "platform/sim_priv.h"
 
 #include "core/error.h"
 
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SIM_MAX_PROCS 64
-#define SIM_MAX_THREADS 256
-#define SIM_MAX_FILES 128
-#define SIM_MAX_PIDFDS 64
-
-typedef struct sim_thread {
-    int tid;
-    char comm[16];
-    unsigned long long start;
-    va_cpumask affinity;
-    int nice, policy, priority, last_cpu;
-} sim_thread;
-
-typedef struct sim_proc {
-    bool alive;
-    int pid;
-    unsigned long long start;
-    va_cpumask cpuset;
-    sim_thread threads[SIM_MAX_THREADS];
-    size_t nthreads;
-} sim_proc;
-
-typedef struct sim_file {
-    int pid, tid;
-    char name[32];
-    char *text;
-} sim_file;
-
-typedef struct sim_pidfd {
-    bool open;
-    int pid;
-    unsigned long long start;
-} sim_pidfd;
-
-#define SIM_FD_BASE 1000
-
-struct va_sim {
-    pthread_mutex_t lock;
-    va_platform plat;
-    va_sim_numa *numa;   /* memory, node files, clock: sim_numa.c */
-    va_cpumask online;
-    unsigned long long clock;
-    sim_proc procs[SIM_MAX_PROCS];
-    sim_file files[SIM_MAX_FILES];
-    sim_pidfd pidfds[SIM_MAX_PIDFDS];
-    int deny[VA_SIM_OP_COUNT_];
-    void (*on_action)(va_sim *, int, void *);
-    void *on_action_arg;
-};
-
-static va_sim *sim_of(const va_platform *p)
-{
-    return p->ctx;
-}
 
 static sim_proc *find_proc(va_sim *s, int pid)
 {
@@ -227,7 +173,7 @@ static int sim_cpuset_of(const va_platform *p, int pid, va_cpumask *cpus)
     pthread_mutex_lock(&s->lock);
     sim_proc *pr = find_proc(s, pid);
     if (pr)
-        *cpus = pr->cpuset;
+        va_sim_effective_cpuset_locked(s, pr, cpus);
     pthread_mutex_unlock(&s->lock);
     return pr ? 0 : gone("cpuset_of", pid);
 }
@@ -267,7 +213,8 @@ static int sim_set_affinity(const va_platform *p, int tid, const va_cpumask *cpu
     else if (!t)
         rc = gone("sched_setaffinity", tid);
     if (!rc) {
-        va_cpumask_and(&eff, cpus, &pr->cpuset);
+        va_sim_effective_cpuset_locked(s, pr, &eff);
+        va_cpumask_and(&eff, cpus, &eff);
         if (va_cpumask_empty(&eff))
             rc = va_fail(VMACCEL_EINVAL, "sched_setaffinity(tid %d): the thread's "
                          "cpuset allows none of the CPUs", tid);
@@ -360,6 +307,7 @@ int va_sim_new(const char *online, va_sim **out)
         return rc;
     }
     pthread_mutex_init(&s->lock, NULL);
+    s->own_cpuset = s->online;
     s->clock = 1000;
     s->plat = (va_platform){
         .name = "sim", .ctx = s,
@@ -371,6 +319,7 @@ int va_sim_new(const char *online, va_sim **out)
         .get_sched = sim_get_sched, .set_sched = sim_set_sched,
         .move_pages = va_sim_move_pages, .read_node = va_sim_read_node,
         .now_ns = va_sim_now_ns,
+        .online_cpus = va_sim_online_cpus, .allowed_cpus = va_sim_allowed_cpus,
     };
     *out = s;
     return 0;

@@ -9,6 +9,7 @@
  *    time, and a pidfd keeps referring to the old process (gone);
  *  - per-thread affinity clipped to the process's cpuset (EINVAL when the
  *    request and the cpuset do not intersect), nice, policy and priority;
+ *  - CPU hotplug and the cpuset of vm-accel's own process (sim_cpus.c);
  *  - /proc text: comm, stat (pid, comm, state, starttime at field 22,
  *    processor at 39) and status (Name, Pid, Cpus_allowed_list) are
  *    synthesised; any other file (maps, schedstat, numa_maps...) is served
@@ -44,6 +45,14 @@ int va_sim_exit_thread(va_sim *s, int pid, int tid);
 int va_sim_exit(va_sim *s, int pid);
 /* The process's cgroup cpuset; its threads' affinities are clipped to it. */
 int va_sim_set_cpuset(va_sim *s, int pid, const char *cpulist);
+/* CPU hotplug: the online CPUs become `cpulist` (not empty). Like the
+ * kernel, a thread whose mask keeps no online CPU falls back to its
+ * process's cpuset, and one last seen on an offline CPU moves to an online
+ * one; cpusets keep their offline CPUs but act on the online ones only. */
+int va_sim_set_online(va_sim *s, const char *cpulist);
+/* The cgroup cpuset of the process vm-accel itself runs in (allowed_cpus:
+ * this set's online CPUs); all online CPUs at first. */
+int va_sim_set_own_cpuset(va_sim *s, const char *cpulist);
 /* Where a thread last ran (field 39 of stat). */
 int va_sim_set_last_cpu(va_sim *s, int tid, int cpu);
 /* Scripted /proc/PID/NAME (tid 0) or /proc/PID/task/TID/NAME. */

@@ -1,0 +1,91 @@
+/* The simulated host's CPUs: hotplug (online/offline at run time, with
+ * the kernel's fallback for threads left without an online CPU) and the
+ * cgroup cpuset of the process vm-accel runs in (see sim.h). */
+#include "platform/platform_cpus.h"
+#include "platform/sim_priv.h"
+
+#include "core/error.h"
+
+void va_sim_effective_cpuset_locked(const va_sim *s, const sim_proc *pr,
+                                    va_cpumask *out)
+{
+    va_cpumask_and(out, &pr->cpuset, &s->online);
+    if (va_cpumask_empty(out))
+        *out = s->online;
+}
+
+int va_sim_online_cpus(const va_platform *p, va_cpumask *cpus)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    *cpus = s->online;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+int va_sim_allowed_cpus(const va_platform *p, va_cpumask *cpus)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    va_cpumask_and(cpus, &s->own_cpuset, &s->online);
+    if (va_cpumask_empty(cpus))
+        *cpus = s->online;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static int first_cpu(const va_cpumask *m)
+{
+    for (unsigned c = 0; c < VA_MAX_CPUS; c++)
+        if (va_cpumask_isset(m, c))
+            return (int)c;
+    return -1;
+}
+
+/* Like select_fallback_rq(): a thread whose mask has no online CPU left
+ * gets its cpuset's CPUs (offline ones included, as the kernel does); a
+ * thread last seen on an offline CPU runs on its first online one. */
+static void rehome_thread(const va_sim *s, const sim_proc *pr, sim_thread *t)
+{
+    va_cpumask runnable;
+    va_cpumask_and(&runnable, &t->affinity, &s->online);
+    if (va_cpumask_empty(&runnable)) {
+        t->affinity = pr->cpuset;
+        va_sim_effective_cpuset_locked(s, pr, &runnable);
+    }
+    if (t->last_cpu >= 0 && !va_cpumask_isset(&s->online, (unsigned)t->last_cpu))
+        t->last_cpu = first_cpu(&runnable);
+}
+
+int va_sim_set_online(va_sim *s, const char *cpulist)
+{
+    va_cpumask m;
+    int rc = va_cpumask_parse(cpulist, &m);
+    if (!rc && va_cpumask_empty(&m))
+        rc = va_fail(VMACCEL_EINVAL, "sim: at least one CPU must stay online");
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    s->online = m;
+    for (size_t i = 0; i < SIM_MAX_PROCS; i++) {
+        sim_proc *pr = &s->procs[i];
+        for (size_t t = 0; pr->alive && t < pr->nthreads; t++)
+            rehome_thread(s, pr, &pr->threads[t]);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+int va_sim_set_own_cpuset(va_sim *s, const char *cpulist)
+{
+    va_cpumask m;
+    int rc = va_cpumask_parse(cpulist, &m);
+    if (!rc && va_cpumask_empty(&m))
+        rc = va_fail(VMACCEL_EINVAL, "sim: a cpuset needs at least one CPU");
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    s->own_cpuset = m;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
