@@ -100,8 +100,12 @@ int va_apply(vmaccel_vm *vm, const va_cpumask *targets, size_t n,
     if (rc)
         return rc;
     failures f = {0, 0, ""};
+    size_t acted = 0;
     for (size_t i = 0; i < n && i < vm->nvcpus; i++) {
         va_vcpu *v = &vm->vcpus[i];
+        if (va_cpumask_empty(&targets[i]))
+            continue; /* not part of this change */
+        acted++;
         /* The pid must still be the VMM before each action: a process that
          * exits mid-way leaves its remaining threads untouched. */
         rc = va_vm_guard(vm);
@@ -111,7 +115,7 @@ int va_apply(vmaccel_vm *vm, const va_cpumask *targets, size_t n,
         if (rc)
             note(&f, v, rc);
     }
-    return finish(&f, n < vm->nvcpus ? n : vm->nvcpus, req->dry_run ? "dry run" : "pin");
+    return finish(&f, acted, req->dry_run ? "dry run" : "pin");
 }
 
 static int restore_one(vmaccel_vm *vm, va_vcpu *v)

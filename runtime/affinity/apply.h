@@ -22,7 +22,8 @@ typedef struct va_apply_req {
     int rt_priority;
 } va_apply_req;
 
-/* Pins vCPUs [0, n) to targets[i] (clipped to the VMM's cpuset). Returns 0
+/* Pins vCPUs [0, n) to targets[i] (clipped to the VMM's cpuset); an empty
+ * targets[i] leaves vCPU i alone (its result unchanged). Returns 0
  * when every thread succeeded, else the first failure's code with a message
  * listing the failures; VMACCEL_EGONE without any change when the VMM has
  * exited. */

@@ -1,6 +1,7 @@
 /* Pinning a VM: plan its vCPUs on the manager's topology (the other VMs'
  * pinned vCPUs count as load), then apply. */
 #include "affinity/apply.h"
+#include "affinity/pin_internal.h"
 #include "affinity/planner.h"
 
 #include "core/error.h"
@@ -42,8 +43,7 @@ static int check_options(const vmaccel_vm *vm, const vmaccel_pin_options *o)
     return 0;
 }
 
-/* vCPUs of the manager's other VMs that vmaccel pinned, per logical PU. */
-static void other_loads(vmaccel_vm *vm, unsigned *base)
+void va_pin_other_loads(vmaccel_vm *vm, unsigned *base)
 {
     vmaccel_manager *m = vm->m;
     pthread_mutex_lock(&m->lock);
@@ -64,19 +64,20 @@ static void other_loads(vmaccel_vm *vm, unsigned *base)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Reserved for the plan: the caller's reserved CPUs and every CPU the
- * VMM's cpuset forbids. */
-static int reserved_pus(vmaccel_vm *vm, const char *list, bool *reserved)
+int va_pin_reserved_pus(vmaccel_vm *vm, const char *list, bool *reserved)
 {
     const vmaccel_topology *t = vm->m->topology;
-    va_cpumask res, cpuset;
+    va_cpumask res, cpuset, usable;
     va_cpumask_zero(&res);
     int rc = list && *list ? va_cpumask_parse(list, &res) : 0;
     if (!rc)
         rc = vm->plat->cpuset_of(vm->plat, vm->pid, &cpuset);
+    if (!rc)
+        rc = va_platform_usable_cpus(vm->plat, &usable);
     for (unsigned p = 0; !rc && p < t->count[VMACCEL_OBJ_PU]; p++) {
         unsigned os = t->pus[p].os_index;
-        reserved[p] = va_cpumask_isset(&res, os) || !va_cpumask_isset(&cpuset, os);
+        reserved[p] = va_cpumask_isset(&res, os) || !va_cpumask_isset(&cpuset, os) ||
+                      !va_cpumask_isset(&usable, os);
     }
     return rc;
 }
@@ -88,7 +89,7 @@ static int plan_vm(vmaccel_vm *vm, const vmaccel_pin_options *o, unsigned n,
     unsigned npus = t->count[VMACCEL_OBJ_PU], nodes = va_topology_nodes(t);
     bool *reserved = calloc(npus + 1, sizeof *reserved);
     uint64_t *mem = calloc(nodes + 1, sizeof *mem);
-    int rc = reserved && mem ? reserved_pus(vm, o->reserved_cpus, reserved)
+    int rc = reserved && mem ? va_pin_reserved_pus(vm, o->reserved_cpus, reserved)
                              : va_fail(VMACCEL_ENOMEM, "out of memory planning a VM");
     if (!rc) {
         va_plan_vm pv = {.nvcpus = n, .strategy = o->strategy};
@@ -156,7 +157,7 @@ VMACCEL_API int vmaccel_vm_pin(vmaccel_vm *vm, const vmaccel_pin_options *opts)
     unsigned *base = calloc(npus + 1, sizeof *base);
     if (!base)
         return va_fail(VMACCEL_ENOMEM, "out of memory planning a VM");
-    other_loads(vm, base);
+    va_pin_other_loads(vm, base);
     pthread_mutex_lock(&vm->lock);
     rc = pin_locked(vm, opts, base);
     pthread_mutex_unlock(&vm->lock);
