@@ -135,6 +135,8 @@ int va_numa_enable(vmaccel_manager *m)
         return VMACCEL_ENOMEM;
     pthread_mutex_lock(&e->lock);
     int rc = arm(e);
+    if (!rc)
+        va_numa_topology_begin(e);
     pthread_mutex_unlock(&e->lock);
     return rc;
 }
@@ -184,7 +186,7 @@ void va_numa_vm_detached(struct vmaccel_vm *vm)
     pthread_mutex_unlock(&e->lock);
 }
 
-static va_numa_vm *state_of(va_numa_engine *e, struct vmaccel_vm *vm)
+va_numa_vm *va_numa_state_of(va_numa_engine *e, struct vmaccel_vm *vm)
 {
     for (va_numa_vm *s = e->vms; s; s = s->next)
         if (s->vm == vm)
@@ -209,12 +211,13 @@ void va_numa_period_locked(va_numa_engine *e)
     for (struct vmaccel_vm *vm = m->vms; vm && n < 256; vm = vm->next)
         list[n++] = vm;
     pthread_mutex_unlock(&m->lock);
+    va_numa_topology_period(e, list, n);
     /* A VM detached since the snapshot is no longer live; its detach is
      * waiting for this lock before freeing it. */
     for (size_t i = 0; i < n; i++) {
         if (!va_handle_is_live(list[i], VA_HANDLE_VM))
             continue;
-        va_numa_vm *s = state_of(e, list[i]);
+        va_numa_vm *s = va_numa_state_of(e, list[i]);
         if (s)
             va_numa_vm_period(e, s);
     }

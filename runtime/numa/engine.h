@@ -1,7 +1,8 @@
 /*
- * Internal: the NUMA engine. Each period, for each attached VM:
- * sampler -> locality model -> policy -> (planner + applier | migration)
- * -> events. It runs on the manager's loop (a uv timer) or on a caller's
+ * Internal: the NUMA engine. Each period: the host's CPUs (a CPU offline
+ * or a cpuset shrunk re-plans the vCPUs left there), then for each
+ * attached VM: sampler -> locality model -> policy -> (planner + applier |
+ * migration) -> events. It runs on the manager's loop (a uv timer) or on a caller's
  * thread (vmaccel_manager_numa_tick); its own lock serialises periods.
  *
  * Locks: engine lock, then the manager's lock, then a VM's lock (the
@@ -14,6 +15,7 @@
 #define VA_NUMA_ENGINE_H
 
 #include "core/manager_internal.h"
+#include "numa/cpu_watch.h"
 #include "numa/locality.h"
 #include "numa/migrate.h"
 #include "numa/policy.h"
@@ -52,6 +54,7 @@ typedef struct va_numa_engine {
     va_budget budget;
     va_numa_vm *vms;
     uint64_t periods;
+    va_cpu_watch cpus;              /* online CPUs and cpuset (topology_watch.c) */
 } va_numa_engine;
 
 /* Turns balancing on/off (called by enable_numa/disable_numa without the
@@ -65,6 +68,19 @@ void va_numa_vm_detached(struct vmaccel_vm *vm);
 
 /* One period over every VM; engine lock held. */
 void va_numa_period_locked(va_numa_engine *e);
+/* The engine's state for a VM, created on first use; NULL when out of
+ * memory. Engine lock held. */
+va_numa_vm *va_numa_state_of(va_numa_engine *e, struct vmaccel_vm *vm);
+
+/* The topology watch (topology_watch.c), engine lock held. _begin takes
+ * the baseline reading if there is none yet (enable); _period compares
+ * with it, emits TOPOLOGY_CHANGED on a change and, when CPUs stopped
+ * being usable, re-plans the VMs among vms[0..n) (live ones) that have
+ * vCPUs planned on them, with REBALANCE_PLANNED and _APPLIED/_FAILED. A
+ * CPU coming back only emits the event: nothing is moved back onto it
+ * (the policy and later pins may use it again). */
+void va_numa_topology_begin(va_numa_engine *e);
+void va_numa_topology_period(va_numa_engine *e, struct vmaccel_vm *const *vms, size_t n);
 /* One VM's period (engine_vm.c); engine lock held. */
 void va_numa_vm_period(va_numa_engine *e, va_numa_vm *s);
 

@@ -69,7 +69,15 @@ static void note_locality(va_numa_engine *e, va_numa_vm *s)
     s->emitted_rate = r;
 }
 
-/* Allowed PUs per node minus the vCPUs other VMs run there. */
+/* A PU the planner may use: allowed by the topology and, once the
+ * topology watch has read them, online and in vm-accel's cpuset. */
+static bool pu_usable(const va_numa_engine *e, const va_topo_pu *pu)
+{
+    return pu->allowed &&
+           (!e->cpus.have || va_cpumask_isset(&e->cpus.usable, pu->os_index));
+}
+
+/* Usable PUs per node minus the vCPUs other VMs run there. */
 static void fill_facts(va_numa_engine *e, va_numa_vm *s, const vm_view *v,
                        va_vm_facts *f)
 {
@@ -78,7 +86,7 @@ static void fill_facts(va_numa_engine *e, va_numa_vm *s, const vm_view *v,
     f->nodes = va_topology_nodes(t) < VA_MAX_NODES ? va_topology_nodes(t) : VA_MAX_NODES;
     f->vcpus = s->nvcpus;
     for (unsigned p = 0; p < t->count[VMACCEL_OBJ_PU]; p++)
-        if (t->pus[p].allowed && t->pus[p].node < f->nodes)
+        if (pu_usable(e, &t->pus[p]) && t->pus[p].node < f->nodes)
             f->free_pus_on_node[t->pus[p].node]++;
     for (va_numa_vm *o = e->vms; o; o = o->next)
         for (unsigned n = 0; o != s && n < f->nodes; n++)
