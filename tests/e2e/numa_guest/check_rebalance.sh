@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Runs scenario_rebalance.sh in the two-node guest and checks, from the
-# kernel's numbers measured inside, that each case went from <20% to >=90%
-# local with at least one applied rebalance and none failed.
+# Runs scenario_rebalance.sh, then scenario_hotplug.sh, in one boot of the
+# two-node guest. Checks, from the kernel's numbers measured inside, that
+# each rebalance case went from <20% to >=90% local with at least one
+# applied rebalance and none failed; then check_hotplug.sh checks the CPU
+# offline/online case.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 command -v qemu-system-x86_64 >/dev/null || { echo "no qemu-system-x86_64"; exit 77; }
-out=$("$here/guest.sh" "$1" "$here/scenario_rebalance.sh" 300 2>&1)
-echo "$out" | tr -d '\r' | grep -E 'GUEST|CASE|  \|'
+scenario=$(mktemp --suffix=.sh)
+trap 'rm -f "$scenario"' EXIT
+cat "$here/scenario_rebalance.sh" "$here/scenario_hotplug.sh" > "$scenario"
+out=$("$here/guest.sh" "$1" "$scenario" 300 2>&1)
+echo "$out" | tr -d '\r' | grep -E 'GUEST|CASE (cheaper|migrate)|  \|'
 echo "$out" | grep -q 'GUEST-UP nodes=2' || { echo "FAIL: the guest did not boot with 2 nodes"; exit 1; }
 fail=0
 for c in cheaper migrate; do
@@ -21,4 +26,5 @@ for c in cheaper migrate; do
     echo "ok: $c: local $before% -> $after% ($applied rebalance applied)"
   fi
 done
+echo "$out" | "$here/check_hotplug.sh" || fail=1
 exit $fail

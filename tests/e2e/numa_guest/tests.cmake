@@ -1,6 +1,9 @@
 # A real two-node Linux kernel under QEMU: vm-accel must raise a misplaced
 # workload's local access rate from below 20% to at least 90%, by moving
-# its vCPUs and by migrating its memory. Skipped (exit 77) without QEMU.
+# its vCPUs and by migrating its memory; then, in the same boot, a guest
+# CPU hosting a vCPU goes offline and back (scenario_hotplug.sh,
+# check_hotplug.sh): TOPOLOGY_CHANGED and a re-plan. Skipped (exit 77)
+# without QEMU.
 find_program(QEMU_X86 qemu-system-x86_64)
 if(QEMU_X86 AND NOT VMACCEL_SANITIZE)
   add_test(NAME e2e_numa_guest_rebalance
