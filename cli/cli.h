@@ -15,6 +15,11 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } cli_command;
 
+/* Makes the next getopt_long call start afresh, also after an earlier parse
+ * that stopped in the middle of grouped short options (glibc keeps a
+ * pointer into the old argv unless optind is 0). */
+void cli_getopt_reset(void);
+
 /* Every subcommand: int cmd_NAME(int argc, char **argv). */
 int cmd_topology(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

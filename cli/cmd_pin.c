@@ -242,7 +242,7 @@ int cmd_pin(int argc, char **argv)
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     pin_args a = {0, 0, VMACCEL_PIN_OPTIONS_INIT};
     int c, rc;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "p:S:nP:F:R:r:m:v:Xh", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);

@@ -158,7 +158,7 @@ int cmd_plan(int argc, char **argv)
     vmaccel_plan_options popts = VMACCEL_PLAN_OPTIONS_INIT;
     vmaccel_format format = VMACCEL_FORMAT_TEXT;
     int c;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "x:s:v:S:m:r:a:f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'x': xml = optarg; break;

@@ -165,7 +165,7 @@ int cmd_plot(int argc, char **argv)
     const char *out = NULL, *title = "vm-accel: local memory access per VM";
     double threshold = 0.8;
     int c;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "o:t:T:h", opts, NULL)) != -1) {
         char *end;
         switch (c) {

@@ -54,7 +54,7 @@ int cmd_probe(int argc, char **argv)
     vmaccel_manager_options mo;
     vmaccel_manager_options_init(&mo);
     int c;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "s:d:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 's': mo.sysfs_root = optarg; break;

@@ -47,7 +47,7 @@ int cmd_report(int argc, char **argv)
     vmaccel_format format = VMACCEL_FORMAT_TEXT;
     const char *xml = NULL, *synthetic = NULL;
     int setup_full = 0, c;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "f:Sx:y:s:d:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':

@@ -29,7 +29,7 @@ int cmd_topology(int argc, char **argv)
     const char *xml = NULL, *synthetic = NULL, *allowed = NULL;
     vmaccel_format format = VMACCEL_FORMAT_TEXT;
     int c;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "x:s:a:f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'x': xml = optarg; break;

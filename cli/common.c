@@ -79,3 +79,8 @@ int cli_topology_options(const char *cmd, const char *xml, const char *synthetic
     }
     return 0;
 }
+
+void cli_getopt_reset(void)
+{
+    optind = 0;
+}

@@ -145,7 +145,7 @@ int run_parse_args(int argc, char **argv, run_options *o)
     vmaccel_topology_options_init(&o->topo);
     o->live = isatty(STDOUT_FILENO);
     int c, rc;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);

@@ -19,5 +19,9 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 seeds=$src/tests/fuzz/corpus/$target
 [[ -d $seeds ]] || seeds=
+# tests/fuzz/TARGET.options: extra libFuzzer flags for that target.
+opts=$src/tests/fuzz/$target.options
+extra=()
+[[ -f $opts ]] && read -r -a extra < "$opts"
 "$build/tests/fuzz_$target" -max_total_time="$secs" -print_final_stats=1 \
-  -rss_limit_mb=2048 "$scratch" $seeds
+  -rss_limit_mb=2048 "${extra[@]}" "$scratch" $seeds
