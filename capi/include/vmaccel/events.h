@@ -34,7 +34,7 @@ typedef enum vmaccel_event_type {
     VMACCEL_EVENT_REBALANCE_PLANNED = 4,  /* the policy chose a fix */
     VMACCEL_EVENT_REBALANCE_APPLIED = 5,  /* ... and it was applied */
     VMACCEL_EVENT_REBALANCE_FAILED = 6,   /* ... or applying it failed */
-    VMACCEL_EVENT_TOPOLOGY_CHANGED = 7,   /* CPUs went online or offline */
+    VMACCEL_EVENT_TOPOLOGY_CHANGED = 7,   /* CPUs went online/offline, or our cpuset changed */
     VMACCEL_EVENT_IOTLB_REPARTITIONED = 8 /* SMMU IOTLB quotas changed */
 } vmaccel_event_type;
 
