@@ -13,7 +13,7 @@
 # count. Installs the packages it needs first (scripts/install-deps.sh).
 #
 # Time on 2 cores: the clang build (~3 min from scratch) plus, per target,
-# SECONDS and the corpus replay; ~6 min for the six targets at 20 s.
+# SECONDS and the corpus replay; ~6 min for seven targets at 20 s.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-${FUZZ_SECONDS:-20}}
@@ -64,6 +64,12 @@ for t in "${targets[@]}"; do
   seeds=$src/tests/fuzz/corpus/$t
   mkdir -p "$artifacts/$t" "$scratch/$t"
   common=(-rss_limit_mb=2048 -timeout="$per_input" -artifact_prefix="$artifacts/$t/")
+  # tests/fuzz/NAME.options: extra libFuzzer flags for that target (as in
+  # tests/fuzz/run.sh); given last, they win.
+  if [[ -f $src/tests/fuzz/$t.options ]]; then
+    read -r -a extra <"$src/tests/fuzz/$t.options"
+    common+=("${extra[@]}")
+  fi
   nseeds=0
   if [[ -d $seeds ]]; then
     nseeds=$(find "$seeds" -type f | wc -l)
