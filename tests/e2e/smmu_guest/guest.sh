@@ -67,27 +67,26 @@ kernel_pkg() {
   apt-cache "${apt_opts[@]}" depends linux-image-arm64 2>/dev/null |
     awk '/Depends: linux-image-[0-9]/{print $2; exit}' || true
 }
-# Unpacks PKG (an arm64 package) into $cache/PKG once.
+# Unpacks PKG (an arm64 package) into $cache/PKG once; 1 if apt cannot
+# download it (no lists yet, or lists older than the mirror).
 unpack() {
-  local pkg=$1 tries
+  local pkg=$1
+  [[ -n $pkg ]] || return 1
   [[ -d $cache/$pkg ]] && return 0
-  for tries in 1 2; do
-    rm -f "$cache"/"$pkg"_*.deb
-    (cd "$cache" && apt-get -qq "${apt_opts[@]}" download "$pkg:arm64" >/dev/null 2>&1) && break
-    [[ $tries == 1 ]] && apt_update || { echo "guest.sh: apt-get download $pkg:arm64 failed" >&2; return 1; }
-  done
+  rm -f "$cache"/"$pkg"_*.deb
+  (cd "$cache" && apt-get -qq "${apt_opts[@]}" download "$pkg:arm64" >/dev/null 2>&1) || return 1
   rm -rf "$cache/$pkg.tmp"
-  dpkg -x "$cache"/"$pkg"_*.deb "$cache/$pkg.tmp" && mv "$cache/$pkg.tmp" "$cache/$pkg"
+  dpkg -x "$cache"/"$pkg"_*.deb "$cache/$pkg.tmp" && mv "$cache/$pkg.tmp" "$cache/$pkg" || return 1
   rm -f "$cache"/"$pkg"_*.deb
 }
-pkg=$(kernel_pkg)
-if [[ -z $pkg ]]; then
-  apt_update || { echo "guest.sh: no arm64 package lists (are Debian's sources reachable?)" >&2; exit 1; }
+fetch_all() {
   pkg=$(kernel_pkg)
+  unpack "$pkg" && unpack busybox-static
+}
+if ! fetch_all; then
+  apt_update || { echo "guest.sh: no arm64 package lists (are Debian's sources reachable?)" >&2; exit 1; }
+  fetch_all || { echo "guest.sh: cannot download linux-image-arm64's kernel (${pkg:-none known}) and busybox-static for arm64" >&2; exit 1; }
 fi
-[[ -n $pkg ]] || { echo "guest.sh: apt knows no linux-image-arm64 for arm64" >&2; exit 1; }
-unpack "$pkg"
-unpack busybox-static
 vmlinuz=$(ls "$cache/$pkg"/boot/vmlinuz-* | head -n1)
 moddir=$(ls -d "$cache/$pkg"/lib/modules/* | head -n1)
 
