@@ -3,7 +3,10 @@
 
 #include "core/error.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <hwloc.h>
 #include <sched.h>
 #include <stdio.h>
@@ -77,17 +80,6 @@ static unsigned ancestor_index(hwloc_topology_t h, hwloc_obj_t pu,
     return a ? a->logical_index : VMACCEL_NO_INDEX;
 }
 
-static unsigned node_of_pu(const vmaccel_topology *t, unsigned os_cpu)
-{
-    for (unsigned n = 0; n < t->count[VMACCEL_OBJ_NUMA_NODE]; n++) {
-        const va_topo_object *node = &t->objects[VMACCEL_OBJ_NUMA_NODE][n];
-        for (unsigned k = 0; k < node->ncpus; k++)
-            if (node->cpus[k] == os_cpu)
-                return n;
-    }
-    return VMACCEL_NO_INDEX;
-}
-
 /* The OS-number -> logical-PU table behind va_topology_pu_by_os. */
 static int fill_pu_index(vmaccel_topology *t)
 {
@@ -107,6 +99,30 @@ static int fill_pu_index(vmaccel_topology *t)
     return 0;
 }
 
+/* Each PU's NUMA node: the first node whose CPUs hold its OS number, or
+ * VMACCEL_NO_INDEX. One pass over the nodes' CPU lists: looking each PU up
+ * in all of them was quadratic in the PU count, and a hostile topology
+ * description with tens of thousands of PUs stalled the loader for
+ * minutes. Needs pu_of_os (fill_pu_index). */
+static int fill_pu_nodes(vmaccel_topology *t)
+{
+    unsigned *node_of_os = malloc(((size_t)t->npu_of_os + 1) * sizeof *node_of_os);
+    if (!node_of_os)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for the PU node index");
+    for (unsigned c = 0; c < t->npu_of_os; c++)
+        node_of_os[c] = VMACCEL_NO_INDEX;
+    for (unsigned n = t->count[VMACCEL_OBJ_NUMA_NODE]; n-- > 0;) {
+        const va_topo_object *node = &t->objects[VMACCEL_OBJ_NUMA_NODE][n];
+        for (unsigned k = 0; k < node->ncpus; k++)
+            if (node->cpus[k] < t->npu_of_os)
+                node_of_os[node->cpus[k]] = n; /* lower nodes overwrite: first wins */
+    }
+    for (unsigned i = 0; i < t->count[VMACCEL_OBJ_PU]; i++)
+        t->pus[i].node = node_of_os[t->pus[i].os_index];
+    free(node_of_os);
+    return 0;
+}
+
 static int fill_pus(hwloc_topology_t h, vmaccel_topology *t)
 {
     unsigned n = t->count[VMACCEL_OBJ_PU];
@@ -122,9 +138,9 @@ static int fill_pus(hwloc_topology_t h, vmaccel_topology *t)
         pu->cache[0] = ancestor_index(h, o, HWLOC_OBJ_L1CACHE);
         pu->cache[1] = ancestor_index(h, o, HWLOC_OBJ_L2CACHE);
         pu->cache[2] = ancestor_index(h, o, HWLOC_OBJ_L3CACHE);
-        pu->node = node_of_pu(t, o->os_index);
     }
-    return fill_pu_index(t);
+    int rc = fill_pu_index(t);
+    return rc ? rc : fill_pu_nodes(t);
 }
 
 /* Distances from the firmware (SLIT) or the XML; without any, Linux's own
@@ -208,26 +224,51 @@ static int fill_allowed(hwloc_topology_t h, const vmaccel_topology_options *o,
     return rc;
 }
 
-/* hwloc builds whatever a synthetic description asks for; the product of
- * its level arities bounds the objects, so refuse descriptions beyond any
- * real machine before hwloc allocates them. */
-#define VA_SYNTHETIC_MAX_PUS (1u << 20)
+/* hwloc builds whatever a synthetic description asks for, in time that
+ * grows faster than the number of objects and than the width of a level:
+ * "pu:16384" takes hwloc two minutes, 65536 PUs from 30 s to hours. Refuse
+ * descriptions beyond any real machine before hwloc sees them (Linux builds
+ * at most 8192 CPUs): at most 16384 PUs, 32768 objects in all and 256
+ * children per parent, which hwloc builds in a few seconds at worst.
+ * Counts are read as hwloc reads them (strtoul, base 0, so "0x10", "+16"
+ * and "pu: 16" count) after a "type:" or as a bare level ("2 2 4"); counts
+ * hwloc refuses anyway (0, beyond UINT_MAX) are left to its parse error. */
+#define VA_SYNTHETIC_MAX_PUS (1u << 14)
+#define VA_SYNTHETIC_MAX_OBJECTS (1u << 15)
+#define VA_SYNTHETIC_MAX_ARITY 256u
 
 static int check_synthetic_size(const char *desc)
 {
-    double product = 1;
-    for (const char *p = strchr(desc, ':'); p; p = strchr(p + 1, ':')) {
-        /* Only well-formed counts; malformed ones are hwloc's parse error. */
-        if (p[1] < '0' || p[1] > '9')
+    double pus = 1, objects = 0;
+    unsigned long widest = 0;
+    for (const char *p = desc; *p;) {
+        bool bare = p[0] >= '0' && p[0] <= '9' &&
+                    (p == desc || isspace((unsigned char)p[-1]));
+        if (*p != ':' && !bare) {
+            p++;
             continue;
+        }
+        const char *num = *p == ':' ? p + 1 : p;
+        char *end;
         errno = 0;
-        unsigned long n = strtoul(p + 1, NULL, 10);
-        if (errno != ERANGE)
-            product *= (double)(n ? n : 1);
+        unsigned long n = strtoul(num, &end, 0);
+        if (end == num) {
+            p++;
+            continue;
+        }
+        p = end;
+        if (errno == ERANGE || n == 0 || n > UINT_MAX)
+            continue;
+        pus *= (double)n;
+        objects += pus;
+        widest = n > widest ? n : widest;
     }
-    if (product > VA_SYNTHETIC_MAX_PUS)
-        return va_fail(VMACCEL_ERANGE, "synthetic topology \"%.60s\" has more than %u "
-                       "objects at its deepest level", desc, VA_SYNTHETIC_MAX_PUS);
+    if (pus > VA_SYNTHETIC_MAX_PUS || objects > VA_SYNTHETIC_MAX_OBJECTS ||
+        widest > VA_SYNTHETIC_MAX_ARITY)
+        return va_fail(VMACCEL_ERANGE, "synthetic topology \"%.60s\" is larger than any "
+                       "real machine (at most %u PUs, %u objects, %u children per "
+                       "parent)", desc, VA_SYNTHETIC_MAX_PUS, VA_SYNTHETIC_MAX_OBJECTS,
+                       VA_SYNTHETIC_MAX_ARITY);
     return 0;
 }
 

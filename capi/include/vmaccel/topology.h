@@ -43,7 +43,9 @@ VMACCEL_API void vmaccel_topology_options_init(vmaccel_topology_options *opts);
 
 /* Loads a topology. Errors: VMACCEL_EINVAL (bad options), VMACCEL_ENOENT
  * (XML file missing), VMACCEL_EPARSE (bad XML or synthetic string),
- * VMACCEL_EIO (hwloc failed). Thread safety: any thread. */
+ * VMACCEL_ERANGE (a synthetic description larger than any real machine:
+ * over 16384 PUs, 32768 objects or 256 children per parent), VMACCEL_EIO
+ * (hwloc failed). Thread safety: any thread. */
 VMACCEL_API int vmaccel_topology_load(const vmaccel_topology_options *opts,
                                       vmaccel_topology **out);
 
