@@ -67,7 +67,7 @@ for t in "${targets[@]}"; do
   # tests/fuzz/NAME.options: extra libFuzzer flags for that target (as in
   # tests/fuzz/run.sh); given last, they win.
   if [[ -f $src/tests/fuzz/$t.options ]]; then
-    read -r -a extra <"$src/tests/fuzz/$t.options"
+    read -r -a extra <"$src/tests/fuzz/$t.options" || true # no final newline
     common+=("${extra[@]}")
   fi
   nseeds=0

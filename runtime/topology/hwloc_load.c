@@ -301,14 +301,27 @@ static int check_options(const vmaccel_topology_options *o)
  * forked child parses it first; only if the child survives does this
  * process parse it too. XML loads are rare (tests, what-if planning), so
  * parsing twice costs nothing that matters. The child calls nothing but
- * hwloc and _exit. */
+ * hwloc and _exit.
+ * hwloc 2.9 also leaks what it parsed of a synthetic description's memory
+ * children ("[numa]") when the rest of the description is bad (found by
+ * the same target): such descriptions are tried in a child first too, so
+ * this process only ever parses ones hwloc accepts. */
 enum { XML_PARSED = 0, XML_REJECTED = 86 };
 
-static int xml_survives_parsing(const char *path)
+static int bad_synthetic(const char *desc)
 {
+    return va_fail(VMACCEL_EPARSE,
+                   "bad synthetic topology \"%s\" (expected e.g. "
+                   "\"pack:2 numa:2 l3:1 core:4 pu:2\")", desc);
+}
+
+static int survives_parsing(const vmaccel_topology_options *o)
+{
+    bool xml = o->source == VMACCEL_TOPOLOGY_XML;
+    const char *what = xml ? o->path : o->synthetic;
     pid_t child = fork();
     if (child < 0)
-        return va_fail(VMACCEL_EIO, "fork to check %s: %s", path, strerror(errno));
+        return va_fail(VMACCEL_EIO, "fork to check %s: %s", what, strerror(errno));
     if (child == 0) {
         /* Die by the signal itself, not through a sanitizer's handler that
          * would exit with a status a clean rejection could also have. */
@@ -318,8 +331,9 @@ static int xml_survives_parsing(const char *path)
         signal(SIGILL, SIG_DFL);
         signal(SIGABRT, SIG_DFL);
         hwloc_topology_t h;
-        int ok = hwloc_topology_init(&h) == 0 && hwloc_topology_set_xml(h, path) == 0 &&
-                 hwloc_topology_load(h) == 0;
+        int ok = hwloc_topology_init(&h) == 0 &&
+                 (xml ? hwloc_topology_set_xml(h, what) == 0 && hwloc_topology_load(h) == 0
+                      : hwloc_topology_set_synthetic(h, what) == 0);
         _exit(ok ? XML_PARSED : XML_REJECTED);
     }
     int status;
@@ -329,16 +343,19 @@ static int xml_survives_parsing(const char *path)
     if (WIFEXITED(status) && WEXITSTATUS(status) == XML_PARSED)
         return 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == XML_REJECTED)
-        return va_fail(VMACCEL_EPARSE, "hwloc could not load the XML topology from %s", path);
-    return va_fail(VMACCEL_EPARSE, "%s crashes hwloc's XML parser (%s %d): refused", path,
-                   WIFSIGNALED(status) ? "signal" : "exit status",
+        return xml ? va_fail(VMACCEL_EPARSE, "hwloc could not load the XML topology from %s",
+                             what)
+                   : bad_synthetic(what);
+    return va_fail(VMACCEL_EPARSE, "%s crashes hwloc's %s parser (%s %d): refused", what,
+                   xml ? "XML" : "synthetic", WIFSIGNALED(status) ? "signal" : "exit status",
                    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
 static int configure_source(hwloc_topology_t h, const vmaccel_topology_options *o)
 {
-    if (o->source == VMACCEL_TOPOLOGY_XML) {
-        int rc = xml_survives_parsing(o->path);
+    if (o->source == VMACCEL_TOPOLOGY_XML ||
+        (o->source == VMACCEL_TOPOLOGY_SYNTHETIC && strchr(o->synthetic, '['))) {
+        int rc = survives_parsing(o);
         if (rc)
             return rc;
     }
@@ -347,9 +364,7 @@ static int configure_source(hwloc_topology_t h, const vmaccel_topology_options *
                        strerror(errno));
     if (o->source == VMACCEL_TOPOLOGY_SYNTHETIC &&
         hwloc_topology_set_synthetic(h, o->synthetic) < 0)
-        return va_fail(VMACCEL_EPARSE,
-                       "bad synthetic topology \"%s\" (expected e.g. "
-                       "\"pack:2 numa:2 l3:1 core:4 pu:2\")", o->synthetic);
+        return bad_synthetic(o->synthetic);
     if (o->source == VMACCEL_TOPOLOGY_LIVE)
         hwloc_topology_set_flags(h, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
     if (hwloc_topology_load(h) < 0)

@@ -154,8 +154,10 @@ TEST_CASE("bad topology input gives a clear error", "[topology][errors]")
     vmaccel_topology *t = nullptr;
     vmaccel_topology_options o = VMACCEL_TOPOLOGY_OPTIONS_INIT;
     o.source = VMACCEL_TOPOLOGY_SYNTHETIC;
+    // The "[numa]" ones made hwloc 2.9 leak (LeakSanitizer in the ASan build).
     for (const char *bad : {"pack:2 foo:3", "pack:-1", "core:0", "", "pu:2 core:2",
-                            "numa:99999999999999999999"}) {
+                            "numa:99999999999999999999", "pack:2 [numa] core pu:2",
+                            "pack:2 [numa]"}) {
         o.synthetic = bad;
         INFO(bad);
         int rc = vmaccel_topology_load(&o, &t);
@@ -174,6 +176,10 @@ TEST_CASE("bad topology input gives a clear error", "[topology][errors]")
         INFO(big);
         CHECK(vmaccel_topology_load(&o, &t) == VMACCEL_ERANGE);
     }
+    o.synthetic = "pack:2 [numa] core:2 pu:2"; // memory children are fine
+    REQUIRE(vmaccel_topology_load(&o, &t) == 0);
+    vmaccel_topology_free(t);
+    t = nullptr;
     o.synthetic = nullptr;
     CHECK(vmaccel_topology_load(&o, &t) == VMACCEL_EINVAL);
 
