@@ -245,15 +245,15 @@ static void floor_cross_thread(samples *s)
     floor_ctx f = {eventfd(0, EFD_NONBLOCK), s, 0};
     pthread_t t;
     pthread_create(&t, NULL, floor_waiter, &f);
-    for (size_t i = 0; i < s->cap && atomic_load(&s->n) < s->cap; i++) {
+    /* Until the waiter has its samples: two writes it was too late to
+     * see apart count once, so the number of writes is not fixed. */
+    while (atomic_load(&s->n) < s->cap) {
         usleep(2000);
         uint64_t one = 1;
         atomic_store(&f.sent_ns, now_ns());
         if (write(f.fd, &one, sizeof one) < 0)
             break;
     }
-    while (atomic_load(&s->n) < s->cap)
-        usleep(1000);
     pthread_join(t, NULL);
     close(f.fd);
 }
