@@ -7,6 +7,7 @@
 // watchdog fails the test instead of letting it hang); under ASan/TSan the
 // run must be clean.
 #include "shim.h"
+#include "watchdog.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -59,35 +60,6 @@ struct Subscriber {
             s->out_of_order++;
         s->last = ev->sequence;
         s->count++;
-    }
-};
-
-// Fails the process if the run does not end in time: a deadlock must be a
-// failed test, not a CI timeout.
-struct Watchdog {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    std::thread t;
-    explicit Watchdog(std::chrono::seconds limit)
-    {
-        t = std::thread([this, limit] {
-            std::unique_lock<std::mutex> l(mu);
-            if (!cv.wait_for(l, limit, [this] { return done; })) {
-                std::fprintf(stderr, "stress: no progress for %lld s: deadlock\n",
-                             (long long)limit.count());
-                std::abort();
-            }
-        });
-    }
-    ~Watchdog()
-    {
-        {
-            std::lock_guard<std::mutex> g(mu);
-            done = true;
-        }
-        cv.notify_all();
-        t.join();
     }
 };
 
@@ -213,7 +185,7 @@ struct Stress {
 TEST_CASE("eight threads on the public API while the loop delivers events",
           "[stress][threads]")
 {
-    Watchdog dog(120s);
+    Watchdog dog("stress", 120s);
     Stress s;
     REQUIRE(shim_manager("pack:1 numa:2 core:2 pu:1", nullptr, &s.m) == 0);
     REQUIRE(vmaccel_manager_init_smmu(s.m) == 0);

@@ -16,6 +16,7 @@
 //    equal the number of translations;
 //  - nothing deadlocks (a watchdog fails the test instead of hanging).
 #include "shim.h"
+#include "watchdog.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -120,33 +121,6 @@ struct Errors {
     {
         if (rc)
             add(std::string(what) + ": " + vmaccel_strerror(rc) + ": " + vmaccel_error_last());
-    }
-};
-
-struct Watchdog {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    std::thread t;
-    explicit Watchdog(std::chrono::seconds limit)
-    {
-        t = std::thread([this, limit] {
-            std::unique_lock<std::mutex> l(mu);
-            if (!cv.wait_for(l, limit, [this] { return done; })) {
-                std::fprintf(stderr, "stress_smmu: not done after %lld s: deadlock\n",
-                             (long long)limit.count());
-                std::abort();
-            }
-        });
-    }
-    ~Watchdog()
-    {
-        {
-            std::lock_guard<std::mutex> g(mu);
-            done = true;
-        }
-        cv.notify_all();
-        t.join();
     }
 };
 
@@ -339,7 +313,7 @@ struct Stress {
 // standalone model when m is NULL) for `secs` seconds.
 void run(vmaccel_manager *m, vmaccel_smmu *smmu, unsigned capacity, std::chrono::seconds secs)
 {
-    Watchdog dog(120s);
+    Watchdog dog("stress_smmu", 120s);
     Stress x;
     x.m = m;
     x.s = smmu;
