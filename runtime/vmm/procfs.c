@@ -14,6 +14,10 @@ int va_stat_field(const char *stat, unsigned field, long long *out)
 {
     /* Field 2 is "(comm)" and comm may hold ") (": fields 3.. start after
      * the last ')'. */
+    /* *out is defined on every path (0 on failure): callers test the
+     * return code, but the optimiser cannot see that va_fail() never
+     * returns 0, and -O3 then warns about a read of an unset result. */
+    *out = 0;
     const char *s = stat ? strrchr(stat, ')') : NULL;
     if (!s || field < 3)
         return va_fail(VMACCEL_EPARSE, "malformed stat line");

@@ -13,7 +13,7 @@
 
 /* Field `field` (1-based, as numbered in proc(5)) of a stat line, as an
  * unsigned number; copes with spaces and parentheses in the comm field.
- * Fields 3.. only. Returns 0 or VMACCEL_EPARSE. */
+ * Fields 3.. only. Returns 0 or VMACCEL_EPARSE (then *out is 0). */
 int va_stat_field(const char *stat, unsigned field, long long *out);
 
 /* A thread's start time (field 22) and the CPU it last ran on (field 39). */
