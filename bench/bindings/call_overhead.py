@@ -4,7 +4,10 @@ out-parameter typemaps) and the Pythonic layer on top (close guard, dataclass
 or enum conversion), for a trivial query and for a full protobuf report.
 
     python3 bench/bindings/call_overhead.py   (vmaccel installed, e.g. BUILD/python-venv)
+
+VMACCEL_BENCH_QUICK=1: a hundredth of the calls, to check that it runs.
 """
+import os
 import timeit
 
 import vmaccel
@@ -14,6 +17,8 @@ SYNTHETIC = "pack:2 numa:2 core:4 pu:2"
 
 
 def per_call_us(stmt, number):
+    if os.environ.get("VMACCEL_BENCH_QUICK"):
+        number = max(1, number // 100)
     best = min(timeit.repeat(stmt, number=number, repeat=5))
     return best / number * 1e6
 

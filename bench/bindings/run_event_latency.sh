@@ -7,12 +7,13 @@
 # (no vm-accel code: rebalance_latency.c, BenchmarkPollerFloor). Also the older VM_ATTACHED measure
 # (bench_event_latency, event_latency.py --attach, BenchmarkEventLatency).
 #   bench/bindings/run_event_latency.sh BUILD_DIR [decisions]   (default 2000)
+# VMACCEL_BENCH_QUICK=1: 20 decisions, to check that it runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: run_event_latency.sh BUILD_DIR [decisions]}" && pwd)
 n=${2:-2000}
-export PATH="$PATH:/usr/local/go/bin"
+[[ -n ${VMACCEL_BENCH_QUICK:-} ]] && n=20 # bench/check_commands.sh: does it run?
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -21,14 +22,8 @@ cc -std=c11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror \
    "$here/rebalance_latency.c" "$build/generated/vmaccel.pb-c.c" \
    -L"$build" -Wl,-rpath,"$build" -lvmaccel -lprotobuf-c -lpthread -o "$tmp/rebalance_latency"
 
-prefix="$build/go-prefix-bench"
-rm -rf "$prefix"
-cmake --install "$build" --prefix "$prefix" >/dev/null
-libdir=$(dirname "$(find "$prefix" -name 'libvmaccel.so.0' | head -n1)")
-export PKG_CONFIG_PATH="$libdir/pkgconfig" LD_LIBRARY_PATH="$libdir"
-hash=$( (cat "$src/bindings/vmaccel.i" "$src"/capi/include/vmaccel/*.h; pkg-config --cflags --libs vmaccel) |
-        sha256sum | cut -c1-16)
-export CGO_CFLAGS="-O2 -g -DVMACCEL_SWIG_INPUTS=$hash"
+. "$src/bindings/go/env.sh"
+go_env "$build" "$build/go-prefix-bench"
 
 echo "== rebalance decision -> subscriber ($n decisions each; $(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
 "$tmp/rebalance_latency" "$n"

@@ -8,7 +8,9 @@
 #   SCENARIO   a shell script run as the guest's workload (busybox sh)
 # env: VMACCEL_GUEST_CACHE (default BUILD_DIR/guest-cache) keeps the
 #      downloaded kernel; VMACCEL_GUEST_ACCEL (default tcg) e.g. kvm;
-#      VMACCEL_GUEST_EXTRA: more programs to put in the guest's /bin.
+#      VMACCEL_GUEST_EXTRA: more programs to put in the guest's /bin;
+#      VMACCEL_BENCH_QUICK, when set, is passed on to the scenario (through
+#      the kernel command line, which hands it to init's environment).
 #
 # The kernel is Debian's (apt-get download of the version linux-image-amd64
 # depends on), unpacked once into the cache. The initramfs is made here:
@@ -82,5 +84,5 @@ timeout --foreground "$limit" qemu-system-x86_64 -accel "${VMACCEL_GUEST_ACCEL:-
   -numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1 \
   -numa dist,src=0,dst=1,val=21 \
   -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib${VMACCEL_BENCH_QUICK:+ VMACCEL_BENCH_QUICK=1}" \
   -nographic -no-reboot -serial mon:stdio </dev/null
