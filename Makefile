@@ -1,12 +1,16 @@
 # vm-accel: the two commands of the README, and the steps behind them.
 #   make demo   run the main job on this host
-#   make test   build and run every test (default and ASan/UBSan builds)
+#   make test   build and run every test (default, ASan/UBSan and release
+#               builds; the release build also follows the README's Go and
+#               Python install paths)
+#   make test-PRESET, build-PRESET   one preset of CMakePresets.json
+#   make check-bench   run bench/RESULTS.md's commands in quick mode
 # Each installs what it needs first (Debian packages, Python test tools).
 
-PRESETS_TESTED := default asan
+PRESETS_TESTED := default asan release
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test deps build build-% test-% clean
+.PHONY: demo test deps build build-% test-% check-bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -22,6 +26,9 @@ test-%: build-%
 	ctest --preset $* -j $(JOBS)
 
 test: $(addprefix test-,$(PRESETS_TESTED))
+
+check-bench: build-release test-release
+	bench/check_commands.sh
 
 demo: build-default
 	scripts/demo.sh
