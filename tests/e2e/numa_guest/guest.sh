@@ -31,12 +31,18 @@ kernel_image() {
   if [[ -z $pkg ]]; then
     echo "guest.sh: apt knows no linux-image-amd64 (run apt-get update)" >&2; return 1
   fi
+  # Tests sharing this cache may boot at the same moment (ctest -j): the
+  # first to take the lock unpacks the kernel, the others wait for it.
+  exec 9>"$cache/.lock"
+  flock 9
   if [[ ! -d $cache/$pkg ]]; then
+    rm -rf "$cache/$pkg.tmp" "$cache/$pkg"_*.deb
     (cd "$cache" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
       { echo "guest.sh: apt-get download $pkg failed" >&2; return 1; }
     dpkg -x "$cache/$pkg"_*.deb "$cache/$pkg.tmp" && mv "$cache/$pkg.tmp" "$cache/$pkg"
     rm -f "$cache/$pkg"_*.deb
   fi
+  flock -u 9
   ls "$cache/$pkg"/boot/vmlinuz-* | head -n1
 }
 
