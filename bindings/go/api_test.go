@@ -88,6 +88,48 @@ func TestVMMemoryRegionsAndAffinityState(t *testing.T) {
 	}
 }
 
+func TestCaptureAffinityStateBeforePin(t *testing.T) {
+	m, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	vm, err := m.Register(&VMOptions{VCPUTIDs: []int{syscall.Gettid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Detach()
+	before, err := vm.VCPUAllowedCPUs(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := vm.CaptureAffinityState(PinOptions{Strategy: LocalFirst})
+	if err != nil || !strings.Contains(string(state), `"pinned":true`) {
+		t.Fatalf("CaptureAffinityState = %s, %v", state, err)
+	}
+	if now, _ := vm.VCPUAllowedCPUs(0); fmt.Sprint(now) != fmt.Sprint(before) {
+		t.Fatalf("capture changed the affinity: %v, was %v", now, before)
+	}
+	if err := vm.Pin(PinOptions{Strategy: LocalFirst}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := vm.AffinityState()
+	if err != nil || string(after) != string(state) {
+		t.Fatalf("the pin changed the captured originals: %s, %v", after, err)
+	}
+	if err := vm.RestoreAffinity(); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := vm.VCPUAllowedCPUs(0); fmt.Sprint(now) != fmt.Sprint(before) {
+		t.Fatalf("restored affinity %v, was %v", now, before)
+	}
+	if _, err := vm.CaptureAffinityState(PinOptions{VCPUCount: 2}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("CaptureAffinityState(2 of 1 vCPUs) = %v, want ErrInvalid", err)
+	}
+}
+
 func TestRenderEvent(t *testing.T) {
 	m, err := New(nil)
 	if err != nil {

@@ -171,8 +171,29 @@ type PinOptions struct {
 
 // Pin plans the VM on the manager's topology and pins each vCPU thread.
 func (v *VM) Pin(opts PinOptions) error {
-	o := capi.NewVmaccel_pin_options()
+	o := opts.toC()
 	defer capi.DeleteVmaccel_pin_options(o)
+	return v.do("Pin", func(h capi.Struct_SS_vmaccel_vm) int { return capi.Vmaccel_vm_pin(h, o) })
+}
+
+// CaptureAffinityState reads the originals of the threads Pin(opts) would
+// change, without changing any, and returns AffinityState: store it before
+// calling Pin, so that a crash mid-pin loses nothing.
+func (v *VM) CaptureAffinityState(opts PinOptions) ([]byte, error) {
+	o := opts.toC()
+	defer capi.DeleteVmaccel_pin_options(o)
+	err := v.do("CaptureAffinityState", func(h capi.Struct_SS_vmaccel_vm) int {
+		return capi.Vmaccel_vm_affinity_state_capture(h, o)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.AffinityState()
+}
+
+// toC makes the C options; the caller deletes them.
+func (opts PinOptions) toC() capi.Vmaccel_pin_options {
+	o := capi.NewVmaccel_pin_options()
 	o.SetStrategy(capi.Enum_SS_vmaccel_strategy(opts.Strategy))
 	o.SetSmt(capi.Enum_SS_vmaccel_smt_policy(opts.SMT))
 	if opts.ReservedCPUs != "" {
@@ -188,7 +209,7 @@ func (v *VM) Pin(opts PinOptions) error {
 	}
 	o.SetSched(capi.Enum_SS_vmaccel_sched_policy(opts.Sched))
 	o.SetRt_priority(opts.RTPriority)
-	return v.do("Pin", func(h capi.Struct_SS_vmaccel_vm) int { return capi.Vmaccel_vm_pin(h, o) })
+	return o
 }
 
 // ConfigureAffinity is the seed's configure_vcpu_affinity(n).

@@ -47,7 +47,7 @@ static int save(vmaccel_vm *vm, va_vcpu *v)
     if (!rc)
         rc = vm->plat->get_sched(vm->plat, v->tid, &s->policy, &s->priority);
     s->valid = rc == 0;
-    s->nice_changed = s->sched_changed = false;
+    s->affinity_changed = s->nice_changed = s->sched_changed = false;
     return rc;
 }
 
@@ -75,7 +75,7 @@ static int apply_one(vmaccel_vm *vm, va_vcpu *v, const va_cpumask *target,
         return rc;
     if ((rc = vm->plat->set_affinity(vm->plat, v->tid, &eff)))
         return rc;
-    v->pinned = true;
+    v->pinned = v->saved.affinity_changed = true;
     if (req->set_nice) {
         if ((rc = vm->plat->set_nice(vm->plat, v->tid, req->nice)))
             return rc;
@@ -118,16 +118,39 @@ int va_apply(vmaccel_vm *vm, const va_cpumask *targets, size_t n,
     return finish(&f, acted, req->dry_run ? "dry run" : "pin");
 }
 
+int va_capture(vmaccel_vm *vm, size_t n, const va_apply_req *req)
+{
+    int rc = va_vm_guard(vm);
+    if (rc || req->dry_run)
+        return rc;
+    failures f = {0, 0, ""};
+    for (size_t i = 0; i < n && i < vm->nvcpus; i++) {
+        va_vcpu *v = &vm->vcpus[i];
+        rc = va_vcpu_guard(vm, v);
+        if (!rc)
+            rc = save(vm, v);
+        if (!rc) {
+            v->saved.affinity_changed = true;
+            v->saved.nice_changed |= req->set_nice;
+            v->saved.sched_changed |= req->policy >= 0;
+        }
+        v->result = rc;
+        if (rc)
+            note(&f, v, rc);
+    }
+    return finish(&f, n < vm->nvcpus ? n : vm->nvcpus, "capture");
+}
+
 static int restore_one(vmaccel_vm *vm, va_vcpu *v)
 {
     va_saved *s = &v->saved;
     int rc = va_vm_guard(vm);
     if (!rc)
         rc = va_vcpu_guard(vm, v);
-    if (!rc && v->pinned)
+    if (!rc && s->affinity_changed)
         rc = vm->plat->set_affinity(vm->plat, v->tid, &s->affinity);
     if (!rc)
-        v->pinned = false;
+        v->pinned = s->affinity_changed = false;
     if (!rc && s->nice_changed)
         rc = vm->plat->set_nice(vm->plat, v->tid, s->nice);
     if (!rc)

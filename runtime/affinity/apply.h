@@ -30,6 +30,11 @@ typedef struct va_apply_req {
 int va_apply(vmaccel_vm *vm, const va_cpumask *targets, size_t n,
              const va_apply_req *req);
 
+/* Reads the originals of vCPUs [0, n) that are not saved yet and marks
+ * what `req` will change on each, without changing any thread (nothing on
+ * a dry run). Same per-thread results and summary as va_apply. */
+int va_capture(vmaccel_vm *vm, size_t n, const va_apply_req *req);
+
 /* Gives back the saved originals of every thread vmaccel changed. */
 int va_restore(vmaccel_vm *vm);
 

@@ -104,7 +104,18 @@ static int plan_vm(vmaccel_vm *vm, const vmaccel_pin_options *o, unsigned n,
     return rc;
 }
 
-static const int sched_policy[] = {-1, SCHED_OTHER, SCHED_FIFO, SCHED_RR};
+static va_apply_req request_of(const vmaccel_pin_options *o)
+{
+    static const int sched_policy[] = {-1, SCHED_OTHER, SCHED_FIFO, SCHED_RR};
+    va_apply_req req = {o->dry_run != 0, o->set_nice != 0, o->nice,
+                        sched_policy[o->sched], o->rt_priority};
+    return req;
+}
+
+static unsigned vcpus_of(const vmaccel_vm *vm, const vmaccel_pin_options *o)
+{
+    return o->vcpu_count ? o->vcpu_count : (unsigned)vm->nvcpus;
+}
 
 /* Records the plan on the vCPUs and turns it into one mask per vCPU. */
 static void targets_of(vmaccel_vm *vm, const va_plan *plan, va_cpumask *targets)
@@ -121,7 +132,7 @@ static void targets_of(vmaccel_vm *vm, const va_plan *plan, va_cpumask *targets)
 
 static int pin_locked(vmaccel_vm *vm, const vmaccel_pin_options *o, const unsigned *base)
 {
-    unsigned n = o->vcpu_count ? o->vcpu_count : (unsigned)vm->nvcpus;
+    unsigned n = vcpus_of(vm, o);
     va_plan plan;
     int rc = va_vm_guard(vm);
     if (!rc)
@@ -136,21 +147,37 @@ static int pin_locked(vmaccel_vm *vm, const vmaccel_pin_options *o, const unsign
     targets_of(vm, &plan, targets);
     vm->plan_score = plan.score;
     vm->plan_strategy = plan.strategy[0];
-    va_apply_req req = {o->dry_run != 0, o->set_nice != 0, o->nice,
-                        sched_policy[o->sched], o->rt_priority};
+    va_apply_req req = request_of(o);
     rc = va_apply(vm, targets, n, &req);
     free(targets);
     va_plan_release(&plan);
     return rc;
 }
 
-VMACCEL_API int vmaccel_vm_pin(vmaccel_vm *vm, const vmaccel_pin_options *opts)
+static int check_call(const vmaccel_vm *vm, const vmaccel_pin_options *opts)
 {
     int rc = va_vm_check(vm);
     if (!rc && !opts)
         rc = va_fail(VMACCEL_EINVAL, "pin options are NULL");
-    if (!rc)
-        rc = check_options(vm, opts);
+    return rc ? rc : check_options(vm, opts);
+}
+
+VMACCEL_API int vmaccel_vm_affinity_state_capture(vmaccel_vm *vm,
+                                                  const vmaccel_pin_options *opts)
+{
+    int rc = check_call(vm, opts);
+    if (rc)
+        return rc;
+    va_apply_req req = request_of(opts);
+    pthread_mutex_lock(&vm->lock);
+    rc = va_capture(vm, vcpus_of(vm, opts), &req);
+    pthread_mutex_unlock(&vm->lock);
+    return rc;
+}
+
+VMACCEL_API int vmaccel_vm_pin(vmaccel_vm *vm, const vmaccel_pin_options *opts)
+{
+    int rc = check_call(vm, opts);
     if (rc)
         return rc;
     unsigned npus = vm->m->topology->count[VMACCEL_OBJ_PU];

@@ -23,7 +23,8 @@ static json_object *vcpu_json(const va_vcpu *v)
     json_object_object_add(o, "nice", json_object_new_int(v->saved.nice));
     json_object_object_add(o, "policy", json_object_new_int(v->saved.policy));
     json_object_object_add(o, "priority", json_object_new_int(v->saved.priority));
-    json_object_object_add(o, "pinned", json_object_new_boolean(v->pinned));
+    json_object_object_add(o, "pinned",
+                           json_object_new_boolean(v->saved.affinity_changed));
     json_object_object_add(o, "nice_changed", json_object_new_boolean(v->saved.nice_changed));
     json_object_object_add(o, "sched_changed",
                            json_object_new_boolean(v->saved.sched_changed));
@@ -101,8 +102,9 @@ static bool load_vcpu(vmaccel_vm *vm, json_object *o)
         if (v->tid != tid || v->start != (unsigned long long)start)
             continue;
         v->saved = (va_saved){true, mask, (int)nice, (int)policy, (int)prio,
-                              get_bool(o, "nice_changed"), get_bool(o, "sched_changed")};
-        v->pinned = get_bool(o, "pinned");
+                              get_bool(o, "pinned"), get_bool(o, "nice_changed"),
+                              get_bool(o, "sched_changed")};
+        v->pinned = v->saved.affinity_changed;
     }
     return true;
 }

@@ -28,7 +28,11 @@ typedef struct va_saved {
     va_cpumask affinity;
     int nice;
     int policy, priority;
-    bool nice_changed;          /* vmaccel set nice / the policy since */
+    /* What a restore gives back: what vmaccel changed since, or is about to
+     * change (vmaccel_vm_affinity_state_capture records the intent before
+     * the pin, so that a state saved first already covers it). */
+    bool affinity_changed;
+    bool nice_changed;
     bool sched_changed;
 } va_saved;
 

@@ -5,7 +5,9 @@
  * "@TSTART@" in the input are replaced by those of the VM it loads into (an
  * in-process VM whose one vCPU is this thread): the seeds then reach the
  * per-thread entries. Whatever loads must come back unchanged through
- * vmaccel_vm_affinity_state and load again (abort otherwise). */
+ * vmaccel_vm_affinity_state and load again, and a capture afterwards (as
+ * `vmaccel pin` does after loading an earlier state) must keep the loaded
+ * originals and mark the affinity for restoring (abort otherwise). */
 #include "vmm/vm_internal.h"
 
 #include <vmaccel/vmaccel.h>
@@ -72,6 +74,25 @@ static char *expand(const uint8_t *data, size_t size, size_t *len)
     return exact;
 }
 
+/* The loaded originals are the first ones: a capture must not re-read
+ * them, only add what its pin will change. */
+static void check_capture_keeps_originals(void)
+{
+    va_saved loaded = vm->vcpus[0].saved;
+    vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
+    o.set_nice = 1;
+    int rc = vmaccel_vm_affinity_state_capture(vm, &o);
+    const va_saved *now = &vm->vcpus[0].saved;
+    if (rc || !now->valid || !now->affinity_changed || !now->nice_changed ||
+        now->sched_changed != loaded.sched_changed || now->nice != loaded.nice ||
+        now->policy != loaded.policy || now->priority != loaded.priority ||
+        memcmp(&now->affinity, &loaded.affinity, sizeof loaded.affinity)) {
+        fprintf(stderr, "fuzz_state: capture after load changed the originals (%s)\n",
+                rc ? vmaccel_error_last() : "no error");
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536)
@@ -105,5 +126,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     vmaccel_buf_free(&first);
     vmaccel_buf_free(&second);
+    check_capture_keeps_originals();
     return 0;
 }

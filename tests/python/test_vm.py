@@ -75,6 +75,21 @@ def test_pin_and_restore_a_real_thread(live, fake_vmm):
             assert os.sched_getaffinity(v.tid) == before
 
 
+def test_capture_saves_originals_before_pin_and_they_restore(live, fake_vmm):
+    before = os.sched_getaffinity(fake_vmm.pid)
+    with live.attach(fake_vmm.pid) as vm:
+        state = vm.capture_affinity_state(vmaccel.Strategy.LOCAL_FIRST, vcpu_count=1)
+        assert [v["tid"] for v in state["vcpus"]] == [vm.vcpus[0].tid]
+        assert state["vcpus"][0]["pinned"] and not vm.vcpus[0].pinned
+        assert os.sched_getaffinity(vm.vcpus[0].tid) == before  # nothing changed yet
+        vm.pin(vmaccel.Strategy.LOCAL_FIRST, vcpu_count=1)
+        assert os.sched_getaffinity(vm.vcpus[0].tid) == {vm.vcpus[0].planned_cpu}
+    with vmaccel.Manager() as other, other.attach(fake_vmm.pid) as vm:
+        vm.load_affinity_state(state)  # as another process would, from the saved copy
+        vm.restore_affinity()
+        assert os.sched_getaffinity(vm.vcpus[0].tid) == before
+
+
 def test_dry_run_changes_nothing(live, fake_vmm):
     with live.attach(fake_vmm.pid) as vm:
         before = [os.sched_getaffinity(v.tid) for v in vm.vcpus]

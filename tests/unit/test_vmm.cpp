@@ -479,6 +479,87 @@ TEST_CASE("saved originals restore from another VM object", "[vmm][applier]")
     vmaccel_vm_detach(vm);
 }
 
+TEST_CASE("capture saves the originals before a pin changes anything", "[vmm][applier]")
+{
+    Host h;
+    h.qemu(100, 3);
+    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
+    const va_platform *p = va_sim_platform(h.sim);
+    va_cpumask start;
+    REQUIRE(va_cpumask_parse("1-2", &start) == 0);
+    REQUIRE(p->set_affinity(p, 101, &start) == 0);
+    vmaccel_vm *vm = nullptr;
+    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
+    o.vcpu_count = 2;
+    o.set_nice = 1;
+    o.nice = 5;
+    vmaccel_buf before{}, after{};
+    REQUIRE(vmaccel_vm_affinity_state_capture(vm, &o) == 0);
+    CHECK(h.cpus(101) == "1-2"); // nothing changed yet
+    CHECK(h.cpus(102) == "0-3");
+    CHECK(vcpu(vm, 0).pinned == 0);
+    REQUIRE(vmaccel_vm_affinity_state(vm, &before) == 0);
+    std::string text((const char *)before.data, before.len);
+    CHECK(text.find("\"tid\":103") == std::string::npos); // not part of this pin
+    CHECK(text.find("\"cpus\":\"1-2\",\"nice\":0") != std::string::npos);
+    CHECK(text.find("\"pinned\":true") != std::string::npos);
+    CHECK(text.find("\"nice_changed\":true") != std::string::npos);
+    // The pin keeps the captured originals: the state is the same after it.
+    REQUIRE(vmaccel_vm_pin(vm, &o) == 0);
+    CHECK(h.cpus(101) != "1-2");
+    REQUIRE(vmaccel_vm_affinity_state(vm, &after) == 0);
+    CHECK(std::string((const char *)after.data, after.len) == text);
+    vmaccel_vm_detach(vm); // as `vmaccel pin` exits
+    // Restoring from the state saved *before* the pin gives everything back.
+    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    REQUIRE(vmaccel_vm_affinity_state_load(vm, (const char *)before.data, before.len) == 0);
+    REQUIRE(vmaccel_vm_restore_affinity(vm) == 0);
+    int nice = 99;
+    CHECK(h.cpus(101) == "1-2");
+    CHECK(h.cpus(102) == "0-3");
+    REQUIRE(p->get_nice(p, 102, &nice) == 0);
+    CHECK(nice == 0);
+    vmaccel_buf_free(&before);
+    vmaccel_buf_free(&after);
+    // A dry run captures nothing; bad options and a gone VMM are refused.
+    o.dry_run = 1;
+    REQUIRE(vmaccel_vm_affinity_state_capture(vm, &o) == 0);
+    CHECK(vmaccel_vm_affinity_state(vm, &before) == VMACCEL_ESTATE);
+    o = VMACCEL_PIN_OPTIONS_INIT;
+    o.vcpu_count = 4;
+    CHECK(vmaccel_vm_affinity_state_capture(vm, &o) == VMACCEL_EINVAL);
+    CHECK(vmaccel_vm_affinity_state_capture(vm, nullptr) == VMACCEL_EINVAL);
+    CHECK(vmaccel_vm_affinity_state_capture(nullptr, &o) == VMACCEL_EINVAL);
+    REQUIRE(va_sim_exit(h.sim, 100) == 0);
+    o.vcpu_count = 0;
+    CHECK(vmaccel_vm_affinity_state_capture(vm, &o) == VMACCEL_EGONE);
+    vmaccel_vm_detach(vm);
+}
+
+TEST_CASE("capture reports a vCPU thread that exited and reads the others",
+          "[vmm][applier]")
+{
+    Host h;
+    h.qemu(100, 2);
+    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
+    vmaccel_vm *vm = nullptr;
+    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    REQUIRE(va_sim_exit_thread(h.sim, 100, 102) == 0);
+    vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
+    CHECK(vmaccel_vm_affinity_state_capture(vm, &o) == VMACCEL_EGONE);
+    CHECK(std::string(vmaccel_error_last()).find("capture: 1 of 2") != std::string::npos);
+    CHECK(vcpu(vm, 0).result == 0);
+    CHECK(vcpu(vm, 1).result == VMACCEL_EGONE);
+    vmaccel_buf state{};
+    REQUIRE(vmaccel_vm_affinity_state(vm, &state) == 0);
+    std::string text((const char *)state.data, state.len);
+    CHECK(text.find("\"tid\":101") != std::string::npos);
+    CHECK(text.find("\"tid\":102") == std::string::npos);
+    vmaccel_buf_free(&state);
+    vmaccel_vm_detach(vm);
+}
+
 TEST_CASE("the report's VM and placement sections", "[vmm][report]")
 {
     Host h;

@@ -65,6 +65,19 @@ def _vm_options(name: Optional[str], vcpu_tids: Optional[Sequence[int]],
     return o
 
 
+def _pin_options(strategy, smt, reserved_cpus, vcpu_count, dry_run, nice, sched,
+                 rt_priority):
+    o = capi.vmaccel_pin_options()
+    o.strategy, o.smt, o.vcpu_count, o.dry_run = strategy, smt, vcpu_count, int(dry_run)
+    if reserved_cpus is not None:
+        o.reserved_cpus = reserved_cpus
+    if nice is not None:
+        o.set_nice, o.nice = 1, nice
+    if sched is not None:
+        o.sched, o.rt_priority = sched, rt_priority
+    return o
+
+
 class Vm:
     """Made by Manager.attach() or Manager.register(); valid until
     ``detach()`` or until its manager is closed. Any thread."""
@@ -141,15 +154,20 @@ class Vm:
             sched: "SchedPolicy" = None, rt_priority: int = 0) -> None:
         """Plans this VM on the manager's topology and pins each vCPU thread
         (see vcpus for per-thread outcomes)."""
-        o = capi.vmaccel_pin_options()
-        o.strategy, o.smt, o.vcpu_count, o.dry_run = strategy, smt, vcpu_count, int(dry_run)
-        if reserved_cpus is not None:
-            o.reserved_cpus = reserved_cpus
-        if nice is not None:
-            o.set_nice, o.nice = 1, nice
-        if sched is not None:
-            o.sched, o.rt_priority = sched, rt_priority
-        self._call(capi.vmaccel_vm_pin, o)
+        self._call(capi.vmaccel_vm_pin, _pin_options(
+            strategy, smt, reserved_cpus, vcpu_count, dry_run, nice, sched, rt_priority))
+
+    def capture_affinity_state(self, strategy: Strategy = Strategy.LOCAL_FIRST,
+                               smt: SmtPolicy = SmtPolicy.SPREAD, *,
+                               reserved_cpus: Optional[str] = None, vcpu_count: int = 0,
+                               dry_run: bool = False, nice: Optional[int] = None,
+                               sched: "SchedPolicy" = None, rt_priority: int = 0) -> dict:
+        """Reads the originals of the threads pin() with the same arguments
+        would change, without changing any, and returns affinity_state():
+        store it before calling pin(), so a crash mid-pin loses nothing."""
+        self._call(capi.vmaccel_vm_affinity_state_capture, _pin_options(
+            strategy, smt, reserved_cpus, vcpu_count, dry_run, nice, sched, rt_priority))
+        return self.affinity_state()
 
     def configure_affinity(self, vcpu_count: int, strategy: Strategy) -> None:
         """The seed's configure_vcpu_affinity(n)."""

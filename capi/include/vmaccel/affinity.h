@@ -197,15 +197,33 @@ VMACCEL_API int vmaccel_vm_configure_affinity(vmaccel_vm *vm,
                                               unsigned vcpu_count,
                                               vmaccel_strategy strategy);
 
-/* Gives every thread vmaccel changed its saved affinity, nice and policy
- * back. Same per-thread reporting as vmaccel_vm_pin; a thread never changed
- * is left alone. */
+/* Gives every thread vmaccel changed (or captured for a pin:
+ * vmaccel_vm_affinity_state_capture) its saved affinity, nice and policy
+ * back. Same per-thread reporting as vmaccel_vm_pin; any other thread is
+ * left alone. */
 VMACCEL_API int vmaccel_vm_restore_affinity(vmaccel_vm *vm);
 
+/* Reads the original affinity, nice and policy of every thread that
+ * vmaccel_vm_pin(vm, opts) would change (the first opts->vcpu_count vCPUs,
+ * or all) and records them, with what that pin will change, as the state
+ * vmaccel_vm_affinity_state returns, without changing any thread. Call it
+ * before vmaccel_vm_pin and store the state first: a process that dies
+ * mid-pin then leaves the originals behind. A thread saved already keeps
+ * its first originals. A dry run captures nothing. Restoring a thread the
+ * pin then did not change writes back what it has: harmless.
+ *
+ * Per-thread outcomes as vmaccel_vm_pin (vmaccel_vm_vcpu: result);
+ * returns 0 when every thread was read, else the first failure's code with
+ * a message listing them; VMACCEL_EGONE when the VMM is gone.
+ * Thread safety: any thread; serialised per VM. */
+VMACCEL_API int vmaccel_vm_affinity_state_capture(vmaccel_vm *vm,
+                                                  const vmaccel_pin_options *opts);
+
 /* The saved originals as JSON (pid, process start time, per thread: tid,
- * start time, cpulist, nice, policy, priority), so that another process
- * (e.g. `vmaccel pin --restore`) can restore them. Release with
- * vmaccel_buf_free. VMACCEL_ESTATE when nothing was saved. */
+ * start time, cpulist, nice, policy, priority, and which of them a restore
+ * gives back), so that another process (e.g. `vmaccel pin --restore`) can
+ * restore them. Release with vmaccel_buf_free. VMACCEL_ESTATE when nothing
+ * was saved. */
 VMACCEL_API int vmaccel_vm_affinity_state(const vmaccel_vm *vm, vmaccel_buf *out);
 
 /* Loads originals saved by vmaccel_vm_affinity_state into this VM, so

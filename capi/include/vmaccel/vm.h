@@ -121,7 +121,7 @@ typedef struct vmaccel_vcpu_info {
     int last_cpu;              /* OS CPU it last ran on, -1 if unknown */
     int planned_cpu;           /* OS CPU of the last pin (also dry run), -1 */
     unsigned planned_node;     /* logical NUMA node of planned_cpu */
-    int result;                /* 0 or VMACCEL_E* of the last pin/restore */
+    int result;                /* 0 or VMACCEL_E* of the last pin, capture or restore */
     int pinned;                /* 1 while vmaccel's affinity is in force */
     char thread_name[16];
 } vmaccel_vcpu_info;
