@@ -1,25 +1,28 @@
 /* vmaccel pin: pin a running VMM's vCPU threads, or restore them. */
 #include "cli.h"
+#include "pin_state.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void usage(FILE *out)
 {
     fprintf(out,
         "usage: vmaccel pin --pid PID [--strategy S] [--dry-run] [--priority N]\n"
         "                   [--fifo PRIO | --rr PRIO] [--reserved CPULIST]\n"
-        "                   [--smt spread|pack|one-per-core] [--vcpus N]\n"
+        "                   [--smt spread|pack|one-per-core] [--vcpus N] [--no-save]\n"
         "       vmaccel pin --restore --pid PID\n\n"
         "Finds the vCPU threads of a running VMM (QEMU \"CPU n/KVM|TCG\",\n"
         "cloud-hypervisor, Firecracker, crosvm), plans them on this host and\n"
-        "pins each to one CPU, then prints where each vCPU went. The original\n"
-        "affinity and priority are saved (in $VMACCEL_STATE_DIR, else /run/vmaccel\n"
-        "or /tmp/vmaccel-UID) so that --restore can give them back.\n\n"
+        "pins each to one CPU, then prints where each vCPU went.\n\n"
+        "Before any thread changes, the original affinity and priority are\n"
+        "saved to pin-PID.json in $VMACCEL_STATE_DIR, else /run/vmaccel (root)\n"
+        "or $XDG_RUNTIME_DIR/vmaccel (made 0700 when missing). The directory\n"
+        "must be yours and writable by nobody else; if the originals cannot be\n"
+        "saved, nothing is changed and the exit status is 1. Pinning again keeps\n"
+        "the first originals. --restore gives them back and removes the file.\n\n"
         "  --pid PID          the VMM process\n"
         "  --strategy S       local-first (default), load-balanced,\n"
         "                     bandwidth-optimized or adaptive\n"
@@ -29,30 +32,17 @@ static void usage(FILE *out)
         "  --reserved LIST    CPUs kept for the host, e.g. 0\n"
         "  --smt POLICY       spread (default), pack or one-per-core\n"
         "  --vcpus N          pin only the first N vCPUs\n"
+        "  --no-save          pin without saving the originals: nothing can\n"
+        "                     restore them afterwards\n"
         "  --restore          give the saved affinity and priority back\n");
 }
 
 typedef struct pin_args {
     long pid;
     int restore;
+    int no_save;
     vmaccel_pin_options o;
 } pin_args;
-
-static int state_path(long pid, char *buf, size_t len)
-{
-    const char *dir = getenv("VMACCEL_STATE_DIR");
-    char tmp[64];
-    if (!dir || !*dir) {
-        dir = "/run/vmaccel";
-        if (mkdir(dir, 0700) && errno != EEXIST) {
-            snprintf(tmp, sizeof tmp, "/tmp/vmaccel-%u", (unsigned)getuid());
-            dir = tmp;
-        }
-    }
-    if (mkdir(dir, 0700) && errno != EEXIST)
-        return -1;
-    return snprintf(buf, len, "%s/pin-%ld.json", dir, pid) < (int)len ? 0 : -1;
-}
 
 typedef enum { SHOW_PIN, SHOW_DRY_RUN, SHOW_RESTORE } show_mode;
 
@@ -87,29 +77,28 @@ static void print_vcpus(vmaccel_vm *vm, unsigned n, show_mode mode)
     }
 }
 
-static int save_state(vmaccel_vm *vm, long pid)
+/* Saves the originals first; only then changes anything. */
+static int save_originals(vmaccel_vm *vm, const pin_args *a)
 {
-    char path[512];
-    vmaccel_buf buf = {0};
-    int rc = vmaccel_vm_affinity_state(vm, &buf);
-    if (rc == VMACCEL_ESTATE)
-        return 0; /* nothing was changed */
-    if (rc)
-        return cli_lib_error("pin", "cannot save the original affinity", rc);
-    FILE *f = state_path(pid, path, sizeof path) ? NULL : fopen(path, "w");
-    int ok = f && fwrite(buf.data, 1, buf.len, f) == buf.len;
-    if (f && fclose(f))
-        ok = 0;
-    vmaccel_buf_free(&buf);
-    if (!ok)
-        return cli_error(CLI_FAILED, "pin", "cannot write the saved affinity to %s: %s",
-                         path, strerror(errno));
-    fprintf(stderr, "vmaccel pin: original affinity saved in %s\n", path);
-    return 0;
+    if (a->o.dry_run)
+        return CLI_OK;
+    if (a->no_save) {
+        fprintf(stderr, "vmaccel pin: --no-save: the original affinity and priority are not "
+                        "saved; nothing can restore them\n");
+        return CLI_OK;
+    }
+    pin_state st;
+    int rc = pin_state_open(&st, a->pid, true);
+    if (!rc)
+        rc = pin_state_save(&st, vm, &a->o);
+    pin_state_close(&st);
+    return rc;
 }
 
 static int do_pin(vmaccel_vm *vm, const pin_args *a)
 {
+    if (save_originals(vm, a))
+        return CLI_FAILED;
     vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
     vmaccel_vm_info_get(vm, &info);
     printf("VM \"%s\" pid %d: %u vCPUs, %s%s\n", info.name, info.pid, info.vcpu_count,
@@ -118,33 +107,28 @@ static int do_pin(vmaccel_vm *vm, const pin_args *a)
     int failed = rc ? cli_lib_error("pin", "some vCPU threads were not pinned", rc) : 0;
     print_vcpus(vm, a->o.vcpu_count ? a->o.vcpu_count : info.vcpu_count,
                 a->o.dry_run ? SHOW_DRY_RUN : SHOW_PIN);
-    if (!a->o.dry_run && save_state(vm, a->pid))
-        failed = CLI_FAILED;
     return failed ? CLI_FAILED : CLI_OK;
 }
 
 static int do_restore(vmaccel_vm *vm, long pid)
 {
-    char path[512];
-    if (state_path(pid, path, sizeof path))
-        return cli_error(CLI_FAILED, "pin", "no state directory");
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cli_error(CLI_FAILED, "pin", "no saved affinity for pid %ld (%s: %s); was it "
-                         "pinned with vmaccel pin?", pid, path, strerror(errno));
-    char text[1 << 16];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    int rc = vmaccel_vm_affinity_state_load(vm, text, n);
+    pin_state st;
+    int rc = pin_state_open(&st, pid, false);
     if (!rc)
-        rc = vmaccel_vm_restore_affinity(vm);
+        rc = pin_state_load(&st, vm);
+    if (rc) {
+        pin_state_close(&st);
+        return rc;
+    }
+    int lrc = vmaccel_vm_restore_affinity(vm);
     vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
     vmaccel_vm_info_get(vm, &info);
     print_vcpus(vm, info.vcpu_count, SHOW_RESTORE);
-    if (rc)
-        return cli_lib_error("pin", "cannot restore", rc);
-    remove(path);
+    if (!lrc)
+        pin_state_remove(&st);
+    pin_state_close(&st);
+    if (lrc)
+        return cli_lib_error("pin", "cannot restore", lrc);
     printf("restored the saved affinity and priority of pid %ld\n", pid);
     return CLI_OK;
 }
@@ -226,6 +210,9 @@ static int parse_opt(int c, const char *arg, pin_args *a)
     case 'X':
         a->restore = 1;
         return 0;
+    case 'N':
+        a->no_save = 1;
+        return 0;
     }
     usage(stderr);
     return CLI_USAGE;
@@ -239,11 +226,11 @@ int cmd_pin(int argc, char **argv)
         {"fifo", required_argument, 0, 'F'}, {"rr", required_argument, 0, 'R'},
         {"reserved", required_argument, 0, 'r'}, {"smt", required_argument, 0, 'm'},
         {"vcpus", required_argument, 0, 'v'}, {"restore", no_argument, 0, 'X'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    pin_args a = {0, 0, VMACCEL_PIN_OPTIONS_INIT};
+        {"no-save", no_argument, 0, 'N'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    pin_args a = {0, 0, 0, VMACCEL_PIN_OPTIONS_INIT};
     int c, rc;
     cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "p:S:nP:F:R:r:m:v:Xh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:S:nP:F:R:r:m:v:XNh", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return CLI_OK;
@@ -255,7 +242,7 @@ int cmd_pin(int argc, char **argv)
         return cli_error(CLI_USAGE, "pin", "unexpected argument '%s'", argv[optind]);
     if (!a.pid)
         return cli_error(CLI_USAGE, "pin", "--pid is required");
-    if (a.restore && (a.o.dry_run || a.o.set_nice || a.o.sched || a.o.vcpu_count))
+    if (a.restore && (a.o.dry_run || a.o.set_nice || a.o.sched || a.o.vcpu_count || a.no_save))
         return cli_error(CLI_USAGE, "pin", "--restore takes only --pid");
     return run(&a);
 }

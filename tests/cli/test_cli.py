@@ -198,8 +198,8 @@ SETPRIV = shutil.which("setpriv")
 AS_NOBODY = [SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups"] if SETPRIV else []
 
 
-def run_as(prefix, *args):
-    proc = subprocess.run([*prefix, CLI, *args], capture_output=True, timeout=60)
+def run_as(prefix, *args, env=None):
+    proc = subprocess.run([*prefix, CLI, *args], capture_output=True, timeout=60, env=env)
     for mark in SANITIZER_MARKS:
         assert mark.encode() not in proc.stderr, proc.stderr.decode(errors="replace")
     return proc
@@ -237,12 +237,14 @@ def test_another_users_vmm_is_refused_with_eperm(root_vm, command):
 def test_pin_without_cap_sys_nice_reports_each_thread_and_restores(root_vm, tmp_path):
     pid = str(root_vm.pid)
     before = os.sched_getaffinity(root_vm.pid)
-    out = run_as([SETPRIV, "--bounding-set=-sys_nice"], "pin", "--pid", pid, "--priority", "-5")
+    env = {**os.environ, "VMACCEL_STATE_DIR": str(tmp_path / "state")}
+    out = run_as([SETPRIV, "--bounding-set=-sys_nice"], "pin", "--pid", pid, "--priority", "-5",
+                 env=env)
     assert out.returncode == 1
     text = (out.stdout + out.stderr).decode()
     assert text.count("VMACCEL_EPERM") >= 2, text  # one line per vCPU thread
     assert "vCPU 0" in text and "vCPU 1" in text
-    restored = run("pin", "--pid", pid, "--restore")
+    restored = run_as([], "pin", "--pid", pid, "--restore", env=env)
     assert restored.returncode == 0, restored.stderr
     for tid in os.listdir(f"/proc/{pid}/task"):
         assert os.sched_getaffinity(int(tid)) == before

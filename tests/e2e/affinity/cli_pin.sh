@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `vmaccel pin` on a real QEMU: one command pins every "CPU n/TCG" thread
-# to the CPU it prints; `vmaccel pin --restore` gives the original
-# Cpus_allowed_list back. Bad arguments exit 2. Exit 77: no QEMU.
+# to the CPU it prints, having saved the originals first; pinning again
+# keeps them; `vmaccel pin --restore` gives the original Cpus_allowed_list
+# back. --no-save saves nothing. Bad arguments exit 2. Exit 77: no QEMU.
 set -u
 vmaccel=$1
 qemu=$(command -v qemu-system-x86_64) || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
@@ -37,6 +38,16 @@ while read -r n tid; do
         "CPU $n/TCG (tid $tid): Cpus_allowed_list $(allowed "$tid"), printed '$cpu'"
 done < <(tcg_tids)
 
+# The originals were saved before the pin, 0600 in a 0700 directory it made.
+state=$VMACCEL_STATE_DIR/pin-$pid.json
+check '[[ "$(stat -c %a "$VMACCEL_STATE_DIR" 2>/dev/null)" == 700 ]]' "state dir mode"
+check '[[ "$(stat -c %a "$state" 2>/dev/null)" == 600 ]]' "state file $state mode"
+check 'grep -q "original affinity saved in $state" <<<"$out"' "pin did not say where it saved"
+# Pinning again keeps the first originals: the restore below gives those back.
+out=$("$vmaccel" pin --pid "$pid" --strategy local-first --smt pack 2>&1); rc=$?
+check '[[ $rc -eq 0 ]]' "second vmaccel pin exited $rc"
+check 'grep -q "keeping the originals an earlier pin saved" <<<"$out"' "second pin: $out"
+
 out=$("$vmaccel" pin --restore --pid "$pid" 2>&1); rc=$?
 echo "$out"
 check '[[ $rc -eq 0 ]]' "vmaccel pin --restore exited $rc"
@@ -44,6 +55,16 @@ while read -r n tid; do
     check '[[ "$(allowed $tid)" == "${before[$tid]}" ]]' \
         "CPU $n/TCG after restore: $(allowed "$tid"), before ${before[$tid]}"
 done < <(tcg_tids)
+
+check '[[ ! -e "$state" ]]' "the state file is still there after --restore"
+
+# --no-save pins and says that nothing can restore; no state file is made.
+out=$("$vmaccel" pin --pid "$pid" --no-save 2>&1); rc=$?
+check '[[ $rc -eq 0 ]]' "pin --no-save exited $rc"
+check 'grep -q "nothing can restore them" <<<"$out"' "pin --no-save did not warn: $out"
+check '[[ ! -e "$state" ]]' "pin --no-save wrote $state"
+"$vmaccel" pin --restore --pid "$pid" --no-save >/dev/null 2>&1; rc=$?
+check '[[ $rc -eq 2 ]]' "--restore --no-save: $rc"
 
 # Usage errors exit 2; a pid that is not a VMM exits 1; never a crash.
 "$vmaccel" pin >/dev/null 2>&1; rc=$?; check '[[ $rc -eq 2 ]]' "pin without --pid: $rc"

@@ -1,0 +1,50 @@
+/* Files that no other user can redirect or edit (`vmaccel pin`'s saved
+ * state), and files written where the user asked without a temporary file
+ * in a directory other users can write (`vmaccel run --report-out`).
+ *
+ * Every check is made on an open descriptor (fstat), and files are opened
+ * relative to the checked directory's descriptor (openat), so a path
+ * swapped after the check cannot redirect them. */
+#ifndef VMACCEL_CLI_SAFE_FILE_H
+#define VMACCEL_CLI_SAFE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Why a call failed: errno's value and a sentence naming the problem. */
+typedef struct safe_why {
+    int err;
+    char text[512];
+} safe_why;
+
+/* Opens the directory `path` for the caller's own files: a real directory
+ * (not a symbolic link), owned by the effective user, not group- or
+ * world-writable. With `create`, a missing directory is made 0700, and
+ * only in a parent that others cannot write (or that has the sticky bit).
+ * Returns the descriptor, or -1 with *why (err ENOENT: it does not exist). */
+int safe_dir_open(const char *path, bool create, safe_why *why);
+
+/* Replaces dirfd/name with `data`: a new file with a random name beside it
+ * (O_CREAT|O_EXCL|O_NOFOLLOW, `mode` less the umask), written, renamed over
+ * `name`. Readers never see half a file. `durable`: the file is fsync'ed
+ * before the rename and the directory after it, so the contents survive a
+ * crash once this returns. 0, or -1 with *why (no temporary file is left). */
+int safe_file_replace(int dirfd, const char *name, const void *data, size_t len,
+                      mode_t mode, bool durable, safe_why *why);
+
+/* Reads dirfd/name into a malloc'd, NUL-terminated *out (*len bytes) only
+ * when it is a regular file (never through a symbolic link), owned by the
+ * caller or root, not group- or world-writable, and at most `max` bytes.
+ * 0, or -1 with *why (err ENOENT: there is no such file). */
+int safe_file_read(int dirfd, const char *name, size_t max, char **out, size_t *len,
+                   safe_why *why);
+
+/* Writes `path`, a place the user chose. When its directory is the
+ * caller's alone (as safe_dir_open checks) the file is replaced whole
+ * (safe_file_replace, not durable); in a directory other users can write
+ * (/tmp, a shared group directory) it is rewritten in place, because no
+ * temporary file may be made there. 0, or -1 with *why. */
+int safe_file_write_path(const char *path, const void *data, size_t len, safe_why *why);
+
+#endif
