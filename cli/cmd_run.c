@@ -1,5 +1,6 @@
 /* vmaccel run: watch VMs and keep their memory accesses node-local. */
 #include "run.h"
+#include "safe_file.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -17,7 +18,10 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Writes the report to FILE.tmp, then renames it: readers never see half. */
+/* The report, refreshed each interval: replaced whole (readers never see
+ * half) where the directory is the user's alone; rewritten in place where
+ * others can write, since no temporary file may be made there
+ * (safe_file_write_path). A failure is reported once, not every interval. */
 static void write_report(run_state *s)
 {
     if (!s->opts.report_out)
@@ -25,13 +29,12 @@ static void write_report(run_state *s)
     vmaccel_buf b = {0};
     if (vmaccel_manager_report(s->m, VMACCEL_FORMAT_PROTOBUF, &b))
         return;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", s->opts.report_out);
-    FILE *f = fopen(tmp, "we");
-    if (f && fwrite(b.data, 1, b.len, f) == b.len && fclose(f) == 0)
-        rename(tmp, s->opts.report_out);
-    else if (f)
-        fclose(f);
+    safe_why why;
+    bool failed = safe_file_write_path(s->opts.report_out, b.data, b.len, &why) != 0;
+    if (failed && !s->report_failed)
+        fprintf(stderr, "vmaccel run: cannot write the report %s: %s\n", s->opts.report_out,
+                why.text);
+    s->report_failed = failed;
     vmaccel_buf_free(&b);
 }
 

@@ -47,6 +47,7 @@ typedef struct run_state {
     char recent[5][200];          /* last event lines, for the live view */
     unsigned nrecent;
     FILE *record;                 /* --record */
+    bool report_failed;           /* the last --report-out write failed */
     uint64_t start_ns;            /* CLOCK_MONOTONIC at start */
 } run_state;
 

@@ -27,6 +27,8 @@ static void usage(FILE *out)
         "  --dry-run            decide and report, change nothing\n"
         "  --restore-on-exit    give threads their original affinity at exit\n"
         "  --report-out FILE    keep FILE refreshed with the protobuf report\n"
+        "                       (replaced whole each time; in a directory others\n"
+        "                       can write, such as /tmp, rewritten in place)\n"
         "  --events text|json   print events on stdout\n"
         "  --live / --no-live   the live view (default: on a terminal)\n"
         "  --duration S         stop after S seconds\n"

@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -192,6 +193,65 @@ def test_run_records_a_real_process_and_plot_draws_it(tmp_path):
     finally:
         vm.kill()
         vm.wait()
+
+
+# A VMM stand-in that costs no CPU: two sleeping threads named like QEMU's.
+SLEEPING_VMM = r"""
+import threading, time
+def vcpu(i, ready):
+    with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
+        f.write(f"CPU {i}/TCG")
+    ready.release()
+    time.sleep(120)
+ready = threading.Semaphore(0)
+for i in range(2):
+    threading.Thread(target=vcpu, args=(i, ready), daemon=True).start()
+for i in range(2):
+    ready.acquire()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_report_out_makes_no_temporary_file_in_a_shared_directory(tmp_path):
+    """--report-out in a sticky world-writable directory (like /tmp) is
+    rewritten in place: nothing is created or renamed there (the directory's
+    mtime stays), so a link planted at the old FILE.tmp name is never
+    written through. In the user's own directory it is replaced whole."""
+    import tempfile
+    vmm = subprocess.Popen([sys.executable, "-c", SLEEPING_VMM], stdout=subprocess.PIPE,
+                           text=True)
+    shared = tempfile.mkdtemp(prefix="vmaccel-shared-")
+    try:
+        assert vmm.stdout.readline().strip() == "ready"
+        os.chmod(shared, 0o1777)
+        victim = tmp_path / "victim"
+        victim.write_text("precious\n")
+        os.symlink(victim, os.path.join(shared, "report.pb.tmp"))
+        report = os.path.join(shared, "report.pb")
+        with open(report, "w") as f:
+            f.write("old")
+        mtime = os.stat(shared).st_mtime_ns
+        private = tmp_path / "private"
+        private.mkdir(mode=0o700)
+        for path in (report, str(private / "report.pb")):
+            out = run("run", "--pid", str(vmm.pid), "--interval", "100", "--duration", "1",
+                      "--no-live", "--report-out", path)
+            assert out.returncode == 0, out.stderr
+            assert b"cannot write the report" not in out.stderr
+            assert os.path.getsize(path) > 3
+        assert os.stat(shared).st_mtime_ns == mtime
+        assert sorted(os.listdir(shared)) == ["report.pb", "report.pb.tmp"]
+        assert victim.read_text() == "precious\n"
+        assert os.listdir(private) == ["report.pb"]
+        out = run("run", "--pid", str(vmm.pid), "--interval", "100", "--duration", "1",
+                  "--no-live", "--report-out", str(tmp_path / "missing" / "r.pb"))
+        assert out.returncode == 0
+        assert out.stderr.count(b"cannot write the report") == 1  # once, not every interval
+    finally:
+        vmm.kill()
+        vmm.wait()
+        shutil.rmtree(shared)
 
 
 SETPRIV = shutil.which("setpriv")
