@@ -89,18 +89,7 @@ func TestVMMemoryRegionsAndAffinityState(t *testing.T) {
 }
 
 func TestCaptureAffinityStateBeforePin(t *testing.T) {
-	m, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	vm, err := m.Register(&VMOptions{VCPUTIDs: []int{syscall.Gettid()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Detach()
+	vm := registerThisThread(t, newLive(t), "")
 	before, err := vm.VCPUAllowedCPUs(0)
 	if err != nil {
 		t.Fatal(err)
@@ -131,18 +120,8 @@ func TestCaptureAffinityStateBeforePin(t *testing.T) {
 }
 
 func TestRenderEvent(t *testing.T) {
-	m, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	vm, err := m.Register(&VMOptions{Name: "render-me", VCPUTIDs: []int{syscall.Gettid()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Detach()
+	m := newLive(t)
+	registerThisThread(t, m, "render-me")
 	ev, err := m.NextEvent(2000)
 	if err != nil || ev == nil || ev.GetType() != vmaccelpb.EventType_EVENT_TYPE_VM_ATTACHED {
 		t.Fatalf("NextEvent = %v, %v", ev, err)

@@ -196,13 +196,7 @@ func TestLocalityOfAnInProcessVM(t *testing.T) {
 
 func TestLocalityOfAVMWithoutMemory(t *testing.T) {
 	m := liveNUMA(t)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	vm, err := m.Register(&VMOptions{VCPUTIDs: []int{syscall.Gettid()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Detach()
+	vm := registerThisThread(t, m, "")
 	if err := m.NUMATick(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,32 @@ import (
 	"testing"
 )
 
+// newLive is a manager on the live host (the threads' CPUs are real),
+// closed when the test ends.
+func newLive(t *testing.T) *Manager {
+	t.Helper()
+	m, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// registerThisThread locks the test's goroutine to its OS thread until the
+// test ends and registers that thread as a one-vCPU VM of m, detached then.
+func registerThisThread(t *testing.T, m *Manager, name string) *VM {
+	t.Helper()
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+	vm, err := m.Register(&VMOptions{Name: name, VCPUTIDs: []int{syscall.Gettid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { vm.Detach() })
+	return vm
+}
+
 func TestRegisterThisThread(t *testing.T) {
 	m, err := New(nil) // the live host: the thread's CPUs are real
 	if err != nil {

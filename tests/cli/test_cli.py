@@ -195,22 +195,8 @@ def test_run_records_a_real_process_and_plot_draws_it(tmp_path):
         vm.wait()
 
 
-# A VMM stand-in that costs no CPU: two sleeping threads named like QEMU's.
-SLEEPING_VMM = r"""
-import threading, time
-def vcpu(i, ready):
-    with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
-        f.write(f"CPU {i}/TCG")
-    ready.release()
-    time.sleep(120)
-ready = threading.Semaphore(0)
-for i in range(2):
-    threading.Thread(target=vcpu, args=(i, ready), daemon=True).start()
-for i in range(2):
-    ready.acquire()
-print("ready", flush=True)
-time.sleep(120)
-"""
+# A VMM stand-in that costs no CPU (sleeping threads named like QEMU's).
+FAKE_VMM = os.path.join(SRC, "tests", "fixtures", "fake_vmm.py")
 
 
 def test_report_out_makes_no_temporary_file_in_a_shared_directory(tmp_path):
@@ -219,8 +205,8 @@ def test_report_out_makes_no_temporary_file_in_a_shared_directory(tmp_path):
     mtime stays), so a link planted at the old FILE.tmp name is never
     written through. In the user's own directory it is replaced whole."""
     import tempfile
-    vmm = subprocess.Popen([sys.executable, "-c", SLEEPING_VMM], stdout=subprocess.PIPE,
-                           text=True)
+    vmm = subprocess.Popen([sys.executable, FAKE_VMM, "--seconds", "60"],
+                           stdout=subprocess.PIPE, text=True)
     shared = tempfile.mkdtemp(prefix="vmaccel-shared-")
     try:
         assert vmm.stdout.readline().strip() == "ready"

@@ -29,25 +29,12 @@ def test_host_report_example():
     assert report["manager"]["numaEnabled"] is True
 
 
-FAKE_VMM = r"""
-import threading, time
-def vcpu(i, ready):
-    with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
-        f.write(f"CPU {i}/TCG")
-    ready.release()
-    time.sleep(600)
-ready = threading.Semaphore(0)
-for i in range(2):
-    threading.Thread(target=vcpu, args=(i, ready), daemon=True).start()
-for i in range(2):
-    ready.acquire()
-print("ready", flush=True)
-time.sleep(600)
-"""
+# Sleeping threads named like QEMU's vCPU threads.
+FAKE_VMM = str(ROOT / "tests" / "fixtures" / "fake_vmm.py")
 
 
 def test_pin_and_watch_example():
-    vmm = subprocess.Popen([sys.executable, "-c", FAKE_VMM], stdout=subprocess.PIPE, text=True)
+    vmm = subprocess.Popen([sys.executable, FAKE_VMM], stdout=subprocess.PIPE, text=True)
     try:
         assert vmm.stdout.readline().strip() == "ready"
         out = subprocess.run([sys.executable, str(EXAMPLES / "pin_and_watch.py"),

@@ -5,26 +5,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 import vmaccel
 
-FAKE_VMM = r"""
-import sys, threading, time
-def vcpu(i, ready):
-    with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
-        f.write(f"CPU {i}/TCG")
-    ready.release()
-    time.sleep(600)
-ready = threading.Semaphore(0)
-for i in range(2):
-    threading.Thread(target=vcpu, args=(i, ready), daemon=True).start()
-for i in range(2):
-    ready.acquire()
-print("ready", flush=True)
-time.sleep(600)
-"""
+# Sleeping threads named like QEMU's vCPU threads.
+FAKE_VMM = str(Path(__file__).resolve().parents[1] / "fixtures" / "fake_vmm.py")
 
 
 @pytest.fixture
@@ -35,7 +23,7 @@ def live():
 
 @pytest.fixture
 def fake_vmm():
-    p = subprocess.Popen([sys.executable, "-c", FAKE_VMM], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, FAKE_VMM], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
     yield p
     p.kill()

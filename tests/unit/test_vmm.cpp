@@ -48,6 +48,20 @@ struct Host {
                                       ("CPU " + std::to_string(i) + "/KVM").c_str()) == 0);
         REQUIRE(va_sim_add_thread(sim, pid, pid + 50, "IO mon_iothread") == 0);
     }
+    // Attaches the VMM `pid` (no guest RAM mapped).
+    vmaccel_vm *attach(int pid)
+    {
+        REQUIRE(va_sim_set_file(sim, pid, 0, "maps", "") == 0);
+        vmaccel_vm *vm = nullptr;
+        REQUIRE(vmaccel_vm_attach_pid(m, pid, nullptr, &vm) == 0);
+        return vm;
+    }
+    void set_cpus(int tid, const char *cpulist)
+    {
+        va_cpumask mask;
+        REQUIRE(va_cpumask_parse(cpulist, &mask) == 0);
+        REQUIRE(va_sim_platform(sim)->set_affinity(va_sim_platform(sim), tid, &mask) == 0);
+    }
     std::string cpus(int tid)
     {
         va_cpumask mask;
@@ -375,9 +389,7 @@ TEST_CASE("fault: a tid recycled inside the VMM is not acted on", "[vmm][applier
 {
     Host h;
     h.qemu(100, 2);
-    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
-    vmaccel_vm *vm = nullptr;
-    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    vmaccel_vm *vm = h.attach(100);
     REQUIRE(va_sim_exit_thread(h.sim, 100, 102) == 0);
     REQUIRE(va_sim_add_thread(h.sim, 100, 102, "CPU 1/KVM") == 0); // new start time
     CHECK(vmaccel_vm_configure_affinity(vm, 0, VMACCEL_STRATEGY_LOCAL_FIRST) ==
@@ -450,18 +462,13 @@ TEST_CASE("saved originals restore from another VM object", "[vmm][applier]")
 {
     Host h;
     h.qemu(100, 2);
-    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
-    const va_platform *p = va_sim_platform(h.sim);
-    va_cpumask start;
-    REQUIRE(va_cpumask_parse("1-2", &start) == 0);
-    REQUIRE(p->set_affinity(p, 101, &start) == 0);
-    vmaccel_vm *vm = nullptr;
-    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    h.set_cpus(101, "1-2");
+    vmaccel_vm *vm = h.attach(100);
     REQUIRE(vmaccel_vm_configure_affinity(vm, 0, VMACCEL_STRATEGY_LOCAL_FIRST) == 0);
     vmaccel_buf state{};
     REQUIRE(vmaccel_vm_affinity_state(vm, &state) == 0);
     vmaccel_vm_detach(vm); // as `vmaccel pin` exits
-    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    vm = h.attach(100);
     REQUIRE(vmaccel_vm_affinity_state_load(vm, (const char *)state.data, state.len) == 0);
     REQUIRE(vmaccel_vm_restore_affinity(vm) == 0);
     CHECK(h.cpus(101) == "1-2");
@@ -471,8 +478,7 @@ TEST_CASE("saved originals restore from another VM object", "[vmm][applier]")
     // The same state against a recycled pid is refused.
     REQUIRE(va_sim_exit(h.sim, 100) == 0);
     h.qemu(100, 2);
-    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
-    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    vm = h.attach(100);
     CHECK(vmaccel_vm_affinity_state_load(vm, (const char *)state.data, state.len) ==
           VMACCEL_ESTATE);
     vmaccel_buf_free(&state);
@@ -483,13 +489,8 @@ TEST_CASE("capture saves the originals before a pin changes anything", "[vmm][ap
 {
     Host h;
     h.qemu(100, 3);
-    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
-    const va_platform *p = va_sim_platform(h.sim);
-    va_cpumask start;
-    REQUIRE(va_cpumask_parse("1-2", &start) == 0);
-    REQUIRE(p->set_affinity(p, 101, &start) == 0);
-    vmaccel_vm *vm = nullptr;
-    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    h.set_cpus(101, "1-2");
+    vmaccel_vm *vm = h.attach(100);
     vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
     o.vcpu_count = 2;
     o.set_nice = 1;
@@ -512,12 +513,13 @@ TEST_CASE("capture saves the originals before a pin changes anything", "[vmm][ap
     CHECK(std::string((const char *)after.data, after.len) == text);
     vmaccel_vm_detach(vm); // as `vmaccel pin` exits
     // Restoring from the state saved *before* the pin gives everything back.
-    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    vm = h.attach(100);
     REQUIRE(vmaccel_vm_affinity_state_load(vm, (const char *)before.data, before.len) == 0);
     REQUIRE(vmaccel_vm_restore_affinity(vm) == 0);
     int nice = 99;
     CHECK(h.cpus(101) == "1-2");
     CHECK(h.cpus(102) == "0-3");
+    const va_platform *p = va_sim_platform(h.sim);
     REQUIRE(p->get_nice(p, 102, &nice) == 0);
     CHECK(nice == 0);
     vmaccel_buf_free(&before);
@@ -542,9 +544,7 @@ TEST_CASE("capture reports a vCPU thread that exited and reads the others",
 {
     Host h;
     h.qemu(100, 2);
-    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
-    vmaccel_vm *vm = nullptr;
-    REQUIRE(vmaccel_vm_attach_pid(h.m, 100, nullptr, &vm) == 0);
+    vmaccel_vm *vm = h.attach(100);
     REQUIRE(va_sim_exit_thread(h.sim, 100, 102) == 0);
     vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
     CHECK(vmaccel_vm_affinity_state_capture(vm, &o) == VMACCEL_EGONE);
