@@ -92,9 +92,9 @@ int pin_state_save(pin_state *s, vmaccel_vm *vm, const vmaccel_pin_options *o)
         return CLI_FAILED;
     vmaccel_buf buf = {0};
     int rc = vmaccel_vm_affinity_state_capture(vm, o);
-    if (!rc)
-        rc = vmaccel_vm_affinity_state(vm, &buf);
     if (rc)
+        return cli_lib_error("pin", "cannot read the originals, so nothing was changed", rc);
+    if ((rc = vmaccel_vm_affinity_state(vm, &buf)))
         return cli_lib_error("pin", NOTHING_CHANGED, rc);
     safe_why why;
     int failed = safe_file_replace(s->dirfd, s->name, buf.data, buf.len, 0600, true, &why);
