@@ -293,6 +293,9 @@ static const va_platform linux_platform = {
     .now_ns = va_lx_now_ns,
     .online_cpus = va_lx_online_cpus,
     .allowed_cpus = va_lx_allowed_cpus,
+    .migrate_pages = va_lx_migrate_pages,
+    .cpu_times = va_lx_cpu_times,
+    .manual_clock = false,
 };
 
 const va_platform *va_platform_linux(void)

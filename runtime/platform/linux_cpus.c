@@ -36,3 +36,32 @@ int va_lx_allowed_cpus(const va_platform *p, va_cpumask *cpus)
 {
     return p->cpuset_of(p, (int)getpid(), cpus);
 }
+
+/* One "cpuN user nice system idle iowait irq softirq steal" line. */
+static void add_cpu_line(const char *line, uint64_t *busy_ns, unsigned ncpus, double ns_per_tick)
+{
+    unsigned cpu;
+    unsigned long long f[8] = {0};
+    if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &f[0], &f[1],
+               &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]) < 4 || cpu >= ncpus)
+        return;
+    unsigned long long ticks = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+    busy_ns[cpu] = (uint64_t)((double)ticks * ns_per_tick);
+}
+
+int va_lx_cpu_times(const va_platform *p, uint64_t *busy_ns, unsigned ncpus)
+{
+    (void)p;
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f)
+        return va_fail(va_errno_code(errno), "/proc/stat: %s", strerror(errno));
+    long hz = sysconf(_SC_CLK_TCK);
+    double ns_per_tick = 1e9 / (double)(hz > 0 ? hz : 100);
+    memset(busy_ns, 0, ncpus * sizeof *busy_ns);
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "cpu", 3) && line[3] >= '0' && line[3] <= '9')
+            add_cpu_line(line, busy_ns, ncpus, ns_per_tick);
+    fclose(f);
+    return 0;
+}

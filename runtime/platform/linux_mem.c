@@ -71,3 +71,32 @@ uint64_t va_lx_now_ns(const va_platform *p)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* Every node but to_node, as the kernel's node mask. */
+static int other_nodes(int to_node, unsigned long *mask, size_t words)
+{
+    int max = numa_max_node();
+    if (to_node < 0 || to_node > max || (size_t)max >= words * 64)
+        return va_fail(VMACCEL_EINVAL, "migrate_pages: node %d of 0..%d", to_node, max);
+    memset(mask, 0, words * sizeof *mask);
+    for (int n = 0; n <= max; n++)
+        if (n != to_node)
+            mask[n / 64] |= 1ul << (n % 64);
+    return 0;
+}
+
+int va_lx_migrate_pages(const va_platform *p, int pid, int to_node, uint64_t *not_moved)
+{
+    (void)p;
+    unsigned long from[16], to[16] = {0};
+    int rc = other_nodes(to_node, from, 16);
+    if (rc)
+        return rc;
+    to[to_node / 64] = 1ul << (to_node % 64);
+    long left = migrate_pages(pid, 16 * 64, from, to);
+    if (left < 0)
+        return va_fail(va_errno_code(errno), "migrate_pages(pid %d, to node %d): %s", pid,
+                       to_node, strerror(errno));
+    *not_moved = (uint64_t)left;
+    return 0;
+}

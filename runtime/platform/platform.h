@@ -117,6 +117,19 @@ struct va_platform {
      * when it has none. Not sched_getaffinity: that is one thread's mask,
      * and vmaccel pins threads of its own process (in-process VMs). */
     int (*allowed_cpus)(const va_platform *p, va_cpumask *cpus);
+
+    /* ---- whole-process memory (the NUMA engine's migrator) ---- */
+    /* migrate_pages(2): every page of process `pid` on another node moves
+     * to `to_node` (the kernel's number); *not_moved gets the pages that
+     * could not move. */
+    int (*migrate_pages)(const va_platform *p, int pid, int to_node, uint64_t *not_moved);
+    /* Busy time of each CPU since boot, busy_ns[cpu] for cpu < ncpus
+     * (Linux: /proc/stat user+nice+system+irq+softirq+steal): the engine
+     * reads other threads' load on each node from its growth. */
+    int (*cpu_times)(const va_platform *p, uint64_t *busy_ns, unsigned ncpus);
+    /* true: now_ns moves only when a test advances it (the sim); work
+     * that waits for time (the migrator's budget) then runs inline. */
+    bool manual_clock;
 };
 
 /* The CPUs vCPUs may be planned on now: online_cpus & allowed_cpus.

@@ -9,6 +9,9 @@
 int va_lx_online_cpus(const va_platform *p, va_cpumask *cpus);
 int va_lx_allowed_cpus(const va_platform *p, va_cpumask *cpus);
 
+int va_lx_cpu_times(const va_platform *p, uint64_t *busy_ns, unsigned ncpus);
+int va_sim_cpu_times(const va_platform *p, uint64_t *busy_ns, unsigned ncpus);
+
 int va_sim_online_cpus(const va_platform *p, va_cpumask *cpus);
 int va_sim_allowed_cpus(const va_platform *p, va_cpumask *cpus);
 

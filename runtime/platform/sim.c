@@ -15,23 +15,20 @@
 
 static sim_proc *find_proc(va_sim *s, int pid)
 {
-    for (size_t i = 0; i < SIM_MAX_PROCS; i++)
-        if (s->procs[i].alive && s->procs[i].pid == pid)
-            return &s->procs[i];
-    return NULL;
+    size_t i = pid > 0 ? sim_index_get(&s->by_pid, (uint64_t)pid) : SIM_NO_INDEX;
+    return i != SIM_NO_INDEX && s->procs[i].alive ? &s->procs[i] : NULL;
 }
 
 static sim_thread *find_thread(va_sim *s, int tid, sim_proc **owner)
 {
-    for (size_t i = 0; i < SIM_MAX_PROCS; i++) {
-        sim_proc *pr = &s->procs[i];
-        for (size_t t = 0; pr->alive && t < pr->nthreads; t++)
-            if (pr->threads[t].tid == tid) {
-                if (owner)
-                    *owner = pr;
-                return &pr->threads[t];
-            }
-    }
+    size_t i = tid > 0 ? sim_index_get(&s->by_tid, (uint64_t)tid) : SIM_NO_INDEX;
+    sim_proc *pr = i != SIM_NO_INDEX ? &s->procs[i] : NULL;
+    for (size_t t = 0; pr && pr->alive && t < pr->nthreads; t++)
+        if (pr->threads[t].tid == tid) {
+            if (owner)
+                *owner = pr;
+            return &pr->threads[t];
+        }
     return NULL;
 }
 
@@ -52,15 +49,25 @@ static int sim_pidfd_open(const va_platform *p, int pid, int *fd)
         rc = va_fail(s->deny[VA_SIM_PIDFD_OPEN], "pidfd_open(%d): denied (sim)", pid);
     else if (!pr)
         rc = gone("pidfd_open", pid);
-    for (int i = 0; !rc && i < SIM_MAX_PIDFDS; i++)
-        if (!s->pidfds[i].open) {
-            s->pidfds[i] = (sim_pidfd){true, pid, pr->start};
-            *fd = SIM_FD_BASE + i;
-            pthread_mutex_unlock(&s->lock);
-            return 0;
+    size_t i = 0;
+    while (!rc && i < s->npidfds && s->pidfds[i].open)
+        i++;
+    if (!rc && i == s->npidfds) {
+        sim_pidfd *more = realloc(s->pidfds, (2 * s->npidfds + 16) * sizeof *more);
+        if (more) {
+            memset(more + s->npidfds, 0, (s->npidfds + 16) * sizeof *more);
+            s->pidfds = more;
+            s->npidfds = 2 * s->npidfds + 16;
+        } else {
+            rc = va_fail(VMACCEL_ENOMEM, "sim: out of pidfds");
         }
+    }
+    if (!rc) {
+        s->pidfds[i] = (sim_pidfd){true, pid, pr->start};
+        *fd = SIM_FD_BASE + (int)i;
+    }
     pthread_mutex_unlock(&s->lock);
-    return rc ? rc : va_fail(VMACCEL_ENOMEM, "sim: out of pidfds");
+    return rc;
 }
 
 static int sim_pidfd_alive(const va_platform *p, int fd)
@@ -68,7 +75,7 @@ static int sim_pidfd_alive(const va_platform *p, int fd)
     va_sim *s = sim_of(p);
     int i = fd - SIM_FD_BASE, rc;
     pthread_mutex_lock(&s->lock);
-    if (i < 0 || i >= SIM_MAX_PIDFDS || !s->pidfds[i].open) {
+    if (i < 0 || (size_t)i >= s->npidfds || !s->pidfds[i].open) {
         rc = va_fail(VMACCEL_EINVAL, "sim: bad pidfd %d", fd);
     } else {
         sim_proc *pr = find_proc(s, s->pidfds[i].pid);
@@ -85,7 +92,7 @@ static void sim_pidfd_close(const va_platform *p, int fd)
     va_sim *s = sim_of(p);
     int i = fd - SIM_FD_BASE;
     pthread_mutex_lock(&s->lock);
-    if (i >= 0 && i < SIM_MAX_PIDFDS)
+    if (i >= 0 && (size_t)i < s->npidfds)
         s->pidfds[i].open = false;
     pthread_mutex_unlock(&s->lock);
 }
@@ -109,11 +116,16 @@ static int sim_list_threads(const va_platform *p, int pid, int **tids, size_t *c
     return rc;
 }
 
-static const sim_file *scripted(va_sim *s, int pid, int tid, const char *name)
+static uint64_t file_key(int pid, int tid)
 {
-    for (size_t i = 0; i < SIM_MAX_FILES; i++)
-        if (s->files[i].text && s->files[i].pid == pid && s->files[i].tid == tid &&
-            !strcmp(s->files[i].name, name))
+    return (uint64_t)(uint32_t)pid << 32 | (uint32_t)tid;
+}
+
+static sim_file *scripted(va_sim *s, int pid, int tid, const char *name)
+{
+    for (size_t i = sim_index_get(&s->file_of, file_key(pid, tid)); i != SIM_NO_INDEX;
+         i = s->files[i].next)
+        if (s->files[i].text && !strcmp(s->files[i].name, name))
             return &s->files[i];
     return NULL;
 }
@@ -320,6 +332,8 @@ int va_sim_new(const char *online, va_sim **out)
         .move_pages = va_sim_move_pages, .read_node = va_sim_read_node,
         .now_ns = va_sim_now_ns,
         .online_cpus = va_sim_online_cpus, .allowed_cpus = va_sim_allowed_cpus,
+        .migrate_pages = va_sim_migrate_pages, .cpu_times = va_sim_cpu_times,
+        .manual_clock = true,
     };
     *out = s;
     return 0;
@@ -329,8 +343,16 @@ void va_sim_free(va_sim *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < SIM_MAX_FILES; i++)
+    for (size_t i = 0; i < s->nfiles; i++)
         free(s->files[i].text);
+    free(s->files);
+    for (size_t i = 0; i < s->nprocs; i++)
+        free(s->procs[i].threads);
+    free(s->procs);
+    free(s->pidfds);
+    sim_index_free(&s->by_pid);
+    sim_index_free(&s->by_tid);
+    sim_index_free(&s->file_of);
     va_sim_numa_free(s->numa);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -348,8 +370,19 @@ const va_platform *va_sim_platform(va_sim *s)
 
 static int add_thread_locked(va_sim *s, sim_proc *pr, int tid, const char *comm)
 {
-    if (pr->nthreads == SIM_MAX_THREADS || find_thread(s, tid, NULL))
-        return va_fail(VMACCEL_EINVAL, "sim: thread %d exists or too many threads", tid);
+    if (tid <= 0 || find_thread(s, tid, NULL))
+        return va_fail(VMACCEL_EINVAL, "sim: thread %d is invalid or exists", tid);
+    if (pr->nthreads == pr->cap) {
+        size_t cap = pr->cap ? 2 * pr->cap : 4;
+        sim_thread *more = realloc(pr->threads, cap * sizeof *more);
+        if (!more)
+            return va_fail(VMACCEL_ENOMEM, "sim: out of memory for threads");
+        pr->threads = more;
+        pr->cap = cap;
+    }
+    int rc = sim_index_put(&s->by_tid, (uint64_t)tid, (size_t)(pr - s->procs));
+    if (rc)
+        return rc;
     sim_thread *t = &pr->threads[pr->nthreads++];
     memset(t, 0, sizeof *t);
     t->tid = tid;
@@ -361,28 +394,43 @@ static int add_thread_locked(va_sim *s, sim_proc *pr, int tid, const char *comm)
     return 0;
 }
 
+/* A new process entry (the table only grows: a dead process keeps its
+ * entry, so indices stay valid). */
+static sim_proc *new_proc(va_sim *s)
+{
+    if (s->nprocs == s->procs_cap) {
+        size_t cap = s->procs_cap ? 2 * s->procs_cap : 16;
+        sim_proc *more = realloc(s->procs, cap * sizeof *more);
+        if (!more)
+            return NULL;
+        s->procs = more;
+        s->procs_cap = cap;
+    }
+    sim_proc *pr = &s->procs[s->nprocs++];
+    memset(pr, 0, sizeof *pr);
+    return pr;
+}
+
 int va_sim_spawn(va_sim *s, int pid, const char *comm)
 {
-    int rc = VMACCEL_ENOMEM;
+    int rc;
     pthread_mutex_lock(&s->lock);
-    if (pid <= 0 || find_proc(s, pid)) {
+    sim_proc *pr = NULL;
+    if (pid <= 0 || find_proc(s, pid))
         rc = va_fail(VMACCEL_EINVAL, "sim: pid %d is invalid or running", pid);
-    } else {
-        for (size_t i = 0; i < SIM_MAX_PROCS; i++) {
-            sim_proc *pr = &s->procs[i];
-            if (pr->alive)
-                continue;
-            memset(pr, 0, sizeof *pr);
-            pr->alive = true;
-            pr->pid = pid;
-            pr->start = s->clock;
-            pr->cpuset = s->online;
-            rc = add_thread_locked(s, pr, pid, comm);
-            break;
-        }
+    else if (!(pr = new_proc(s)))
+        rc = va_fail(VMACCEL_ENOMEM, "sim: out of memory for processes");
+    else
+        rc = sim_index_put(&s->by_pid, (uint64_t)pid, (size_t)(pr - s->procs));
+    if (!rc) {
+        pr->alive = true;
+        pr->pid = pid;
+        pr->start = s->clock;
+        pr->cpuset = s->online;
+        rc = add_thread_locked(s, pr, pid, comm);
     }
     pthread_mutex_unlock(&s->lock);
-    return rc == VMACCEL_ENOMEM ? va_fail(rc, "sim: too many processes") : rc;
+    return rc;
 }
 
 int va_sim_add_thread(va_sim *s, int pid, int tid, const char *comm)
@@ -415,7 +463,7 @@ int va_sim_exit(va_sim *s, int pid)
     sim_proc *pr = find_proc(s, pid);
     if (pr)
         pr->alive = false;
-    for (size_t i = 0; pr && i < SIM_MAX_FILES; i++)
+    for (size_t i = 0; pr && i < s->nfiles; i++)
         if (s->files[i].text && s->files[i].pid == pid) {
             free(s->files[i].text);
             s->files[i].text = NULL;
@@ -456,25 +504,47 @@ int va_sim_set_last_cpu(va_sim *s, int tid, int cpu)
     return t ? 0 : gone("sim set_last_cpu", tid);
 }
 
+/* A new file entry, chained first for its pid and tid. */
+static sim_file *new_file(va_sim *s, int pid, int tid, const char *name)
+{
+    if (s->nfiles == s->files_cap) {
+        size_t cap = s->files_cap ? 2 * s->files_cap : 64;
+        sim_file *more = realloc(s->files, cap * sizeof *more);
+        if (!more)
+            return NULL;
+        s->files = more;
+        s->files_cap = cap;
+    }
+    uint64_t key = file_key(pid, tid);
+    size_t i = s->nfiles;
+    if (sim_index_put(&s->file_of, key, i))
+        return NULL;
+    sim_file *f = &s->files[s->nfiles++];
+    *f = (sim_file){pid, tid, "", NULL, SIM_NO_INDEX};
+    snprintf(f->name, sizeof f->name, "%s", name);
+    return f;
+}
+
 int va_sim_set_file(va_sim *s, int pid, int tid, const char *name, const char *text)
 {
-    int rc = VMACCEL_ENOMEM;
+    if (strlen(name) >= sizeof s->files[0].name)
+        return va_fail(VMACCEL_EINVAL, "sim: file name %s too long", name);
+    char *copy = strdup(text);
     pthread_mutex_lock(&s->lock);
-    sim_file *slot = (sim_file *)scripted(s, pid, tid, name);
-    for (size_t i = 0; !slot && i < SIM_MAX_FILES; i++)
-        if (!s->files[i].text)
-            slot = &s->files[i];
-    char *copy = slot ? strdup(text) : NULL;
-    if (copy) {
-        free(slot->text);
-        slot->pid = pid;
-        slot->tid = tid;
-        snprintf(slot->name, sizeof slot->name, "%s", name);
-        slot->text = copy;
-        rc = 0;
+    sim_file *f = copy ? scripted(s, pid, tid, name) : NULL;
+    if (copy && !f) {
+        size_t first = sim_index_get(&s->file_of, file_key(pid, tid));
+        if ((f = new_file(s, pid, tid, name)) != NULL)
+            f->next = first;
+    }
+    if (f) {
+        free(f->text);
+        f->text = copy;
     }
     pthread_mutex_unlock(&s->lock);
-    return rc ? va_fail(rc, "sim: too many scripted files or out of memory") : 0;
+    if (!f)
+        free(copy);
+    return f ? 0 : va_fail(VMACCEL_ENOMEM, "sim: out of memory for a scripted file");
 }
 
 void va_sim_deny(va_sim *s, va_sim_op op, int code)

@@ -17,6 +17,8 @@
  *  - failures: va_sim_deny makes an operation fail with a given code,
  *    va_sim_on_action runs a callback just before each action on a thread
  *    (to make a thread exit between a check and the syscall).
+ * Processes, threads and scripted files live in growing tables with
+ * indices, so a sim of thousands of VMs costs what one does per lookup.
  * Thread safety: every call takes the sim's lock.
  */
 #ifndef VA_PLATFORM_SIM_H
@@ -53,6 +55,9 @@ int va_sim_set_online(va_sim *s, const char *cpulist);
 /* The cgroup cpuset of the process vm-accel itself runs in (allowed_cpus:
  * this set's online CPUs); all online CPUs at first. */
 int va_sim_set_own_cpuset(va_sim *s, const char *cpulist);
+/* CPU `cpu` has been busy `busy_ns` since boot (the platform's cpu_times,
+ * like /proc/stat): scripts load from threads the engine does not watch. */
+int va_sim_set_cpu_busy(va_sim *s, unsigned cpu, uint64_t busy_ns);
 /* Where a thread last ran (field 39 of stat). */
 int va_sim_set_last_cpu(va_sim *s, int tid, int cpu);
 /* Scripted /proc/PID/NAME (tid 0) or /proc/PID/task/TID/NAME. */

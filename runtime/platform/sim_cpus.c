@@ -67,7 +67,7 @@ int va_sim_set_online(va_sim *s, const char *cpulist)
         return rc;
     pthread_mutex_lock(&s->lock);
     s->online = m;
-    for (size_t i = 0; i < SIM_MAX_PROCS; i++) {
+    for (size_t i = 0; i < s->nprocs; i++) {
         sim_proc *pr = &s->procs[i];
         for (size_t t = 0; pr->alive && t < pr->nthreads; t++)
             rehome_thread(s, pr, &pr->threads[t]);
@@ -86,6 +86,26 @@ int va_sim_set_own_cpuset(va_sim *s, const char *cpulist)
         return rc;
     pthread_mutex_lock(&s->lock);
     s->own_cpuset = m;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+int va_sim_set_cpu_busy(va_sim *s, unsigned cpu, uint64_t busy_ns)
+{
+    if (cpu >= VA_MAX_CPUS)
+        return va_fail(VMACCEL_EINVAL, "sim: CPU %u out of range", cpu);
+    pthread_mutex_lock(&s->lock);
+    s->cpu_busy[cpu] = busy_ns;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+int va_sim_cpu_times(const va_platform *p, uint64_t *busy_ns, unsigned ncpus)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    for (unsigned c = 0; c < ncpus; c++)
+        busy_ns[c] = c < VA_MAX_CPUS ? s->cpu_busy[c] : 0;
     pthread_mutex_unlock(&s->lock);
     return 0;
 }

@@ -3,7 +3,9 @@
  *
  * Guest memory is a set of regions of 4 KiB pages, each page on a node;
  * move_pages queries and moves them like the kernel (status per page,
- * -EFAULT outside any region). Per-node sysfs files (numastat) are
+ * -EFAULT outside any region), migrate_pages moves a whole process.
+ * Regions are found through a per-process index, so thousands of VMs
+ * cost no more per page than one. Per-node sysfs files (numastat) are
  * scripted. The sim has its own clock, advanced by the test, so time-based
  * logic (migration budgets, cooldowns) replays exactly. Failures: every
  * n-th page move can be made to fail with -EBUSY or -ENOMEM, as the kernel
@@ -15,6 +17,7 @@
 
 #include "platform/sim.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VA_SIM_PAGE 4096u
@@ -28,6 +31,15 @@ va_sim_numa *va_sim_numa_of(va_sim *s);
 
 /* Maps [start, start+bytes) of `pid` with every page on `node`. */
 int va_sim_map(va_sim *s, int pid, uint64_t start, uint64_t bytes, int node);
+/* The region mapped at `start` is backed by transparent huge pages (it
+ * must be 2 MiB aligned): moving any of a huge page's 512 pages moves all
+ * of them, and its other pages asked to move in the same move_pages call
+ * fail with -EBUSY, as the kernel's page isolation makes them. */
+int va_sim_set_huge(va_sim *s, int pid, uint64_t start, bool huge);
+/* Node `node` has `bytes` of memory: its node meminfo says so (MemFree:
+ * what the mapped pages leave), and moves that would overfill it fail
+ * with -ENOMEM. Unset: no meminfo, no limit. */
+int va_sim_set_node_memory(va_sim *s, int node, uint64_t bytes);
 /* Puts the pages of [start, start+bytes) on `node` (scripting placement). */
 int va_sim_place(va_sim *s, int pid, uint64_t start, uint64_t bytes, int node);
 /* Pages of `pid` on each node (counts[0..nodes-1]). */

@@ -7,14 +7,10 @@
 #define VA_PLATFORM_SIM_PRIV_H
 
 #include "platform/sim.h"
+#include "platform/sim_index.h"
 #include "platform/sim_numa.h"
 
 #include <pthread.h>
-
-#define SIM_MAX_PROCS 64
-#define SIM_MAX_THREADS 256
-#define SIM_MAX_FILES 128
-#define SIM_MAX_PIDFDS 64
 
 typedef struct sim_thread {
     int tid;
@@ -29,14 +25,15 @@ typedef struct sim_proc {
     int pid;
     unsigned long long start;
     va_cpumask cpuset;
-    sim_thread threads[SIM_MAX_THREADS];
-    size_t nthreads;
+    sim_thread *threads;
+    size_t nthreads, cap;
 } sim_proc;
 
 typedef struct sim_file {
     int pid, tid;
     char name[32];
-    char *text;
+    char *text;          /* NULL: deleted */
+    size_t next;         /* the next file of the same pid and tid */
 } sim_file;
 
 typedef struct sim_pidfd {
@@ -53,10 +50,17 @@ struct va_sim {
     va_sim_numa *numa;   /* memory, node files, clock: sim_numa.c */
     va_cpumask online;
     va_cpumask own_cpuset;  /* this process's cgroup cpuset: sim_cpus.c */
+    uint64_t cpu_busy[VA_MAX_CPUS]; /* busy ns per CPU, as scripted */
     unsigned long long clock;
-    sim_proc procs[SIM_MAX_PROCS];
-    sim_file files[SIM_MAX_FILES];
-    sim_pidfd pidfds[SIM_MAX_PIDFDS];
+    sim_proc *procs;     /* every process ever spawned (dead ones too) */
+    size_t nprocs, procs_cap;
+    sim_index by_pid;    /* pid -> its latest process */
+    sim_index by_tid;    /* tid -> the process it was last added to */
+    sim_file *files;
+    size_t nfiles, files_cap;
+    sim_index file_of;   /* (pid << 32 | tid) -> its first file */
+    sim_pidfd *pidfds;
+    size_t npidfds;
     int deny[VA_SIM_OP_COUNT_];
     void (*on_action)(va_sim *, int, void *);
     void *on_action_arg;
