@@ -86,6 +86,7 @@ static const char *type_name(vmaccel_event_type t)
     case VMACCEL_EVENT_REBALANCE_FAILED: return "REBALANCE_FAILED";
     case VMACCEL_EVENT_TOPOLOGY_CHANGED: return "TOPOLOGY_CHANGED";
     case VMACCEL_EVENT_IOTLB_REPARTITIONED: return "IOTLB_REPARTITIONED";
+    case VMACCEL_EVENT_REBALANCE_DEFERRED: return "REBALANCE_DEFERRED";
     }
     return "UNKNOWN";
 }

@@ -30,4 +30,15 @@ uint64_t va_budget_take(va_budget *b, uint64_t bytes, uint64_t unit, uint64_t no
 /* Gives back bytes taken but not spent (pages that needed no move). */
 void va_budget_refund(va_budget *b, uint64_t bytes);
 
+/* Spends `bytes` whatever is there: the bucket may go into debt, which
+ * later refills pay back first (a migration that cannot be split, or a
+ * window larger than what is left). */
+void va_budget_spend(va_budget *b, uint64_t bytes, uint64_t now_ns);
+
+/* Nanoseconds until `bytes` (at most the burst) may be spent; 0: now. */
+uint64_t va_budget_wait_ns(va_budget *b, uint64_t bytes, uint64_t now_ns);
+
+/* A new rate (the bucket keeps what it holds, up to the new burst). */
+void va_budget_set_rate(va_budget *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
+
 #endif

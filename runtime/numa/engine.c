@@ -1,11 +1,14 @@
-/* The NUMA engine: lifecycle, options and the period over all VMs. */
+/* The NUMA engine: lifecycle, options and the period over the whole host. */
 #include "numa/engine.h"
 
 #include "core/error.h"
+#include "loop/events.h"
 #include "loop/runtime.h"
 #include "vmm/vm_internal.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,13 +60,12 @@ static void apply_options(va_numa_engine *e, const vmaccel_numa_options *o)
     e->policy.hysteresis = e->opts.hysteresis;
     e->policy.trigger_samples = e->opts.trigger_samples;
     e->policy.cooldown_samples = e->opts.cooldown_samples;
-    e->policy.migrate_bytes_per_s = (uint64_t)e->opts.migrate_mb_per_s << 20;
-    e->policy.allow_move = e->opts.fix != VMACCEL_NUMA_FIX_MIGRATE_MEMORY;
-    e->policy.allow_migrate = e->opts.fix != VMACCEL_NUMA_FIX_MOVE_VCPUS;
-    const va_platform *p = va_manager_platform(e->m);
-    /* A burst of a quarter second's worth keeps batches smooth. */
-    va_budget_init(&e->budget, e->policy.migrate_bytes_per_s,
-                   e->policy.migrate_bytes_per_s / 4 + (1u << 20), p->now_ns(p));
+    va_decide_config_defaults(&e->decide);
+    e->decide.threshold = e->opts.threshold;
+    e->decide.min_gain = e->opts.hysteresis;
+    e->decide.migrate_bytes_per_s = (uint64_t)e->opts.migrate_mb_per_s << 20;
+    if (e->migrator)
+        va_migrator_set_rate(e->migrator, e->decide.migrate_bytes_per_s);
 }
 
 /* The engine if one was created. It lives until the manager is freed, so
@@ -82,6 +84,7 @@ static va_numa_engine *engine_of(vmaccel_manager *m)
     if (!e && (e = calloc(1, sizeof *e)) != NULL) {
         pthread_mutex_init(&e->lock, NULL);
         e->m = m;
+        e->last_host_rate = NAN;
         vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
         apply_options(e, &o);
         __atomic_store_n(&m->numa, e, __ATOMIC_RELEASE);
@@ -151,6 +154,14 @@ void va_numa_disable(vmaccel_manager *m)
 static void free_vm_state(va_numa_vm *s)
 {
     va_sampler_state_release(&s->sampler);
+    free(s->vcpu_node);
+    free(s->vcpu_cpu);
+    free(s->vcpu_rate);
+    free(s->vcpu_runtime);
+    free(s->vcpu_client);
+    free(s->client_pages);
+    free(s->client_bytes);
+    free(s->client_weight);
     free(s);
 }
 
@@ -160,11 +171,14 @@ void va_numa_destroy(vmaccel_manager *m)
     if (!e)
         return;
     m->numa = NULL;
+    va_migrator_free(e->migrator); /* stops its worker first */
     while (e->vms) {
         va_numa_vm *next = e->vms->next;
+        va_numa_free_job(e->vms->job);
         free_vm_state(e->vms);
         e->vms = next;
     }
+    free(e->busy_prev);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -176,52 +190,133 @@ void va_numa_vm_detached(struct vmaccel_vm *vm)
         return;
     pthread_mutex_lock(&e->lock);
     for (va_numa_vm **pp = &e->vms; *pp; pp = &(*pp)->next) {
-        if ((*pp)->vm == vm) {
-            va_numa_vm *gone = *pp;
-            *pp = gone->next;
-            free_vm_state(gone);
-            break;
+        if ((*pp)->vm != vm)
+            continue;
+        va_numa_vm *gone = *pp;
+        *pp = gone->next;
+        e->nvms--;
+        if (gone->job) {
+            va_migrator_cancel(e->migrator, gone->job);
+            va_numa_report_interrupted(e, gone);
+            va_numa_free_job(gone->job);
         }
+        free_vm_state(gone);
+        break;
     }
+    vm->numa = NULL;
     pthread_mutex_unlock(&e->lock);
 }
 
 va_numa_vm *va_numa_state_of(va_numa_engine *e, struct vmaccel_vm *vm)
 {
-    for (va_numa_vm *s = e->vms; s; s = s->next)
-        if (s->vm == vm)
-            return s;
+    if (vm->numa)
+        return vm->numa;
     va_numa_vm *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->vm = vm;
     s->vm_id = vm->id;
     s->emitted_rate = NAN;
+    s->local_rate = NAN;
+    s->sample_every = 1;
     s->next = e->vms;
     e->vms = s;
+    e->nvms++;
+    vm->numa = s;
     return s;
+}
+
+void va_numa_emit(va_numa_engine *e, const va_numa_vm *s, vmaccel_event_type type,
+                  const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    double rate = s && s->have_loc ? s->local_rate : 0.0;
+    va_event_emitf(e->m, type, s ? s->vm_id : 0, rate, "%s", msg);
+}
+
+/* The attached VMs, in a malloc'd array (no limit on their number). */
+static struct vmaccel_vm **snapshot(vmaccel_manager *m, size_t *n)
+{
+    pthread_mutex_lock(&m->lock);
+    size_t count = 0;
+    for (struct vmaccel_vm *vm = m->vms; vm; vm = vm->next)
+        count++;
+    struct vmaccel_vm **list = malloc((count + 1) * sizeof *list);
+    *n = 0;
+    for (struct vmaccel_vm *vm = m->vms; list && vm; vm = vm->next)
+        list[(*n)++] = vm;
+    pthread_mutex_unlock(&m->lock);
+    return list;
+}
+
+/* The measured host-wide rate: every observed VM's rate, weighted by its
+ * vCPUs' CPU time (their count while none is known). */
+static double host_rate(va_numa_vm *const *states, size_t n)
+{
+    double local = 0, all = 0;
+    for (size_t i = 0; i < n; i++) {
+        double w = 0;
+        for (unsigned c = 0; c < states[i]->nclients; c++)
+            w += states[i]->client_weight[c];
+        local += w * states[i]->local_rate;
+        all += w;
+    }
+    return all > 0 ? local / all : NAN;
+}
+
+/* Steps 3-5: the host model, the decision, the actions. */
+static void decide_and_act(va_numa_engine *e, va_numa_vm *const *states, size_t n)
+{
+    va_host_model model;
+    if (va_numa_build_model(e, states, n, &model))
+        return;
+    e->decide.queued_bytes = e->migrator ? va_migrator_pending_bytes(e->migrator) : 0;
+    va_decision_set d;
+    if (va_decide(&e->decide, &model, &d) == 0)
+        va_numa_act(e, states, &model, &d);
+    va_decision_release(&d);
+    va_model_release(&model);
+}
+
+/* Inline migrations (the sim's clock) move now; finished ones report. */
+static void run_migrations(va_numa_engine *e)
+{
+    if (e->migrator)
+        va_migrator_run(e->migrator);
+    va_numa_collect_migrations(e);
 }
 
 void va_numa_period_locked(va_numa_engine *e)
 {
-    vmaccel_manager *m = e->m;
-    struct vmaccel_vm *list[256];
-    size_t n = 0;
-    pthread_mutex_lock(&m->lock);
-    for (struct vmaccel_vm *vm = m->vms; vm && n < 256; vm = vm->next)
-        list[n++] = vm;
-    pthread_mutex_unlock(&m->lock);
+    size_t n;
+    struct vmaccel_vm **list = snapshot(e->m, &n);
+    va_numa_vm **states = list ? malloc((n + 1) * sizeof *states) : NULL;
+    if (!states) {
+        free(list);
+        return; /* out of memory: the next period tries again */
+    }
     va_numa_topology_period(e, list, n);
+    run_migrations(e);
+    size_t k = 0;
     /* A VM detached since the snapshot is no longer live; its detach is
      * waiting for this lock before freeing it. */
     for (size_t i = 0; i < n; i++) {
         if (!va_handle_is_live(list[i], VA_HANDLE_VM))
             continue;
         va_numa_vm *s = va_numa_state_of(e, list[i]);
-        if (s)
-            va_numa_vm_period(e, s);
+        if (s && va_numa_observe(e, s) == 0 && s->have_loc)
+            states[k++] = s;
     }
+    e->last_host_rate = host_rate(states, k);
+    decide_and_act(e, states, k);
+    run_migrations(e);
     e->periods++;
+    free(states);
+    free(list);
 }
 
 VMACCEL_API int vmaccel_manager_configure_numa(vmaccel_manager *m,
@@ -282,12 +377,11 @@ VMACCEL_API int vmaccel_vm_locality(const vmaccel_vm *vm, vmaccel_locality_info 
     if (!e)
         return rc;
     pthread_mutex_lock(&e->lock);
-    for (va_numa_vm *s = e->vms; s; s = s->next) {
-        if (s->vm != vm || !s->samples)
-            continue;
-        info->source = (vmaccel_locality_source)s->loc.source;
-        info->local_rate = s->have_loc ? s->loc.local_rate : 0.0;
-        info->home_node = s->loc.home_node;
+    const va_numa_vm *s = vm->numa;
+    if (s && s->samples) {
+        info->source = (vmaccel_locality_source)s->source;
+        info->local_rate = s->have_loc ? s->local_rate : 0.0;
+        info->home_node = s->home_node;
         info->samples = s->samples;
         info->vcpu_moves = s->vcpu_moves;
         info->memory_migrations = s->migrations;

@@ -15,17 +15,21 @@ static Vmaccel__V1__Locality *locality_msg(const va_numa_vm *s, unsigned nodes,
         return NULL;
     vmaccel__v1__locality__init(l);
     l->vm_id = s->vm_id;
-    l->local_rate = s->have_loc ? s->loc.local_rate : 0.0;
-    l->source = (char *)source_name(s->have_loc ? s->loc.source : VA_SOURCE_NONE);
-    size_t nv = s->nvcpus < 256 ? s->nvcpus : 256;
-    l->vcpu_local_rate = va_arena_array(a, nv, sizeof *l->vcpu_local_rate);
-    for (size_t i = 0; l->vcpu_local_rate && i < nv; i++) {
-        double r = s->loc.vcpu_rate[i];
+    l->local_rate = s->have_loc ? s->local_rate : 0.0;
+    l->source = (char *)source_name(s->have_loc ? s->source : VA_SOURCE_NONE);
+    l->vcpu_local_rate = va_arena_array(a, s->nvcpus, sizeof *l->vcpu_local_rate);
+    for (size_t i = 0; l->vcpu_local_rate && i < s->nvcpus; i++) {
+        double r = s->vcpu_rate[i];
         l->vcpu_local_rate[l->n_vcpu_local_rate++] = r == r ? r : 0.0; /* NaN: 0 */
     }
+    nodes = s->nodes < nodes ? s->nodes : nodes;
     l->pages_per_node = va_arena_array(a, nodes, sizeof *l->pages_per_node);
-    for (unsigned n = 0; l->pages_per_node && n < nodes; n++)
-        l->pages_per_node[l->n_pages_per_node++] = s->pages_per_node[n];
+    for (unsigned n = 0; l->pages_per_node && n < nodes; n++) {
+        uint64_t pages = 0;
+        for (unsigned c = 0; c < s->nclients; c++)
+            pages += s->client_pages[c * s->nodes + n];
+        l->pages_per_node[l->n_pages_per_node++] = pages;
+    }
     return l;
 }
 

@@ -32,87 +32,65 @@ static double weight(const va_vm_obs *o, size_t i, bool any_runtime)
     return any_runtime ? (double)o->vcpus[i].runtime_ns : 1.0;
 }
 
-static void from_faults(const va_vm_obs *o, va_locality *out, bool any_runtime)
+static void from_faults(const va_vm_obs *o, va_locality *out, double *vcpu_rate,
+                        bool any_runtime)
 {
     double local = 0, all = 0;
     for (size_t i = 0; i < o->nvcpus; i++) {
         const va_vcpu_obs *v = &o->vcpus[i];
         double n = (double)(v->faults_local + v->faults_remote);
-        double rate = n > 0 ? (double)v->faults_local / n : NAN;
-        if (i < 256)
-            out->vcpu_rate[i] = rate;
+        if (vcpu_rate)
+            vcpu_rate[i] = n > 0 ? (double)v->faults_local / n : NAN;
         if (n == 0 || weight(o, i, any_runtime) == 0)
             continue;
         local += (double)v->faults_local;
         all += n;
-        if (v->node >= 0 && (unsigned)v->node < o->nodes)
-            out->access[v->node][v->node] += (double)v->faults_local;
+        out->weight += weight(o, i, any_runtime);
     }
     out->local_rate = all > 0 ? local / all : NAN;
-    /* Faults say local or not, not which remote node: the remote share is
-     * spread over the other nodes by page placement. */
-    uint64_t pages = total_pages(o);
-    for (size_t i = 0; i < o->nvcpus; i++) {
-        const va_vcpu_obs *v = &o->vcpus[i];
-        if (v->node < 0 || (unsigned)v->node >= o->nodes || !pages)
-            continue;
-        uint64_t elsewhere = pages - o->pages_on_node[v->node];
-        for (unsigned b = 0; elsewhere && b < o->nodes; b++)
-            if (b != (unsigned)v->node)
-                out->access[v->node][b] += (double)v->faults_remote *
-                    (double)o->pages_on_node[b] / (double)elsewhere;
-    }
-    for (unsigned a = 0; a < o->nodes && all > 0; a++)
-        for (unsigned b = 0; b < o->nodes; b++)
-            out->access[a][b] /= all;
 }
 
-static void from_placement(const va_vm_obs *o, va_locality *out, bool any_runtime)
+static void from_placement(const va_vm_obs *o, va_locality *out, double *vcpu_rate,
+                           bool any_runtime)
 {
     double pages = (double)total_pages(o), local = 0, all = 0;
     for (size_t i = 0; i < o->nvcpus; i++) {
         const va_vcpu_obs *v = &o->vcpus[i];
         bool placed = v->node >= 0 && (unsigned)v->node < o->nodes;
         double rate = placed ? (double)o->pages_on_node[v->node] / pages : NAN;
-        if (i < 256)
-            out->vcpu_rate[i] = rate;
+        if (vcpu_rate)
+            vcpu_rate[i] = rate;
         double w = weight(o, i, any_runtime);
         if (!placed || w == 0)
             continue;
         local += w * rate;
         all += w;
-        for (unsigned b = 0; b < o->nodes; b++)
-            out->access[v->node][b] += w * (double)o->pages_on_node[b] / pages;
     }
     out->local_rate = all > 0 ? local / all : NAN;
-    for (unsigned a = 0; a < o->nodes && all > 0; a++)
-        for (unsigned b = 0; b < o->nodes; b++)
-            out->access[a][b] /= all;
+    out->weight = all;
 }
 
-bool va_locality_compute(const va_vm_obs *o, uint64_t min_faults, va_locality *out)
+bool va_locality_compute(const va_vm_obs *o, uint64_t min_faults, va_locality *out,
+                         double *vcpu_rate)
 {
-    /* Clear only what this host's node count uses: the full access matrix
-     * is 32 KiB, per VM per period. */
-    out->source = VA_SOURCE_NONE;
-    out->local_rate = NAN;
-    out->home_node = 0;
+    *out = (va_locality){VA_SOURCE_NONE, NAN, 0, 0.0, false};
+    for (size_t i = 0; vcpu_rate && i < o->nvcpus; i++)
+        vcpu_rate[i] = NAN;
     if (o->nodes == 0 || o->nodes > VA_MAX_NODES || total_pages(o) == 0)
         return false;
-    for (unsigned a = 0; a < o->nodes; a++)
-        memset(out->access[a], 0, o->nodes * sizeof out->access[a][0]);
     for (unsigned n = 1; n < o->nodes; n++)
         if (o->pages_on_node[n] > o->pages_on_node[out->home_node])
             out->home_node = n;
     bool any_runtime = false;
     for (size_t i = 0; i < o->nvcpus; i++)
         any_runtime |= o->vcpus[i].runtime_ns > 0;
+    out->timed = any_runtime;
     if (faults_usable(o, min_faults)) {
         out->source = VA_SOURCE_NUMA_FAULTS;
-        from_faults(o, out, any_runtime);
+        from_faults(o, out, vcpu_rate, any_runtime);
     } else {
         out->source = VA_SOURCE_PAGE_PLACEMENT;
-        from_placement(o, out, any_runtime);
+        from_placement(o, out, vcpu_rate, any_runtime);
     }
     if (isnan(out->local_rate)) {
         out->source = VA_SOURCE_NONE;

@@ -33,6 +33,7 @@ typedef struct va_vcpu_obs {
     bool have_faults;          /* fault counters were readable */
     uint64_t faults_local;     /* NUMA hinting faults in the period */
     uint64_t faults_remote;
+    int cpu;                   /* OS CPU it last ran on; -1 if unknown */
 } va_vcpu_obs;
 
 typedef struct va_vm_obs {
@@ -44,18 +45,19 @@ typedef struct va_vm_obs {
 
 typedef struct va_locality {
     va_locality_source source;
-    double local_rate;                     /* VM, 0..1 (NaN if unknown) */
-    double vcpu_rate[256];                 /* per vCPU (first 256) */
-    /* access[a][b]: share of the VM's accesses from vCPUs on node a to
-     * memory on node b (rows and columns: logical nodes). */
-    double access[VA_MAX_NODES][VA_MAX_NODES];
+    double local_rate;                     /* 0..1 (NaN if unknown) */
     unsigned home_node;                    /* node holding most sampled pages */
+    double weight;                         /* the vCPUs' CPU time in ns, or
+                                              their count when none ran */
+    bool timed;                            /* weight is CPU time */
 } va_locality;
 
-/* Fills `out`. Uses faults when every running vCPU has them and they
- * count at least `min_faults` in total, otherwise page placement. Returns
- * false (out->source == VA_SOURCE_NONE) when there is nothing to go on. */
+/* Fills `out`, and vcpu_rate[i] for each of obs->nvcpus vCPUs when not
+ * NULL (NaN: unknown). Uses faults when every running vCPU has them and
+ * they count at least `min_faults` in total, otherwise page placement.
+ * Returns false (out->source == VA_SOURCE_NONE) when there is nothing to
+ * go on. */
 bool va_locality_compute(const va_vm_obs *obs, uint64_t min_faults,
-                         va_locality *out);
+                         va_locality *out, double *vcpu_rate);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * Internal: the rebalance policy. Given a VM's locality each sampling
- * period, it decides whether to act and which fix is cheaper: move the
- * vCPUs to their memory's node, or migrate the memory to the vCPUs' node.
- * Pure: it never calls the OS; the engine carries out its decisions.
+ * Internal: the rebalance policy's per-VM gate. Each period it looks at a
+ * VM's measured local rate and says whether the VM should get a fix now;
+ * which fix, and whether the host has room for it, is the host-wide
+ * decision's business (decide.h). Pure: it never calls the OS.
  *
  * Never thrashing, by construction:
  *  - trigger: the local rate must stay below `threshold` for
- *    `trigger_samples` consecutive periods;
+ *    `trigger_samples` consecutive periods - unless the VM is clearly
+ *    misplaced: even the sample's error bound above the rate stays below
+ *    `clear_fraction` x threshold (a VM at 0% measured to +-2 pp), which
+ *    needs no second look;
  *  - hysteresis: the low streak resets only when the rate climbs to
  *    threshold + hysteresis, so a rate hovering at the threshold neither
  *    triggers nor re-arms;
@@ -18,11 +21,12 @@
  *    window (twice the longest cooldown) resets it. Judging a fix by the
  *    next sample instead would let a square-wave workload look responsive
  *    and be "fixed" every cycle.
+ * The cooldown starts when the engine really acts (va_policy_acted), not
+ * when the gate opens: a VM the host has no room for asks again next
+ * period.
  */
 #ifndef VA_NUMA_POLICY_H
 #define VA_NUMA_POLICY_H
-
-#include "numa/locality.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,14 +42,9 @@ typedef struct va_policy_config {
     double threshold;            /* act below this local rate (0.8) */
     double hysteresis;           /* re-arm at threshold + this (0.05) */
     unsigned trigger_samples;    /* K consecutive low samples (3) */
+    double clear_fraction;       /* clearly misplaced below this x threshold (0.5) */
     unsigned cooldown_samples;   /* minimum periods between actions (5) */
     unsigned max_backoff_shift;  /* cooldown grows up to 2^this (4) */
-    uint64_t migrate_bytes_per_s;/* memory migration budget (256 MiB/s) */
-    uint64_t vcpu_move_cost_bytes; /* a vCPU move costs like migrating this
-                                      much memory: cold caches (8 MiB) */
-    va_strategy strategy;
-    bool allow_move;             /* may move vCPUs (true) */
-    bool allow_migrate;          /* may migrate memory (true) */
 } va_policy_config;
 
 void va_policy_config_defaults(va_policy_config *c);
@@ -58,35 +57,13 @@ typedef struct va_policy_state {
     unsigned actions;
 } va_policy_state;
 
-/* What the engine knows of a VM besides its locality. */
-typedef struct va_vm_facts {
-    unsigned nodes;
-    unsigned vcpus;
-    unsigned vcpus_on_node[VA_MAX_NODES];   /* where its vCPUs run now */
-    unsigned free_pus_on_node[VA_MAX_NODES];/* allowed PUs no other VM uses */
-    uint64_t bytes_on_node[VA_MAX_NODES];   /* its memory, estimated */
-} va_vm_facts;
+/* One period: counts the sample (rate NaN: nothing measured, the period
+ * only ages the cooldown) and returns whether the VM should get a fix now.
+ * `error` is the measurement's error bound (0.02 = 2 pp). */
+bool va_policy_gate(const va_policy_config *c, va_policy_state *s, double rate,
+                    double error);
 
-typedef enum va_action {
-    VA_ACTION_NONE = 0,
-    VA_ACTION_MOVE_VCPUS = 1,      /* re-plan the VM's vCPUs onto target_node */
-    VA_ACTION_MIGRATE_MEMORY = 2   /* migrate its memory to target_node */
-} va_action;
-
-typedef struct va_decision {
-    va_action action;
-    unsigned target_node;
-    uint64_t bytes;             /* memory to migrate */
-    unsigned vcpus_moved;       /* vCPUs to move */
-    double cost_bytes;          /* the chosen fix's cost in equivalent bytes */
-    double seconds;             /* migration time under the budget */
-    char why[160];
-} va_decision;
-
-/* One sampling period for one VM. `loc` may be NULL (nothing measured):
- * the period counts for the cooldown only. */
-void va_policy_step(const va_policy_config *c, va_policy_state *s,
-                    const va_locality *loc, const va_vm_facts *f,
-                    va_decision *out);
+/* The engine acted on the VM: the cooldown starts (longer after a relapse). */
+void va_policy_acted(const va_policy_config *c, va_policy_state *s);
 
 #endif

@@ -57,10 +57,43 @@ typedef struct va_sample_stats {
     uint64_t pages_total;         /* pages in the regions */
     size_t pages_sampled;         /* asked about */
     size_t pages_resident;        /* answered with a node */
+    double error;                 /* the shares' error bound at 95% */
     size_t vcpus_gone;            /* threads that vanished */
 } va_sample_stats;
 
-/* Observes the VM. obs->vcpus must point at in->ntids entries; the caller
+/* Where a set of regions of a process lives. */
+typedef struct va_memory_query {
+    const va_platform *plat;
+    const vmaccel_topology *topo;
+    int pid;
+    const va_sample_region *regions;
+    size_t nregions;
+    double error;                 /* wanted error bound, e.g. 0.02 */
+} va_memory_query;
+
+typedef struct va_memory_sample {
+    uint64_t pages_on_node[VA_MAX_NODES]; /* sampled pages per logical node */
+    uint64_t pages_total;         /* pages in the regions */
+    size_t pages_sampled, pages_resident;
+    double error;                 /* the bound reached at 95% */
+} va_memory_sample;
+
+/* Samples the pages of the regions with move_pages status queries,
+ * adaptively: a first stratified round bounds the placement's variance,
+ * and a second round is drawn only when that bound needs more pages for
+ * `error` than the first took. A VM whose memory sits on one node costs a
+ * few hundred queries; one split evenly the worst-case sample. Errors: the
+ * seam's (VMACCEL_EGONE when the process has gone), VMACCEL_ENOMEM. */
+int va_sample_memory(const va_memory_query *q, va_rng *rng, va_memory_sample *out);
+
+/* Observes the vCPU threads (where they ran, for how long, NUMA faults):
+ * vcpus[i] for each of in->ntids threads (in->regions is not used). A
+ * vanished thread only marks its entry unknown (node -1). */
+void va_sample_vcpus(const va_sampler_input *in, va_sampler_state *st,
+                     va_vcpu_obs *vcpus, va_sample_stats *stats);
+
+/* Observes the VM: va_sample_memory over all its regions, then
+ * va_sample_vcpus. vcpus must point at in->ntids entries; the caller
  * owns them. VMACCEL_EGONE when the process has gone (move_pages: no such
  * process); a vanished vCPU thread only marks its entry unknown (node -1).
  * Other errors are those of the seam. */

@@ -4,11 +4,16 @@
 
 size_t va_sample_size(uint64_t population, double error, double z)
 {
+    return va_sample_size_pq(population, error, z, 0.25);
+}
+
+size_t va_sample_size_pq(uint64_t population, double error, double z, double pq)
+{
     if (population == 0)
         return 0;
-    if (!(error > 0.0) || !(z > 0.0))
+    if (!(error > 0.0) || !(z > 0.0) || !(pq >= 0.0))
         return (size_t)population;
-    double n0 = z * z * 0.25 / (error * error);
+    double n0 = z * z * (pq < 0.25 ? pq : 0.25) / (error * error);
     double n = n0 / (1.0 + (n0 - 1.0) / (double)population);
     double rounded = ceil(n);
     if (rounded >= (double)population)

@@ -20,6 +20,11 @@
  * than the population; at least 1 when population > 0. */
 size_t va_sample_size(uint64_t population, double error, double z);
 
+/* The same for a proportion whose variance p (1 - p) is at most `pq`
+ * (0.25 is the worst case): a placement concentrated on one node needs
+ * far fewer pages for the same error. */
+size_t va_sample_size_pq(uint64_t population, double error, double z, double pq);
+
 /* A small, fast PRNG (xorshift64*): deterministic for a given seed, so the
  * simulated platform replays exactly. */
 typedef struct va_rng {

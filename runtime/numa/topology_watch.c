@@ -21,8 +21,7 @@ void va_numa_topology_begin(va_numa_engine *e)
 static void emit(va_numa_engine *e, const va_numa_vm *s, vmaccel_event_type type,
                  const char *what, const char *detail)
 {
-    double rate = s && s->have_loc ? s->loc.local_rate : 0.0;
-    va_event_emitf(e->m, type, s ? s->vm_id : 0, rate, "%s%s", what, detail);
+    va_numa_emit(e, s, type, "%s%s", what, detail);
 }
 
 /* The events of one VM's re-plan, like the policy's vCPU moves: PLANNED,

@@ -74,6 +74,7 @@ struct vmaccel_vm {
     size_t nregions;
     double plan_score;           /* of the last pin / dry run */
     vmaccel_strategy plan_strategy;
+    struct va_numa_vm *numa;     /* the NUMA engine's state (engine lock) */
 };
 
 /* Valid VM or VMACCEL_EINVAL. */

@@ -245,6 +245,7 @@ const (
 	EventType_EVENT_TYPE_REBALANCE_FAILED    EventType = 6
 	EventType_EVENT_TYPE_TOPOLOGY_CHANGED    EventType = 7
 	EventType_EVENT_TYPE_IOTLB_REPARTITIONED EventType = 8
+	EventType_EVENT_TYPE_REBALANCE_DEFERRED  EventType = 9 // a VM needs a fix the host has no room or budget for
 )
 
 // Enum value maps for EventType.
@@ -259,6 +260,7 @@ var (
 		6: "EVENT_TYPE_REBALANCE_FAILED",
 		7: "EVENT_TYPE_TOPOLOGY_CHANGED",
 		8: "EVENT_TYPE_IOTLB_REPARTITIONED",
+		9: "EVENT_TYPE_REBALANCE_DEFERRED",
 	}
 	EventType_value = map[string]int32{
 		"EVENT_TYPE_UNSPECIFIED":         0,
@@ -270,6 +272,7 @@ var (
 		"EVENT_TYPE_REBALANCE_FAILED":    6,
 		"EVENT_TYPE_TOPOLOGY_CHANGED":    7,
 		"EVENT_TYPE_IOTLB_REPARTITIONED": 8,
+		"EVENT_TYPE_REBALANCE_DEFERRED":  9,
 	}
 )
 
@@ -2135,7 +2138,7 @@ const file_vmaccel_proto_rawDesc = "" +
 	"\x0eComponentState\x12\x17\n" +
 	"\x13COMPONENT_STATE_OFF\x10\x00\x12\x16\n" +
 	"\x12COMPONENT_STATE_ON\x10\x01\x12\x1b\n" +
-	"\x17COMPONENT_STATE_SKIPPED\x10\x02*\xa6\x02\n" +
+	"\x17COMPONENT_STATE_SKIPPED\x10\x02*\xc9\x02\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16EVENT_TYPE_VM_ATTACHED\x10\x01\x12\x16\n" +
@@ -2145,7 +2148,8 @@ const file_vmaccel_proto_rawDesc = "" +
 	"\x1cEVENT_TYPE_REBALANCE_APPLIED\x10\x05\x12\x1f\n" +
 	"\x1bEVENT_TYPE_REBALANCE_FAILED\x10\x06\x12\x1f\n" +
 	"\x1bEVENT_TYPE_TOPOLOGY_CHANGED\x10\a\x12\"\n" +
-	"\x1eEVENT_TYPE_IOTLB_REPARTITIONED\x10\bB3Z1github.com/vm-accel/vmaccel/bindings/go/vmaccelpbb\x06proto3"
+	"\x1eEVENT_TYPE_IOTLB_REPARTITIONED\x10\b\x12!\n" +
+	"\x1dEVENT_TYPE_REBALANCE_DEFERRED\x10\tB3Z1github.com/vm-accel/vmaccel/bindings/go/vmaccelpbb\x06proto3"
 
 var (
 	file_vmaccel_proto_rawDescOnce sync.Once

@@ -1,0 +1,89 @@
+/*
+ * Internal: the migrator. It moves VMs' guest memory between nodes for
+ * the NUMA engine, off the engine's thread: the loop keeps its timers and
+ * events on time while pages move. All migrations of a host share one
+ * byte budget (a token bucket at migrate_mb_per_s) and run side by side,
+ * a window of pages of each in turn (migrate.h does the moving).
+ *
+ * Two ways to run:
+ *  - threaded (a real host): one worker thread, started with the first
+ *    job, that sleeps while the budget refills;
+ *  - inline (a platform whose clock only moves when told, the simulated
+ *    host): va_migrator_run() does what the budget allows now, on the
+ *    caller's thread, so tests replay exactly.
+ *
+ * A job belongs to the engine (which allocates, submits, collects and
+ * frees it); while it is queued or running the migrator reads its input
+ * and writes its progress under its lock. A VMM that exits ends its job
+ * with VMACCEL_EGONE; va_migrator_cancel() returns once the worker no
+ * longer touches the job.
+ *
+ * Calibration: the migrator keeps the rate pages actually move at when
+ * nothing holds them back (bytes over the time spent in the kernel's
+ * move calls, averaged), so estimates use the host's real speed.
+ */
+#ifndef VA_NUMA_MIGRATOR_H
+#define VA_NUMA_MIGRATOR_H
+
+#include "numa/budget.h"
+#include "numa/migrate.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum va_job_state {
+    VA_JOB_QUEUED = 0,
+    VA_JOB_RUNNING = 1,
+    VA_JOB_DONE = 2
+} va_job_state;
+
+typedef struct va_mig_job {
+    /* Input, set before submitting. */
+    uint64_t vm_id;
+    const va_platform *plat;
+    int pid, pidfd;                /* pidfd -1: no liveness check (in-process) */
+    va_sample_region *regions;     /* the job's copy */
+    size_t nregions;
+    unsigned target_node;          /* logical */
+    int target_os_node;            /* the kernel's number */
+    uint64_t bytes_wanted;         /* stop once this much has moved */
+    bool whole_process;            /* every page of the process goes:
+                                      migrate_pages(2) in one call */
+    /* Progress, under the migrator's lock. */
+    va_job_state state;
+    va_migration mg;
+    int rc;                        /* 0, or why it ended early */
+    uint64_t start_ns, end_ns;     /* first and last move */
+    uint64_t busy_ns;              /* time inside the kernel's move calls */
+    struct va_mig_job *next;       /* the migrator's list */
+} va_mig_job;
+
+typedef struct va_migrator va_migrator;
+
+/* A migrator for platform p at `rate` bytes/s; `threaded` false: inline. */
+int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, va_migrator **out);
+/* Cancels every job, stops the worker, frees. */
+void va_migrator_free(va_migrator *m);
+void va_migrator_set_rate(va_migrator *m, uint64_t rate);
+
+/* Queues a job (state QUEUED); the migrator never frees it. */
+void va_migrator_submit(va_migrator *m, va_mig_job *job);
+/* Removes a job: waits until the worker is not moving its pages; a job
+ * not done ends with VMACCEL_ESTATE (cancelled). The caller frees it. */
+void va_migrator_cancel(va_migrator *m, va_mig_job *job);
+/* Up to `max` finished jobs, taken off the migrator's list. */
+size_t va_migrator_collect(va_migrator *m, va_mig_job **done, size_t max);
+/* Inline mode: moves what the budget allows now. Threaded: no-op. */
+void va_migrator_run(va_migrator *m);
+/* Threaded: blocks until no job is queued or running (tests). */
+void va_migrator_wait_idle(va_migrator *m);
+
+/* Bytes the queued and running jobs still want. */
+uint64_t va_migrator_pending_bytes(va_migrator *m);
+/* The calibrated rate in bytes/s; 0 until a migration has been timed. */
+double va_migrator_observed_rate(va_migrator *m);
+
+/* A job's copy of the progress, read under the migrator's lock. */
+void va_migrator_progress(va_migrator *m, const va_mig_job *job, va_migration *out);
+
+#endif

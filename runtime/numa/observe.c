@@ -1,0 +1,277 @@
+/* Observing one VM each period: its vCPUs, its NUMA clients' memory, its
+ * local rate (engine.h, step 2). */
+#include "numa/engine.h"
+
+#include "core/error.h"
+#include "vmm/vm_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The moment a change is worth an event: 5 percentage points. */
+#define LOCALITY_EVENT_DELTA 0.05
+/* A VM that stays well placed is sampled at most this many periods apart. */
+#define SAMPLE_EVERY_MAX 8
+/* NUMA fault counts below this say too little to go on. */
+#define MIN_FAULTS 16
+
+/* What a period needs from the VM, copied under its lock so that no VM
+ * lock is held across the sampler's system calls. A VM without guest NUMA
+ * cells is one client holding all its regions. */
+typedef struct vm_view {
+    int pid;
+    int *tids;
+    size_t ntids;
+    va_sample_region *regions;
+    size_t nregions;
+    unsigned nclients;
+    unsigned *vcpu_client;        /* [ntids] */
+    size_t *client_first;         /* [nclients + 1]: client c's regions */
+    vmaccel_strategy strategy;
+} vm_view;
+
+static void view_release(vm_view *v)
+{
+    free(v->tids);
+    free(v->regions);
+    free(v->vcpu_client);
+    free(v->client_first);
+}
+
+static int view_alloc(vm_view *v, size_t ntids, size_t nregions, unsigned nclients)
+{
+    v->tids = calloc(ntids + 1, sizeof *v->tids);
+    v->regions = calloc(nregions + 1, sizeof *v->regions);
+    v->vcpu_client = calloc(ntids + 1, sizeof *v->vcpu_client);
+    v->client_first = calloc(nclients + 1, sizeof *v->client_first);
+    if (v->tids && v->regions && v->vcpu_client && v->client_first)
+        return 0;
+    view_release(v);
+    return va_fail(VMACCEL_ENOMEM, "out of memory for a VM view");
+}
+
+/* One client: every vCPU, every region. */
+static void whole_vm_client(const struct vmaccel_vm *vm, vm_view *v)
+{
+    v->nclients = 1;
+    for (size_t i = 0; i < vm->nregions; i++)
+        v->regions[i] = (va_sample_region){vm->regions[i].start, vm->regions[i].length};
+    v->nregions = vm->nregions;
+    v->client_first[0] = 0;
+    v->client_first[1] = vm->nregions;
+}
+
+static int copy_view(struct vmaccel_vm *vm, vm_view *v)
+{
+    memset(v, 0, sizeof *v);
+    pthread_mutex_lock(&vm->lock);
+    /* The pidfd guard first: a VMM that exited is marked gone (VM_GONE)
+     * here, before anything reads a possibly recycled pid. */
+    int rc = vm->gone ? VMACCEL_EGONE : va_vm_guard(vm);
+    if (!rc)
+        rc = view_alloc(v, vm->nvcpus, vm->nregions, 1);
+    if (!rc) {
+        for (size_t i = 0; i < vm->nvcpus; i++)
+            v->tids[v->ntids++] = vm->vcpus[i].tid; /* gone threads read as gone */
+        whole_vm_client(vm, v);
+        v->pid = vm->pid;
+        v->strategy = vm->plan_strategy;
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return rc;
+}
+
+/* (Re)sizes the state's arrays for the VM as it is now. */
+static int fit_state(va_numa_vm *s, const vm_view *v, unsigned nodes)
+{
+    if (s->nvcpus == v->ntids && s->nclients == v->nclients && s->nodes == nodes &&
+        s->sampler.last_runtime)
+        return 0;
+    va_sampler_state_release(&s->sampler);
+    int rc = va_sampler_state_init(&s->sampler, v->ntids, s->vm_id * 2654435761u + 1);
+    size_t nv = v->ntids + 1, nc = v->nclients + 1, cells = nc * nodes;
+    int *node = realloc(s->vcpu_node, nv * sizeof *node);
+    s->vcpu_node = node ? node : s->vcpu_node;
+    int *cpu = realloc(s->vcpu_cpu, nv * sizeof *cpu);
+    s->vcpu_cpu = cpu ? cpu : s->vcpu_cpu;
+    double *rate = realloc(s->vcpu_rate, nv * sizeof *rate);
+    s->vcpu_rate = rate ? rate : s->vcpu_rate;
+    uint64_t *run = realloc(s->vcpu_runtime, nv * sizeof *run);
+    s->vcpu_runtime = run ? run : s->vcpu_runtime;
+    unsigned *client = realloc(s->vcpu_client, nv * sizeof *client);
+    s->vcpu_client = client ? client : s->vcpu_client;
+    uint64_t *pages = calloc(cells, sizeof *pages), *bytes = calloc(cells, sizeof *bytes);
+    double *weight = calloc(nc, sizeof *weight);
+    free(s->client_pages), free(s->client_bytes), free(s->client_weight);
+    s->client_pages = pages, s->client_bytes = bytes, s->client_weight = weight;
+    if (rc || !node || !cpu || !rate || !run || !client || !pages || !bytes || !weight) {
+        s->nvcpus = s->nclients = 0; /* sized again next period */
+        return rc ? rc : va_fail(VMACCEL_ENOMEM, "out of memory for VM %llu's state",
+                                 (unsigned long long)s->vm_id);
+    }
+    s->nvcpus = (unsigned)v->ntids;
+    s->nclients = v->nclients;
+    s->nodes = nodes;
+    s->sample_every = 1;
+    s->sample_wait = 0;
+    return 0;
+}
+
+/* Where each vCPU ran, for how long; true when one changed node. */
+static bool observe_vcpus(va_numa_engine *e, va_numa_vm *s, const vm_view *v,
+                          va_vcpu_obs *obs)
+{
+    va_sampler_input in = {s->vm->plat, e->m->topology, v->pid, v->tids, v->ntids,
+                           NULL, 0, e->opts.sample_error};
+    va_sample_stats stats = {0};
+    va_sample_vcpus(&in, &s->sampler, obs, &stats);
+    bool moved = false;
+    for (size_t i = 0; i < v->ntids; i++) {
+        moved |= s->samples && obs[i].node != s->vcpu_node[i];
+        s->vcpu_node[i] = obs[i].node;
+        s->vcpu_cpu[i] = obs[i].cpu;
+        s->vcpu_runtime[i] = obs[i].runtime_ns;
+        s->vcpu_client[i] = v->vcpu_client[i];
+    }
+    return moved;
+}
+
+/* Samples each client's memory; the bytes per node follow from the
+ * resident share of the sample. */
+static int sample_clients(va_numa_engine *e, va_numa_vm *s, const vm_view *v)
+{
+    double worst = 0;
+    for (unsigned c = 0; c < v->nclients; c++) {
+        const va_sample_region *r = v->regions + v->client_first[c];
+        size_t nr = v->client_first[c + 1] - v->client_first[c];
+        va_memory_query q = {s->vm->plat, e->m->topology, v->pid, r, nr, e->opts.sample_error};
+        va_memory_sample ms;
+        int rc = va_sample_memory(&q, &s->sampler.rng, &ms);
+        if (rc)
+            return rc;
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < nr; i++)
+            bytes += r[i].length;
+        for (unsigned n = 0; n < s->nodes; n++) {
+            s->client_pages[c * s->nodes + n] = ms.pages_on_node[n];
+            s->client_bytes[c * s->nodes + n] =
+                ms.pages_sampled ? (uint64_t)((double)bytes * (double)ms.pages_on_node[n] /
+                                              (double)ms.pages_sampled) : 0;
+        }
+        worst = ms.error > worst ? ms.error : worst;
+    }
+    s->error = worst;
+    return 0;
+}
+
+/* The VM's rate from its clients' (each client's vCPUs touch its memory),
+ * weighted like the clients: CPU time, or vCPU count before any ran. */
+static void compute_locality(va_numa_engine *e, va_numa_vm *s, const va_vcpu_obs *obs)
+{
+    va_vcpu_obs *sub = calloc(s->nvcpus + 1, sizeof *sub);
+    double *rates = calloc(s->nvcpus + 1, sizeof *rates);
+    double local = 0, all = 0, interval = (double)e->opts.interval_ms * 1e6;
+    bool faults = true;
+    s->have_loc = false;
+    for (unsigned c = 0; sub && rates && c < s->nclients; c++) {
+        va_vm_obs o = {.nodes = s->nodes, .vcpus = sub};
+        memcpy(o.pages_on_node, s->client_pages + c * s->nodes, s->nodes * sizeof(uint64_t));
+        for (unsigned i = 0; i < s->nvcpus; i++)
+            if (s->vcpu_client[i] == c)
+                sub[o.nvcpus++] = obs[i];
+        va_locality l;
+        bool ok = va_locality_compute(&o, MIN_FAULTS, &l, rates);
+        for (unsigned i = 0, k = 0; i < s->nvcpus; i++)
+            if (s->vcpu_client[i] == c)
+                s->vcpu_rate[i] = rates[k++];
+        /* Comparable across VMs: CPU ns, or every vCPU busy all period. */
+        s->client_weight[c] = l.timed ? l.weight : (double)o.nvcpus * interval;
+        if (!ok)
+            continue;
+        local += s->client_weight[c] * l.local_rate;
+        all += s->client_weight[c];
+        faults &= l.source == VA_SOURCE_NUMA_FAULTS;
+        s->have_loc = true;
+    }
+    free(sub);
+    free(rates);
+    s->local_rate = all > 0 ? local / all : NAN;
+    s->source = s->have_loc ? (faults ? VA_SOURCE_NUMA_FAULTS : VA_SOURCE_PAGE_PLACEMENT)
+                            : VA_SOURCE_NONE;
+}
+
+static void note_home(va_numa_vm *s)
+{
+    uint64_t best = 0;
+    for (unsigned n = 0; n < s->nodes; n++) {
+        uint64_t b = 0;
+        for (unsigned c = 0; c < s->nclients; c++)
+            b += s->client_bytes[c * s->nodes + n];
+        if (b > best) {
+            best = b;
+            s->home_node = n;
+        }
+    }
+}
+
+static void note_locality(va_numa_engine *e, va_numa_vm *s)
+{
+    double r = s->local_rate;
+    if (!isnan(s->emitted_rate) && fabs(r - s->emitted_rate) < LOCALITY_EVENT_DELTA)
+        return;
+    va_numa_emit(e, s, VMACCEL_EVENT_LOCALITY_CHANGED, "local rate %.2f (%s)", r,
+                 s->source == VA_SOURCE_NUMA_FAULTS ? "NUMA faults" : "page placement");
+    s->emitted_rate = r;
+}
+
+/* A VM that stays well placed, with its vCPUs where they were, is sampled
+ * less and less often; anything else brings it back to every period. */
+static void schedule_sampling(va_numa_engine *e, va_numa_vm *s, bool sampled)
+{
+    bool steady = s->have_loc && !s->job &&
+                  s->local_rate >= e->opts.threshold + e->opts.hysteresis;
+    if (!steady)
+        s->sample_every = 1;
+    else if (sampled && s->sample_every < SAMPLE_EVERY_MAX)
+        s->sample_every *= 2;
+    if (sampled || !steady)
+        s->sample_wait = s->sample_every - 1;
+    else if (s->sample_wait)
+        s->sample_wait--;
+}
+
+int va_numa_observe(va_numa_engine *e, va_numa_vm *s)
+{
+    vm_view v;
+    int rc = copy_view(s->vm, &v);
+    if (rc)
+        return rc; /* gone (its VM_GONE was emitted when it was marked) */
+    unsigned nodes = va_topology_nodes(e->m->topology);
+    nodes = nodes < VA_MAX_NODES ? nodes : VA_MAX_NODES;
+    va_vcpu_obs *obs = calloc(v.ntids + 1, sizeof *obs);
+    rc = obs ? fit_state(s, &v, nodes) : va_fail(VMACCEL_ENOMEM, "out of memory");
+    if (!rc) {
+        s->strategy = v.strategy;
+        bool vcpus_moved = observe_vcpus(e, s, &v, obs);
+        bool sample = !s->samples || vcpus_moved || s->sample_wait == 0 || !s->have_loc;
+        if (sample)
+            rc = sample_clients(e, s, &v);
+        if (!rc) {
+            compute_locality(e, s, obs);
+            note_home(s);
+            schedule_sampling(e, s, sample);
+            s->samples++;
+            if (s->have_loc)
+                note_locality(e, s);
+        }
+    }
+    if (rc == VMACCEL_EGONE) {
+        pthread_mutex_lock(&s->vm->lock);
+        va_vm_guard(s->vm); /* marks it gone with VM_GONE */
+        pthread_mutex_unlock(&s->vm->lock);
+    }
+    free(obs);
+    view_release(&v);
+    return rc;
+}
