@@ -1,206 +1,14 @@
 /*
- * vmaccel smmu replay SCENARIO.json: replays translations against a guest
- * memory image and register values, through the register front end of
- * the SMMUv3 model, and prints one JSON object per query.
+ * vmaccel smmu replay SCENARIO.json: replays register accesses and
+ * translations against a guest memory image (smmu_image.c), through the
+ * register front end of the SMMUv3 model, and prints one JSON object per
+ * register read, translation and memory dump.
  */
 #include "cli.h"
+#include "smmu_image.h"
 
-#include <errno.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_IMAGE_BYTES (256u << 20)
-
-typedef struct region {
-    uint64_t base;
-    uint8_t *bytes;
-    size_t len;
-} region;
-
-typedef struct image {
-    region *r;
-    size_t n;
-    size_t total;
-} image;
-
-static region *find(image *im, uint64_t addr, size_t len)
-{
-    for (size_t i = 0; i < im->n; i++) {
-        region *r = &im->r[i];
-        if (addr >= r->base && addr - r->base <= r->len && len <= r->len - (addr - r->base))
-            return r;
-    }
-    return NULL;
-}
-
-static int mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-    region *r = find(ctx, addr, len);
-    if (!r)
-        return -1; /* outside the image: an external abort */
-    memcpy(buf, r->bytes + (addr - r->base), len);
-    return 0;
-}
-
-static int mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
-{
-    region *r = find(ctx, addr, len);
-    if (!r)
-        return -1;
-    memcpy(r->bytes + (addr - r->base), buf, len);
-    return 0;
-}
-
-static void image_free(image *im)
-{
-    for (size_t i = 0; i < im->n; i++)
-        free(im->r[i].bytes);
-    free(im->r);
-}
-
-/* A number given as a JSON integer or a "0x..."/decimal string. */
-static int get_u64(json_object *o, uint64_t *out)
-{
-    if (json_object_is_type(o, json_type_int)) {
-        if (json_object_get_int64(o) < 0)
-            return -1;
-        *out = json_object_get_uint64(o);
-        return 0;
-    }
-    if (!json_object_is_type(o, json_type_string))
-        return -1;
-    const char *s = json_object_get_string(o);
-    char *end;
-    if (!*s || *s == '-' || *s == '+' || *s == ' ')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int field_u64(json_object *obj, const char *key, bool required,
-                     uint64_t *out, const char *what)
-{
-    json_object *o;
-    if (!json_object_object_get_ex(obj, key, &o) || json_object_is_type(o, json_type_null)) {
-        if (required)
-            return cli_error(-1, "smmu", "%s: \"%s\" is missing", what, key);
-        return 1;
-    }
-    if (get_u64(o, out))
-        return cli_error(-1, "smmu", "%s: \"%s\" is not a non-negative number "
-                         "(JSON integer or \"0x...\" string)", what, key);
-    return 0;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int load_hex(const char *hex, region *r, const char *what)
-{
-    size_t n = strlen(hex);
-    r->bytes = malloc(n / 2 + 1);
-    if (!r->bytes)
-        return cli_error(-1, "smmu", "%s: out of memory", what);
-    int hi = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (hex[i] == ' ' || hex[i] == '\n' || hex[i] == '\t' || hex[i] == '\r')
-            continue;
-        int v = hexval((unsigned char)hex[i]);
-        if (v < 0)
-            return cli_error(-1, "smmu", "%s: \"hex\" has a non-hex character at %zu",
-                             what, i);
-        if (hi < 0) {
-            hi = v;
-        } else {
-            r->bytes[r->len++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    if (hi >= 0)
-        return cli_error(-1, "smmu", "%s: \"hex\" has an odd number of digits", what);
-    return 0;
-}
-
-static int load_file(const char *dir, const char *name, region *r, const char *what)
-{
-    char path[4096];
-    if (name[0] == '/')
-        snprintf(path, sizeof path, "%s", name);
-    else
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cli_error(-1, "smmu", "%s: cannot open %s: %s", what, path, strerror(errno));
-    long size = -1;
-    if (!fseek(f, 0, SEEK_END))
-        size = ftell(f);
-    if (size < 0 || (unsigned long)size > MAX_IMAGE_BYTES || fseek(f, 0, SEEK_SET)) {
-        fclose(f);
-        return cli_error(-1, "smmu", "%s: %s is unreadable or larger than %u MiB",
-                         what, path, MAX_IMAGE_BYTES >> 20);
-    }
-    r->bytes = malloc((size_t)size + 1);
-    r->len = r->bytes ? fread(r->bytes, 1, (size_t)size, f) : 0;
-    fclose(f);
-    if (!r->bytes || r->len != (size_t)size)
-        return cli_error(-1, "smmu", "%s: reading %s failed", what, path);
-    return 0;
-}
-
-static int load_memory(json_object *root, const char *dir, image *im)
-{
-    json_object *mem;
-    if (!json_object_object_get_ex(root, "memory", &mem))
-        return 0; /* no memory: every fetch aborts */
-    if (!json_object_is_type(mem, json_type_array))
-        return cli_error(-1, "smmu", "\"memory\" must be an array");
-    size_t n = json_object_array_length(mem);
-    im->r = calloc(n ? n : 1, sizeof *im->r);
-    if (!im->r)
-        return cli_error(-1, "smmu", "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "memory[%zu]", i);
-        json_object *e = json_object_array_get_idx(mem, i), *hex, *file;
-        if (!json_object_is_type(e, json_type_object))
-            return cli_error(-1, "smmu", "%s must be an object", what);
-        region *r = &im->r[im->n++];
-        if (field_u64(e, "base", true, &r->base, what))
-            return -1;
-        bool has_hex = json_object_object_get_ex(e, "hex", &hex);
-        bool has_file = json_object_object_get_ex(e, "file", &file);
-        if (has_hex == has_file)
-            return cli_error(-1, "smmu", "%s needs exactly one of \"hex\" and \"file\"", what);
-        json_object *src = has_hex ? hex : file;
-        if (!json_object_is_type(src, json_type_string))
-            return cli_error(-1, "smmu", "%s: \"%s\" must be a string", what,
-                             has_hex ? "hex" : "file");
-        int rc = has_hex ? load_hex(json_object_get_string(src), r, what)
-                         : load_file(dir, json_object_get_string(src), r, what);
-        if (rc)
-            return rc;
-        if (r->base + r->len < r->base)
-            return cli_error(-1, "smmu", "%s wraps around the address space", what);
-        im->total += r->len;
-        if (im->total > MAX_IMAGE_BYTES)
-            return cli_error(-1, "smmu", "memory image larger than %u MiB",
-                             MAX_IMAGE_BYTES >> 20);
-    }
-    return 0;
-}
 
 typedef struct regname {
     const char *name;
@@ -235,7 +43,7 @@ static int load_registers(json_object *root, vmaccel_smmu *smmu)
     }
     for (size_t i = 0; i < sizeof regs / sizeof *regs; i++) {
         uint64_t v;
-        int rc = field_u64(o, regs[i].name, false, &v, "registers");
+        int rc = smmu_json_u64(o, regs[i].name, false, &v, "registers");
         if (rc < 0)
             return -1;
         if (rc)
@@ -330,17 +138,15 @@ static void print_result(int rc, const vmaccel_smmu_result *r)
     printf("}\n");
 }
 
-static int run_query(vmaccel_smmu *smmu, json_object *q, size_t i)
+static int run_query(vmaccel_smmu *smmu, json_object *q, const char *what)
 {
-    char what[64];
-    snprintf(what, sizeof what, "queries[%zu]", i);
     if (!json_object_is_type(q, json_type_object))
         return cli_error(-1, "smmu", "%s must be an object", what);
     uint64_t sid, iova, ssid = 0;
     unsigned access;
-    if (field_u64(q, "sid", true, &sid, what) || field_u64(q, "iova", true, &iova, what))
+    if (smmu_json_u64(q, "sid", true, &sid, what) || smmu_json_u64(q, "iova", true, &iova, what))
         return -1;
-    int has_ssid = field_u64(q, "ssid", false, &ssid, what);
+    int has_ssid = smmu_json_u64(q, "ssid", false, &ssid, what);
     if (has_ssid < 0 || parse_access(q, &access, what))
         return -1;
     /* "ssid" 0 means no SubstreamID unless "ssv" says there is one. */
@@ -363,8 +169,104 @@ static int run_query(vmaccel_smmu *smmu, json_object *q, size_t i)
     return 0;
 }
 
+/* A register access of the "ops" list: {"write":OFFSET,"value":V} or
+ * {"read":OFFSET}, with "size" 4 (the default) or 8. A read prints
+ * {"read":"0xOFFSET","value":"0xV"}. `rw` says which (0: write). */
+static int run_register_op(vmaccel_smmu *smmu, json_object *op, uint64_t offset, int rw,
+                           const char *what)
+{
+    uint64_t size = 4, value = 0;
+    if (smmu_json_u64(op, "size", false, &size, what) < 0)
+        return -1;
+    if (size != 4 && size != 8)
+        return cli_error(-1, "smmu", "%s: \"size\" must be 4 or 8", what);
+    if (rw == 0) {
+        if (smmu_json_u64(op, "value", true, &value, what))
+            return -1;
+        if (size == 4 && value >> 32)
+            return cli_error(-1, "smmu", "%s: value wider than 32 bits", what);
+        int rc = vmaccel_smmu_mmio_write(smmu, offset, (unsigned)size, value);
+        return rc ? cli_lib_error("smmu", what, rc) : 0;
+    }
+    int rc = vmaccel_smmu_mmio_read(smmu, offset, (unsigned)size, &value);
+    if (rc)
+        return cli_lib_error("smmu", what, rc);
+    printf("{\"read\":\"0x%llx\",\"value\":\"0x%llx\"}\n", (unsigned long long)offset,
+           (unsigned long long)value);
+    return 0;
+}
+
+/* {"dump":ADDR,"length":N}: prints {"dump":"0xADDR","hex":"..."}, the
+ * image's bytes there now (what the model wrote included). */
+static int run_dump_op(smmu_image *im, json_object *op, uint64_t addr, const char *what)
+{
+    uint64_t len;
+    if (smmu_json_u64(op, "length", true, &len, what))
+        return -1;
+    if (!len || len > 4096)
+        return cli_error(-1, "smmu", "%s: \"length\" must be 1 to 4096", what);
+    uint8_t buf[4096];
+    bool track = im->track;
+    im->track = false; /* not the model's access */
+    int rc = smmu_image_read(im, addr, buf, (size_t)len);
+    im->track = track;
+    if (rc)
+        return cli_error(-1, "smmu", "%s: %llu bytes at 0x%llx are not all in the image",
+                         what, (unsigned long long)len, (unsigned long long)addr);
+    printf("{\"dump\":\"0x%llx\",\"hex\":\"", (unsigned long long)addr);
+    for (uint64_t b = 0; b < len; b++)
+        printf("%02x", buf[b]);
+    printf("\"}\n");
+    return 0;
+}
+
+/* One op of the "ops" list: exactly one of "write", "read", "translate"
+ * (a query object) and "dump". */
+static int run_op(vmaccel_smmu *smmu, smmu_image *im, json_object *op, size_t i)
+{
+    char what[64];
+    snprintf(what, sizeof what, "ops[%zu]", i);
+    if (!json_object_is_type(op, json_type_object))
+        return cli_error(-1, "smmu", "%s must be an object", what);
+    uint64_t where = 0;
+    int rw = smmu_json_u64(op, "write", false, &where, what);
+    int rr = smmu_json_u64(op, "read", false, &where, what);
+    int rd = smmu_json_u64(op, "dump", false, &where, what);
+    json_object *q;
+    bool rt = json_object_object_get_ex(op, "translate", &q);
+    if (rw < 0 || rr < 0 || rd < 0)
+        return -1;
+    if ((rw == 0) + (rr == 0) + (rd == 0) + rt != 1)
+        return cli_error(-1, "smmu", "%s needs exactly one of \"write\", \"read\", "
+                         "\"translate\" and \"dump\"", what);
+    if (rt)
+        return run_query(smmu, q, what);
+    if (rd == 0)
+        return run_dump_op(im, op, where, what);
+    return run_register_op(smmu, op, where, rw, what);
+}
+
+static int run_ops(vmaccel_smmu *smmu, smmu_image *im, json_object *root)
+{
+    json_object *ops;
+    if (!json_object_object_get_ex(root, "ops", &ops))
+        return 0;
+    if (!json_object_is_type(ops, json_type_array))
+        return cli_error(-1, "smmu", "\"ops\" must be an array");
+    for (size_t i = 0; i < json_object_array_length(ops); i++)
+        if (run_op(smmu, im, json_object_array_get_idx(ops, i), i))
+            return -1;
+    return 0;
+}
+
+static bool flag(json_object *root, const char *key)
+{
+    json_object *o;
+    return json_object_object_get_ex(root, key, &o) && json_object_get_boolean(o);
+}
+
 /* Prints the event records software would read, as {"events":[...]}. */
-static int print_events(vmaccel_smmu *smmu, image *im)
+static int print_events(vmaccel_smmu *smmu, smmu_image *im)
 {
     uint64_t base, prod, cons;
     if (vmaccel_smmu_mmio_read(smmu, 0xa0, 8, &base) ||
@@ -379,7 +281,7 @@ static int print_events(vmaccel_smmu *smmu, image *im)
     for (uint64_t c = cons & wrap, n = 0; c != (prod & wrap) && n <= idx; c = (c + 1) & wrap, n++) {
         uint8_t rec[32];
         uint64_t addr = (base & 0x000fffffffffffe0ull) + (c & idx) * 32;
-        if (mem_read(im, addr, rec, 32))
+        if (smmu_image_read(im, addr, rec, 32))
             break;
         printf("%s\"", n ? "," : "");
         for (int b = 0; b < 32; b++)
@@ -397,7 +299,7 @@ static int replay(const char *path)
         return cli_error(CLI_FAILED, "smmu", "%s: not readable JSON (%s)", path,
                          json_util_get_last_err());
     int rc = CLI_FAILED;
-    image im = {0};
+    smmu_image im = {0};
     vmaccel_smmu *smmu = NULL;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
@@ -416,7 +318,7 @@ static int replay(const char *path)
         cli_error(-1, "smmu", "%s: \"queries\" must be an array", path);
         goto out;
     }
-    if (load_memory(root, dir, &im))
+    if (smmu_image_load(root, dir, &im))
         goto out;
     int lrc = vmaccel_smmu_new(NULL, &smmu);
     if (lrc) {
@@ -424,26 +326,31 @@ static int replay(const char *path)
         goto out;
     }
     vmaccel_smmu_memory mem = VMACCEL_SMMU_MEMORY_INIT;
-    mem.read = mem_read;
-    mem.write = mem_write;
+    mem.read = smmu_image_read;
+    mem.write = smmu_image_write;
     mem.ctx = &im;
     if ((lrc = vmaccel_smmu_set_memory(smmu, &mem))) {
         cli_lib_error("smmu", "vmaccel_smmu_set_memory", lrc);
         goto out;
     }
-    if (load_registers(root, smmu))
+    im.track = flag(root, "print_touched");
+    if (load_registers(root, smmu) || run_ops(smmu, &im, root))
         goto out;
-    for (size_t i = 0; i < json_object_array_length(queries); i++)
-        if (run_query(smmu, json_object_array_get_idx(queries, i), i))
+    for (size_t i = 0; i < json_object_array_length(queries); i++) {
+        char what[64];
+        snprintf(what, sizeof what, "queries[%zu]", i);
+        if (run_query(smmu, json_object_array_get_idx(queries, i), what))
             goto out;
-    json_object *pe;
-    if (json_object_object_get_ex(root, "print_events", &pe) &&
-        json_object_get_boolean(pe) && print_events(smmu, &im))
+    }
+    im.track = false; /* what print_events reads is not the model's doing */
+    if (flag(root, "print_touched") && smmu_image_print_touched(&im))
+        goto out;
+    if (flag(root, "print_events") && print_events(smmu, &im))
         goto out;
     rc = CLI_OK;
 out:
     vmaccel_smmu_free(smmu);
-    image_free(&im);
+    smmu_image_free(&im);
     json_object_put(root);
     return rc;
 }
@@ -452,15 +359,27 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: vmaccel smmu replay SCENARIO.json\n\n"
-            "Replays translations through the SMMUv3 model. The scenario:\n"
-            "  {\"memory\":[{\"base\":\"0x40000000\",\"hex\":\"...\"} | {\"base\":...,\"file\":\"mem.bin\"}],\n"
+            "Replays register accesses and translations through the SMMUv3 model.\n"
+            "The scenario (numbers are JSON integers or \"0x...\" strings):\n"
+            "  {\"memory\":[{\"base\":\"0x40000000\",\"hex\":\"...\"}\n"
+            "             | {\"base\":...,\"file\":\"mem.bin\",\"offset\":0,\"length\":4096}],\n"
             "   \"registers\":{\"STRTAB_BASE\":\"0x...\",\"STRTAB_BASE_CFG\":...,\"CR0\":...,\"CR1\":...,\"CR2\":...},\n"
-            "   \"queries\":[{\"sid\":1,\"ssid\":0,\"iova\":\"0x1000\",\"access\":\"r|w|x\",\"priv\":false}]}\n"
-            "Prints one JSON object per query: {\"ok\":true,\"pa\":\"0x...\",\"size\":4096,\"perm\":\"rw\"}\n"
-            "or {\"ok\":false,\"event\":\"F_TRANSLATION\",\"stage\":1,\"level\":2}.\n"
+            "   \"ops\":[{\"write\":\"0x98\",\"value\":\"0x13\",\"size\":4}, {\"read\":\"0x9c\"},\n"
+            "          {\"translate\":{QUERY}}, {\"dump\":\"0x4bc00000\",\"length\":32}],\n"
+            "   \"queries\":[{\"sid\":1,\"ssid\":0,\"iova\":\"0x1000\",\"access\":\"r|w|x\",\"priv\":false}],\n"
+            "   \"print_touched\":false, \"print_events\":false}\n"
+            "Order: memory, registers (bases first, enables last), the ops in order,\n"
+            "then the queries. Each register read prints {\"read\":\"0x9c\",\"value\":\"0x...\"};\n"
+            "each query or translate {\"ok\":true,\"pa\":\"0x...\",\"size\":4096,\"perm\":\"rw\"}\n"
+            "or {\"ok\":false,\"event\":\"F_TRANSLATION\",\"stage\":1,\"level\":2}; each dump\n"
+            "{\"dump\":\"0x...\",\"hex\":\"...\"}, the memory there at that point (up to 4096 bytes).\n"
+            "A file region is the whole file, or \"length\" bytes (default: to its end)\n"
+            "from \"offset\" (default 0); where regions overlap the first listed wins.\n"
             "\"ssid\" 0 means no SubstreamID unless \"ssv\":true. Other registers: GBPA\n"
-            "(resets to ABORT), IRQ_CTRL, CMDQ_*, EVENTQ_*; \"print_events\":true prints the\n"
-            "event queue last. Memory outside the image aborts (F_STE_FETCH, F_WALK_EABT...).\n");
+            "(resets to ABORT), IRQ_CTRL, CMDQ_*, EVENTQ_*. \"print_touched\":true prints\n"
+            "{\"touched\":[[\"0xADDR\",PAGES],...]}, the 4 KiB pages the model read or wrote;\n"
+            "\"print_events\":true prints the event queue last. Memory outside the image\n"
+            "aborts (F_STE_FETCH, F_WALK_EABT...).\n");
 }
 
 int cmd_smmu(int argc, char **argv)

@@ -155,6 +155,48 @@ def test_run_on_a_gone_pid_fails_cleanly():
     assert b"VMACCEL_EGONE" in out.stderr or b"VMACCEL_ENOENT" in out.stderr
 
 
+def test_smmu_replay_runs_ops_in_order(tmp_path):
+    # A two-page file whose second page, loaded at 0x80000000 through
+    # "offset"/"length", holds a command queue with one CMD_SYNC (opcode 0x46).
+    page = bytearray(4096)
+    page[0] = 0x46
+    (tmp_path / "mem.bin").write_bytes(bytes(4096) + bytes(page))
+    scenario = {
+        "memory": [{"base": "0x80000000", "file": "mem.bin", "offset": 4096, "length": 4096}],
+        "ops": [
+            {"write": "0x90", "value": "0x80000001", "size": 8},  # CMDQ_BASE, 2 entries
+            {"read": "0x24"},                                       # CR0ACK: 0
+            {"write": "0x20", "value": "0x8"},                      # CR0.CMDQEN
+            {"read": "0x24"},
+            {"write": "0x98", "value": "0x1"},                      # CMDQ_PROD: one command
+            {"read": "0x9c"},                                       # CMDQ_CONS
+            {"read": "0x60"},                                       # GERROR: none
+            {"translate": {"sid": 1, "iova": "0x1000", "access": "r"}},  # GBPA aborts
+            {"dump": "0x80000000", "length": 2},
+        ],
+        "queries": [],
+        "print_touched": True,
+    }
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario))
+    out = run("smmu", "replay", str(path))
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    assert lines == [{"read": "0x24", "value": "0x0"}, {"read": "0x24", "value": "0x8"},
+                     {"read": "0x9c", "value": "0x1"}, {"read": "0x60", "value": "0x0"},
+                     {"ok": False, "event": None}, {"dump": "0x80000000", "hex": "4600"},
+                     {"touched": [["0x80000000", 1]]}]
+    # A register the model does not have, and a slice beyond the file.
+    scenario["ops"] = [{"read": "0x20001"}]
+    path.write_text(json.dumps(scenario))
+    bad = run("smmu", "replay", str(path))
+    assert bad.returncode == 1 and b"ops[0]" in bad.stderr
+    scenario["ops"], scenario["memory"][0]["offset"] = [], 4097
+    path.write_text(json.dumps(scenario))
+    bad = run("smmu", "replay", str(path))
+    assert bad.returncode == 1 and b"beyond its 8192 bytes" in bad.stderr
+
+
 def test_plot_rejects_bad_records(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"t":1,"vm":1,"local":0.5}\nnot json\n')

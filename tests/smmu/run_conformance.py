@@ -34,6 +34,22 @@ MALFORMED = {
     "unknown_reg": ('{"registers":{"CR9":1},"queries":[]}', "CR9"),
     "wide_reg": ('{"registers":{"CR0":"0x100000000"},"queries":[]}', "32-bit"),
     "query_type": ('{"queries":[7]}', "queries[0]"),
+    "ops_type": ('{"ops":{},"queries":[]}', '"ops" must be an array'),
+    "op_type": ('{"ops":[1],"queries":[]}', "ops[0] must be an object"),
+    "op_two": ('{"ops":[{"write":32,"read":32}],"queries":[]}', "exactly one"),
+    "op_none": ('{"ops":[{"size":4}],"queries":[]}', "exactly one"),
+    "op_size": ('{"ops":[{"read":32,"size":2}],"queries":[]}', "4 or 8"),
+    "op_no_value": ('{"ops":[{"write":32}],"queries":[]}', '"value" is missing'),
+    "op_wide": ('{"ops":[{"write":32,"value":"0x100000000"}],"queries":[]}', "32 bits"),
+    "op_not_64bit": ('{"ops":[{"read":32,"size":8}],"queries":[]}', "not 64-bit"),
+    "op_translate": ('{"ops":[{"translate":{"sid":1}}],"queries":[]}', "ops[0]"),
+    "op_dump_length": ('{"ops":[{"dump":0,"length":4097}],"queries":[]}', "1 to 4096"),
+    "op_dump_outside": ('{"ops":[{"dump":0,"length":8}],"queries":[]}', "not all in the image"),
+    "hex_offset": ('{"memory":[{"base":0,"hex":"00","offset":0}],"queries":[]}', "go with"),
+    "file_offset": ('{"memory":[{"base":0,"file":"/dev/null","offset":1}],"queries":[]}',
+                    "shorter than"),
+    "file_length": ('{"memory":[{"base":0,"file":"/dev/null","length":1}],"queries":[]}',
+                    "beyond its"),
 }
 
 
