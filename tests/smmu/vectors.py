@@ -341,7 +341,14 @@ def config():
     sc.q(0x0302, 0x1000, "r", ok(OUT, 4096, el0rw()))
     sc.q(0x0301, 0x1000, "r", fault("C_BAD_STE"))        # zeroed STE: V=0
     sc.q(0x0309, 0x1000, "r", fault("C_BAD_STREAMID"))    # beyond Span
+    # IHI 0070 5.1: 2^(Span-1) STEs, so index 4 is the first beyond Span 3
+    # (QEMU 7.2 allows 2^Span: tests/smmu/qemu/RESULTS.md).
+    sc.q(0x0304, 0x1000, "r", fault("C_BAD_STREAMID"))
     sc.q(0x4000, 0x1000, "r", fault("C_BAD_STREAMID"))    # L1 Span 0
+    # 5.1.1: a Span above SPLIT+1 is out of bounds: every StreamID it
+    # covers is invalid, the STE it would select is never read.
+    sc.st.set(0x0500, ste(0b101, s1ctxptr=cda), span=10)
+    sc.q(0x0500, 0x1000, "r", fault("C_BAD_STREAMID"))
     cases.append(sc)
 
     sc = Scenario("cfg_ste_fetch_abort")
