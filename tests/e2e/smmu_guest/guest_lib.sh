@@ -33,9 +33,9 @@ guest_cc() {
   local out=$1
   shift
   "$cross" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wno-format-truncation -static \
-    "$@" -o "$out.tmp" 2>"$cache/cc.log" ||
-    { cat "$cache/cc.log" >&2
-      grep -q 'cannot find -lc\|stdio.h: No such file' "$cache/cc.log" &&
+    "$@" -o "$out.tmp" 2>"$out.log" ||
+    { cat "$out.log" >&2
+      grep -q 'cannot find -lc\|stdio.h: No such file' "$out.log" &&
         guest_skip "$cross cannot link a static program (Debian: libc6-dev-arm64-cross)"
       exit 1; }
   mv "$out.tmp" "$out"
@@ -71,9 +71,13 @@ _guest_fetch_all() {
   _guest_unpack "$pkg" && _guest_unpack busybox-static
 }
 
-# guest_fetch: sets vmlinuz and moddir (the kernel's modules).
+# guest_fetch: sets vmlinuz and moddir (the kernel's modules). Tests that
+# share the cache may start together (ctest -j): the first to take the
+# lock fetches, the others wait for it.
 guest_fetch() {
   local st=$cache/apt pkg
+  exec 8>"$cache/.lock"
+  flock 8
   mkdir -p "$st/lists/partial" "$st/cache/archives/partial"
   [[ -f $st/status ]] || : >"$st/status"
   _guest_apt_opts
@@ -85,6 +89,7 @@ guest_fetch() {
         exit 1; }
     _guest_fetch_all || { echo "$(basename "$0"): cannot download linux-image-arm64's kernel (${pkg:-none known}) and busybox-static for arm64" >&2; exit 1; }
   fi
+  flock -u 8
   vmlinuz=$(ls "$cache/$pkg"/boot/vmlinuz-* | head -n1)
   moddir=$(ls -d "$cache/$pkg"/lib/modules/* | head -n1)
 }

@@ -10,7 +10,7 @@ if(QEMU_AARCH64 AND NOT VMACCEL_SANITIZE)
   add_test(NAME e2e_smmu_guest_detect
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/check.sh ${PROJECT_BINARY_DIR})
   set_tests_properties(e2e_smmu_guest_detect PROPERTIES TIMEOUT 400
-    SKIP_RETURN_CODE 77 RESOURCE_LOCK arm64_guest_cache)
+    SKIP_RETURN_CODE 77)
   # The live differential against QEMU's SMMUv3 (capture.sh): one boot with
   # virtio-blk and virtio-net DMA through the SMMU, two RAM images, both
   # replayed into the model (tests/smmu/qemu_diff.py). About 30 s.
@@ -18,5 +18,5 @@ if(QEMU_AARCH64 AND NOT VMACCEL_SANITIZE)
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/capture.sh ${PROJECT_BINARY_DIR}
                    ${PROJECT_BINARY_DIR}/smmu-qemu-capture)
   set_tests_properties(e2e_smmu_qemu_capture PROPERTIES TIMEOUT 600
-    SKIP_RETURN_CODE 77 RESOURCE_LOCK arm64_guest_cache LABELS "e2e;guest")
+    SKIP_RETURN_CODE 77 LABELS "e2e;guest")
 endif()
