@@ -249,8 +249,9 @@ static bool try_migration(ctx *x, size_t c, char *why, size_t len)
 }
 
 /* A partner B with vCPUs on node X (where A's memory is) for A's vCPUs on
- * node S: swapping k of them keeps both nodes' loads and must not leave B
- * worse off. The best total gain wins. */
+ * node S: swapping k of them keeps both nodes' loads. B must not be worse
+ * off - and when B wants a fix itself, the swap must be one. The best
+ * total gain wins. */
 static bool try_exchange(ctx *x, size_t a, unsigned X)
 {
     va_host_model *m = &x->work;
@@ -280,7 +281,10 @@ static bool try_exchange(ctx *x, size_t a, unsigned X)
         double ga = va_model_client_rate(m, a, x->ta) - ra;
         double gb = va_model_client_rate(m, b, x->tb) - rb;
         double total = m->clients[a].weight * ga + m->clients[b].weight * gb;
-        if (gb >= -1e-9 && ga >= x->cfg->min_gain && total > best) {
+        /* A partner that wants a fix itself must get one from the swap;
+         * a content one must lose nothing. */
+        double gb_needed = vb->wants_fix ? x->cfg->min_gain : -1e-9;
+        if (gb >= gb_needed && ga >= x->cfg->min_gain && total > best) {
             best = total, best_b = b, best_k = k;
         }
     }

@@ -222,6 +222,7 @@ void va_vm_detach_all(vmaccel_manager *m)
     while (vm) {
         vmaccel_vm *next = vm->next;
         va_handle_unregister(vm, VA_HANDLE_VM);
+        va_numa_vm_detached(vm); /* its migration stops before its pidfd closes */
         destroy(vm);
         vm = next;
     }

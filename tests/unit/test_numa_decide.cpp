@@ -219,6 +219,27 @@ TEST_CASE("decide: an exchange never makes the partner worse", "[numa][decide]")
     CHECK(d.actions[0].target == 0);
 }
 
+TEST_CASE("decide: a partner that needs a fix itself is not swapped for nothing",
+          "[numa][decide]")
+{
+    // B (on node 1, its memory on node 2) wants a fix too: taking A's place
+    // on node 0 would leave it at 0%, so A migrates instead of swapping.
+    Host h(3, 2);
+    h.simple(2, 0, 512, 1);
+    h.simple(2, 1, 512, 2);
+    h.simple(2, 2, 512, 2);
+    h.vms[2].wants = false;
+    auto &d = h.decide();
+    const va_action *a = h.action_of(0);
+    REQUIRE(a);
+    CHECK(a->kind == VA_ACT_MIGRATE);
+    CHECK(a->partner == VA_NO_PARTNER);
+    const va_action *b = h.action_of(1);
+    if (b)
+        CHECK(b->rate_after > b->rate_before);
+    (void)d;
+}
+
 TEST_CASE("decide: a full host gives no fix, with the reason", "[numa][decide]")
 {
     // Node 1 has no PU free and no memory above its reserve: nothing fits.
