@@ -12,7 +12,9 @@
 
 #define PAGE 4096u
 /* The bucket holds at most this much (and a quarter second's worth):
- * enough for one window, so migrations stay smooth. */
+ * enough for one window, so migrations stay smooth. Inline (a manual
+ * clock that jumps a period at a time) it holds a second's worth, so a
+ * period moves what the budget allows in it. */
 #define BURST_MIN (VA_MIGRATE_WINDOW * PAGE)
 /* Weight of the past in the calibrated rate, per measured step. */
 #define RATE_DECAY 0.9
@@ -31,9 +33,10 @@ struct va_migrator {
     double rate_bytes, rate_ns; /* decayed sums for the calibrated rate */
 };
 
-static uint64_t burst_for(uint64_t rate)
+static uint64_t burst_for(const va_migrator *m, uint64_t rate)
 {
-    return rate / 4 > BURST_MIN ? rate / 4 : BURST_MIN;
+    uint64_t burst = m->threaded ? rate / 4 : rate;
+    return burst > BURST_MIN ? burst : BURST_MIN;
 }
 
 int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, va_migrator **out)
@@ -54,7 +57,7 @@ int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, va_migra
     pthread_cond_init(&m->idle, NULL);
     m->plat = p;
     m->threaded = threaded;
-    va_budget_init(&m->budget, rate, burst_for(rate), p->now_ns(p));
+    va_budget_init(&m->budget, rate, burst_for(m, rate), p->now_ns(p));
     *out = m;
     return 0;
 }
@@ -62,7 +65,7 @@ int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, va_migra
 void va_migrator_set_rate(va_migrator *m, uint64_t rate)
 {
     pthread_mutex_lock(&m->lock);
-    va_budget_set_rate(&m->budget, rate, burst_for(rate), m->plat->now_ns(m->plat));
+    va_budget_set_rate(&m->budget, rate, burst_for(m, rate), m->plat->now_ns(m->plat));
     pthread_cond_signal(&m->wake);
     pthread_mutex_unlock(&m->lock);
 }

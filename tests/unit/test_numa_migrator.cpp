@@ -1,0 +1,221 @@
+// The migrator: windows of pages moved under one byte budget, huge pages
+// moved whole, several jobs side by side, a worker thread that can be
+// cancelled, and a VMM exiting mid-way.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
+
+extern "C" {
+#include "numa/migrator.h"
+#include "platform/sim_numa.h"
+#include "vmaccel/vmaccel.h"
+}
+
+namespace {
+
+const uint64_t BASE = 0x7f0000000000ull, MiB = 1ull << 20;
+
+struct Fixture {
+    va_sim *sim = nullptr;
+    const va_platform *p = nullptr;
+    va_migrator *mg = nullptr;
+    Fixture(uint64_t rate, bool threaded)
+    {
+        REQUIRE(va_sim_new("0-3", &sim) == 0);
+        p = va_sim_platform(sim);
+        REQUIRE(va_migrator_new(p, rate, threaded, &mg) == 0);
+    }
+    ~Fixture()
+    {
+        va_migrator_free(mg);
+        va_sim_free(sim);
+    }
+    // A process with `mib` of RAM on node 1.
+    void process(int pid, uint64_t mib)
+    {
+        REQUIRE(va_sim_spawn(sim, pid, "qemu") == 0);
+        REQUIRE(va_sim_map(sim, pid, BASE, mib * MiB, 1) == 0);
+    }
+    va_mig_job *job(int pid, uint64_t mib, int pidfd = -1)
+    {
+        auto *j = static_cast<va_mig_job *>(calloc(1, sizeof(va_mig_job)));
+        j->plat = p;
+        j->pid = pid;
+        j->pidfd = pidfd;
+        j->regions = static_cast<va_sample_region *>(calloc(1, sizeof(va_sample_region)));
+        j->regions[0] = {BASE, mib * MiB};
+        j->nregions = 1;
+        j->target_node = 0;
+        j->target_os_node = 0;
+        j->bytes_wanted = mib * MiB;
+        va_migration_begin(&j->mg, pid, 0, 0);
+        return j;
+    }
+    static void release(va_mig_job *j)
+    {
+        free(j->regions);
+        free(j);
+    }
+    uint64_t pages_on(int pid, int node)
+    {
+        uint64_t pages[2];
+        REQUIRE(va_sim_count_pages(sim, pid, 2, pages) == 0);
+        return pages[node];
+    }
+};
+
+} // namespace
+
+TEST_CASE("migrator: huge pages move whole, none counted as failed", "[numa][migrator]")
+{
+    Fixture f(1ull << 40, false);
+    f.process(100, 64);
+    REQUIRE(va_sim_set_huge(f.sim, 100, BASE, true) == 0);
+    va_mig_job *j = f.job(100, 64);
+    va_migrator_submit(f.mg, j);
+    va_migrator_run(f.mg);
+    va_mig_job *done[4];
+    REQUIRE(va_migrator_collect(f.mg, done, 4) == 1);
+    CHECK(done[0] == j);
+    CHECK(j->rc == 0);
+    CHECK(j->mg.pages_moved == 64 * 256);
+    CHECK(j->mg.pages_failed == 0);
+    CHECK(f.pages_on(100, 0) == 64 * 256);
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: the budget bounds what moves per second", "[numa][migrator]")
+{
+    Fixture f(64 * MiB, false); // inline: a second's worth at a time
+    f.process(100, 256);
+    va_mig_job *j = f.job(100, 256);
+    va_migrator_submit(f.mg, j);
+    va_migrator_run(f.mg);
+    uint64_t first = f.pages_on(100, 0);
+    CHECK(first * 4096 <= 80 * MiB); // the bucket, and one window into debt at most
+    va_sim_advance(f.sim, 1000000000ull);
+    va_migrator_run(f.mg);
+    uint64_t second = f.pages_on(100, 0) - first;
+    CHECK(second * 4096 <= 64 * MiB + 16 * MiB);
+    CHECK(second * 4096 >= 48 * MiB);
+    CHECK(va_migrator_pending_bytes(f.mg) == 256 * MiB - f.pages_on(100, 0) * 4096);
+    va_migrator_cancel(f.mg, j);
+    CHECK(j->rc == VMACCEL_ESTATE);
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: two jobs share the budget in turns", "[numa][migrator]")
+{
+    Fixture f(64 * MiB, false);
+    f.process(100, 128);
+    f.process(200, 128);
+    va_mig_job *a = f.job(100, 128), *b = f.job(200, 128);
+    va_migrator_submit(f.mg, a);
+    va_migrator_submit(f.mg, b);
+    for (int s = 0; s < 2; s++) {
+        va_sim_advance(f.sim, 1000000000ull);
+        va_migrator_run(f.mg);
+    }
+    uint64_t pa = f.pages_on(100, 0), pb = f.pages_on(200, 0);
+    CHECK(pa > 0);
+    CHECK(pb > 0);
+    CHECK((pa > pb ? pa - pb : pb - pa) * 4096 <= 16 * MiB); // a window apart at most
+    va_migrator_cancel(f.mg, a);
+    va_migrator_cancel(f.mg, b);
+    Fixture::release(a);
+    Fixture::release(b);
+}
+
+TEST_CASE("migrator: a job stops at the bytes it was given", "[numa][migrator]")
+{
+    Fixture f(1ull << 40, false);
+    f.process(100, 128);
+    va_mig_job *j = f.job(100, 128);
+    j->bytes_wanted = 32 * MiB; // the target node had room for this much
+    va_migrator_submit(f.mg, j);
+    va_migrator_run(f.mg);
+    va_mig_job *done[1];
+    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    CHECK(j->mg.pages_moved * 4096 >= 32 * MiB);
+    CHECK(j->mg.pages_moved * 4096 <= 48 * MiB); // one window past it at most
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: the worker thread moves, is cancelled, and notices an exit",
+          "[numa][migrator][thread]")
+{
+    SECTION("a job finishes as the (sim) clock lets the budget refill")
+    {
+        Fixture f(64 * MiB, true);
+        f.process(100, 128);
+        va_mig_job *j = f.job(100, 128);
+        va_migrator_submit(f.mg, j);
+        va_mig_job *done[1];
+        size_t n = 0;
+        for (int i = 0; i < 2000 && !n; i++) {
+            va_sim_advance(f.sim, 100000000ull);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            n = va_migrator_collect(f.mg, done, 1);
+        }
+        REQUIRE(n == 1);
+        CHECK(j->rc == 0);
+        CHECK(f.pages_on(100, 0) == 128 * 256);
+        CHECK(va_migrator_observed_rate(f.mg) >= 0);
+        Fixture::release(j);
+    }
+    SECTION("cancel returns once the worker lets go, mid-way")
+    {
+        Fixture f(16 * MiB, true);
+        f.process(100, 256);
+        va_mig_job *j = f.job(100, 256);
+        va_migrator_submit(f.mg, j);
+        va_sim_advance(f.sim, 1000000000ull);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        va_migrator_cancel(f.mg, j);
+        uint64_t moved = f.pages_on(100, 0);
+        CHECK(moved < 256 * 256);
+        va_sim_advance(f.sim, 10000000000ull);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        CHECK(f.pages_on(100, 0) == moved); // nothing after the cancel
+        Fixture::release(j);
+    }
+    SECTION("the VMM exits: the job ends with EGONE")
+    {
+        Fixture f(16 * MiB, true);
+        f.process(100, 256);
+        int fd = -1;
+        REQUIRE(f.p->pidfd_open(f.p, 100, &fd) == 0);
+        va_mig_job *j = f.job(100, 256, fd);
+        va_migrator_submit(f.mg, j);
+        REQUIRE(va_sim_exit(f.sim, 100) == 0);
+        va_mig_job *done[1];
+        size_t n = 0;
+        for (int i = 0; i < 2000 && !n; i++) {
+            va_sim_advance(f.sim, 100000000ull);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            n = va_migrator_collect(f.mg, done, 1);
+        }
+        REQUIRE(n == 1);
+        CHECK(j->rc == VMACCEL_EGONE);
+        f.p->pidfd_close(f.p, fd);
+        Fixture::release(j);
+    }
+}
+
+TEST_CASE("migrator: migrate_pages moves a whole process at once", "[numa][migrator]")
+{
+    Fixture f(1ull << 40, false);
+    f.process(100, 64);
+    va_mig_job *j = f.job(100, 64);
+    j->whole_process = true;
+    va_migrator_submit(f.mg, j);
+    va_migrator_run(f.mg);
+    va_mig_job *done[1];
+    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    CHECK(j->rc == 0);
+    CHECK(j->mg.pages_moved == 64 * 256);
+    CHECK(f.pages_on(100, 0) == 64 * 256);
+    Fixture::release(j);
+}
