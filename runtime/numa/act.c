@@ -220,19 +220,22 @@ static void act_move(va_numa_engine *e, va_numa_vm *s, const va_host_model *m,
     free(dest);
 }
 
-/* The client's guest RAM ranges: the VM's regions (one client), or its
- * guest node's (several). */
+/* The client's guest RAM ranges: its guest node's when the VM has guest
+ * nodes, else all the VM's regions. */
 static int job_regions(const va_numa_vm *s, unsigned client, va_mig_job *job)
 {
-    (void)client;
+    const struct vmaccel_vm *vm = s->vm;
     pthread_mutex_lock(&s->vm->lock);
-    job->regions = calloc(s->vm->nregions + 1, sizeof *job->regions);
-    for (size_t i = 0; job->regions && i < s->vm->nregions; i++)
+    bool cell = client < vm->ncells;
+    size_t n = cell ? vm->cells[client].nranges : vm->nregions;
+    job->regions = calloc(n + 1, sizeof *job->regions);
+    for (size_t i = 0; job->regions && i < n; i++)
         job->regions[job->nregions++] =
-            (va_sample_region){s->vm->regions[i].start, s->vm->regions[i].length};
-    job->pid = s->vm->pid;
-    job->pidfd = s->vm->pidfd;
-    job->plat = s->vm->plat;
+            cell ? (va_sample_region){vm->cells[client].ranges[i][0], vm->cells[client].ranges[i][1]}
+                 : (va_sample_region){vm->regions[i].start, vm->regions[i].length};
+    job->pid = vm->pid;
+    job->pidfd = vm->pidfd;
+    job->plat = vm->plat;
     pthread_mutex_unlock(&s->vm->lock);
     return job->regions ? 0 : va_fail(VMACCEL_ENOMEM, "out of memory for a migration");
 }

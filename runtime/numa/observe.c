@@ -62,6 +62,31 @@ static void whole_vm_client(const struct vmaccel_vm *vm, vm_view *v)
     v->client_first[1] = vm->nregions;
 }
 
+/* One client per guest NUMA node: its vCPUs and its ranges. */
+static void cell_clients(const struct vmaccel_vm *vm, vm_view *v)
+{
+    v->nclients = (unsigned)vm->ncells;
+    for (size_t c = 0; c < vm->ncells; c++) {
+        v->client_first[c] = v->nregions;
+        for (size_t r = 0; r < vm->cells[c].nranges; r++)
+            v->regions[v->nregions++] =
+                (va_sample_region){vm->cells[c].ranges[r][0], vm->cells[c].ranges[r][1]};
+        for (size_t k = 0; k < vm->cells[c].nvcpus; k++)
+            for (size_t i = 0; i < vm->nvcpus; i++)
+                if (vm->vcpus[i].index == vm->cells[c].vcpus[k])
+                    v->vcpu_client[i] = (unsigned)c;
+    }
+    v->client_first[vm->ncells] = v->nregions;
+}
+
+static size_t cell_ranges(const struct vmaccel_vm *vm)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < vm->ncells; c++)
+        n += vm->cells[c].nranges;
+    return n;
+}
+
 static int copy_view(struct vmaccel_vm *vm, vm_view *v)
 {
     memset(v, 0, sizeof *v);
@@ -70,11 +95,15 @@ static int copy_view(struct vmaccel_vm *vm, vm_view *v)
      * here, before anything reads a possibly recycled pid. */
     int rc = vm->gone ? VMACCEL_EGONE : va_vm_guard(vm);
     if (!rc)
-        rc = view_alloc(v, vm->nvcpus, vm->nregions, 1);
+        rc = view_alloc(v, vm->nvcpus, vm->ncells ? cell_ranges(vm) : vm->nregions,
+                        vm->ncells ? (unsigned)vm->ncells : 1);
     if (!rc) {
         for (size_t i = 0; i < vm->nvcpus; i++)
             v->tids[v->ntids++] = vm->vcpus[i].tid; /* gone threads read as gone */
-        whole_vm_client(vm, v);
+        if (vm->ncells)
+            cell_clients(vm, v);
+        else
+            whole_vm_client(vm, v);
         v->pid = vm->pid;
         v->strategy = vm->plan_strategy;
     }

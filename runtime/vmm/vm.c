@@ -50,6 +50,7 @@ static void destroy(vmaccel_vm *vm)
     if (vm->pidfd >= 0)
         vm->plat->pidfd_close(vm->plat, vm->pidfd);
     pthread_mutex_destroy(&vm->lock);
+    va_vm_free_cells(vm);
     free(vm->vcpus);
     free(vm);
 }
@@ -115,6 +116,16 @@ static int publish(vmaccel_manager *m, vmaccel_vm *vm, vmaccel_vm **out)
     return 0;
 }
 
+/* Guest NUMA nodes are a help, not a need: a layout that cannot be read
+ * leaves the VM one client, and says why where the report shows it. */
+static void note_cells(vmaccel_vm *vm)
+{
+    if (va_vm_find_cells(vm) != 0)
+        snprintf(vm->cells_source, sizeof vm->cells_source, "unread: %s",
+                 vmaccel_error_last());
+    va_clear_error();
+}
+
 static int attach(vmaccel_vm *vm, const vmaccel_vm_options *o)
 {
     int rc = vm->plat->pidfd_open(vm->plat, vm->pid, &vm->pidfd);
@@ -127,6 +138,8 @@ static int attach(vmaccel_vm *vm, const vmaccel_vm_options *o)
         take_memory(vm, o);
     else if (!rc)
         rc = va_vm_find_memory(vm);
+    if (!rc && !o->memory)
+        note_cells(vm);
     /* The process may have exited and its pid been reused while we read:
      * the pidfd still names the process we opened. */
     if (!rc)

@@ -54,6 +54,16 @@ typedef struct va_region {
     char name[128];
 } va_region;
 
+/* A guest NUMA node: its vCPUs (by index) and the guest RAM ranges they
+ * touch. The NUMA engine places each as one NUMA client. */
+#define VA_VM_MAX_CELLS 64
+typedef struct va_cell {
+    unsigned *vcpus;
+    size_t nvcpus;
+    uint64_t (*ranges)[2];       /* start, length */
+    size_t nranges;
+} va_cell;
+
 struct vmaccel_vm {
     va_handle handle;
     vmaccel_manager *m;
@@ -75,6 +85,9 @@ struct vmaccel_vm {
     double plan_score;           /* of the last pin / dry run */
     vmaccel_strategy plan_strategy;
     struct va_numa_vm *numa;     /* the NUMA engine's state (engine lock) */
+    va_cell *cells;              /* guest NUMA nodes, or none (ncells 0) */
+    size_t ncells;
+    char cells_source[64];       /* where they came from ("QEMU -numa", "API") */
 };
 
 /* Valid VM or VMACCEL_EINVAL. */
@@ -105,6 +118,14 @@ void va_vm_mark_gone(vmaccel_vm *vm, const char *why);
 
 /* Fills vm->regions from /proc/PID/maps (see vmaccel/vm.h for the rule). */
 int va_vm_find_memory(vmaccel_vm *vm);
+
+/* The guest NUMA nodes of a QEMU (or anything with its -numa/-object
+ * command line): fills vm->cells and makes their backends vm->regions.
+ * 0 also when it has none; an error when a layout is there but cannot be
+ * matched (vm->cells stays empty, the message says why). VM lock held or
+ * not yet published. */
+int va_vm_find_cells(vmaccel_vm *vm);
+void va_vm_free_cells(vmaccel_vm *vm);
 
 /* Fills vm->vcpus from the process's thread names, or from explicit tids. */
 int va_vm_find_vcpus(vmaccel_vm *vm);

@@ -28,6 +28,34 @@ static Vmaccel__V1__Vcpu *vcpu_msg(const vmaccel_vm *vm, const va_vcpu *v, va_ar
     return m;
 }
 
+static Vmaccel__V1__MemoryRegion *region_msg(uint64_t start, uint64_t length,
+                                              const char *name, va_arena *a)
+{
+    Vmaccel__V1__MemoryRegion *r = va_arena_alloc(a, sizeof *r);
+    if (!r)
+        return NULL;
+    vmaccel__v1__memory_region__init(r);
+    r->start = start;
+    r->length = length;
+    r->name = va_arena_strdup(a, name);
+    return r;
+}
+
+static Vmaccel__V1__GuestNode *guest_node_msg(const va_cell *c, va_arena *a)
+{
+    Vmaccel__V1__GuestNode *g = va_arena_alloc(a, sizeof *g);
+    if (!g)
+        return NULL;
+    vmaccel__v1__guest_node__init(g);
+    g->vcpus = va_arena_array(a, c->nvcpus, sizeof *g->vcpus);
+    for (size_t i = 0; g->vcpus && i < c->nvcpus; i++)
+        g->vcpus[g->n_vcpus++] = c->vcpus[i];
+    g->memory = va_arena_array(a, c->nranges, sizeof *g->memory);
+    for (size_t i = 0; g->memory && i < c->nranges; i++)
+        g->memory[g->n_memory++] = region_msg(c->ranges[i][0], c->ranges[i][1], "", a);
+    return g;
+}
+
 static Vmaccel__V1__Vm *vm_msg(const vmaccel_vm *vm, va_arena *a)
 {
     Vmaccel__V1__Vm *m = va_arena_alloc(a, sizeof *m);
@@ -42,16 +70,13 @@ static Vmaccel__V1__Vm *vm_msg(const vmaccel_vm *vm, va_arena *a)
     for (size_t i = 0; m->vcpus && i < vm->nvcpus; i++)
         m->vcpus[m->n_vcpus++] = vcpu_msg(vm, &vm->vcpus[i], a);
     m->memory = va_arena_array(a, vm->nregions, sizeof *m->memory);
-    for (size_t i = 0; m->memory && i < vm->nregions; i++) {
-        Vmaccel__V1__MemoryRegion *r = va_arena_alloc(a, sizeof *r);
-        if (!r)
-            return NULL;
-        vmaccel__v1__memory_region__init(r);
-        r->start = vm->regions[i].start;
-        r->length = vm->regions[i].length;
-        r->name = va_arena_strdup(a, vm->regions[i].name);
-        m->memory[m->n_memory++] = r;
-    }
+    for (size_t i = 0; m->memory && i < vm->nregions; i++)
+        m->memory[m->n_memory++] = region_msg(vm->regions[i].start, vm->regions[i].length,
+                                              vm->regions[i].name, a);
+    m->guest_nodes = va_arena_array(a, vm->ncells, sizeof *m->guest_nodes);
+    for (size_t i = 0; m->guest_nodes && i < vm->ncells; i++)
+        m->guest_nodes[m->n_guest_nodes++] = guest_node_msg(&vm->cells[i], a);
+    m->guest_nodes_source = va_arena_strdup(a, vm->cells_source);
     return m;
 }
 

@@ -226,3 +226,94 @@ TEST_CASE("host: 5,000 VMs in one period, memory linear in VMs", "[numa][host][s
                                               << " at 5000");
     CHECK(large <= small * 1.25);
 }
+
+namespace {
+// Pages of [start, start + bytes) of pid on `node`, asked like the kernel.
+uint64_t pages_on(SimHost &h, int pid, uint64_t start, uint64_t bytes, int node)
+{
+    const va_platform *p = va_sim_platform(h.sim);
+    uint64_t n = 0;
+    std::vector<void *> pages(bytes / 4096);
+    std::vector<int> status(pages.size());
+    for (size_t i = 0; i < pages.size(); i++)
+        pages[i] = (void *)(uintptr_t)(start + i * 4096);
+    REQUIRE(p->move_pages(p, pid, pages.size(), pages.data(), nullptr, status.data()) == 0);
+    for (int s : status)
+        n += s == node;
+    return n;
+}
+} // namespace
+
+TEST_CASE("host: a VM's guest NUMA nodes are placed one by one", "[numa][host][clients]")
+{
+    // 4 vCPUs in two guest nodes (vCPUs 0-1 + 128 MiB, vCPUs 2-3 + 128 MiB),
+    // all on host node 0, all memory on host node 1; nodes of 2 CPUs. The
+    // VM as a whole cannot be local (it is wider than a node); node by node
+    // it can: one guest node moves to its memory, the other keeps its CPUs
+    // and takes its memory there.
+    SimHost h(2, 2);
+    size_t i = h.add_vm(4, 0, 128, 1);
+    SimVm &v = h.vms[i];
+    const uint64_t second = v.base + (1ull << 30);
+    REQUIRE(va_sim_map(h.sim, v.pid, second, 128ull << 20, 1) == 0);
+    unsigned c0[] = {0, 1}, c1[] = {2, 3};
+    vmaccel_mem_range m0[] = {{v.base, 128ull << 20}}, m1[] = {{second, 128ull << 20}};
+    vmaccel_numa_cell cells[2] = {VMACCEL_NUMA_CELL_INIT, VMACCEL_NUMA_CELL_INIT};
+    cells[0].vcpus = c0, cells[0].nvcpus = 2, cells[0].memory = m0, cells[0].nmemory = 1;
+    cells[1].vcpus = c1, cells[1].nvcpus = 2, cells[1].memory = m1, cells[1].nmemory = 1;
+    REQUIRE(vmaccel_vm_set_numa_cells(v.vm, cells, 2) == 0);
+    unsigned count = 0;
+    char source[32];
+    REQUIRE(vmaccel_vm_numa_cells(v.vm, &count, source, sizeof source) == 0);
+    CHECK(count == 2);
+    CHECK(std::string(source) == "API");
+    h.enable();
+    for (int t = 0; t < 4; t++)
+        h.tick();
+    // Each guest node's vCPUs sit on the host node holding its memory.
+    uint64_t all = 128 * 256;
+    for (int g = 0; g < 2; g++) {
+        uint64_t start = g ? second : v.base;
+        std::map<unsigned, int> nodes;
+        for (int k = 0; k < 2; k++)
+            nodes[h.node_of_cpu(h.last_cpu(v.tids[g * 2 + k]))]++;
+        INFO("guest node " << g);
+        REQUIRE(nodes.size() == 1);
+        unsigned host = nodes.begin()->first;
+        CHECK(pages_on(h, v.pid, start, 128ull << 20, (int)host) == all);
+    }
+    vmaccel_locality_info info = VMACCEL_LOCALITY_INFO_INIT;
+    REQUIRE(vmaccel_vm_locality(v.vm, &info) == 0);
+    CHECK(info.local_rate == Approx(1.0));
+    CHECK(info.vcpu_moves == 1);
+    CHECK(info.memory_migrations == 1);
+}
+
+TEST_CASE("host: bad guest NUMA nodes are refused and change nothing", "[numa][host][clients]")
+{
+    SimHost h(2, 2);
+    size_t i = h.add_vm(2, 0, 64, 1);
+    SimVm &v = h.vms[i];
+    unsigned both[] = {0, 1}, one[] = {0}, bad[] = {7};
+    vmaccel_mem_range r[] = {{v.base, 32ull << 20}}, r2[] = {{v.base + (16ull << 20), 32ull << 20}},
+                      odd[] = {{v.base + 1, 4096}};
+    vmaccel_numa_cell c[2] = {VMACCEL_NUMA_CELL_INIT, VMACCEL_NUMA_CELL_INIT};
+    c[0].vcpus = one, c[0].nvcpus = 1, c[0].memory = r, c[0].nmemory = 1;
+    CHECK(vmaccel_vm_set_numa_cells(v.vm, c, 1) == VMACCEL_EINVAL); // vCPU 1 in none
+    c[0].vcpus = bad;
+    CHECK(vmaccel_vm_set_numa_cells(v.vm, c, 1) == VMACCEL_EINVAL); // no vCPU 7
+    c[0].vcpus = both, c[0].nvcpus = 2, c[0].memory = odd;
+    CHECK(vmaccel_vm_set_numa_cells(v.vm, c, 1) == VMACCEL_EINVAL); // unaligned
+    c[0].vcpus = one, c[0].nvcpus = 1, c[0].memory = r;
+    c[1].vcpus = one + 0, c[1].nvcpus = 1, c[1].memory = r2, c[1].nmemory = 1;
+    CHECK(vmaccel_vm_set_numa_cells(v.vm, c, 2) == VMACCEL_EINVAL); // vCPU 0 twice
+    unsigned second[] = {1};
+    c[1].vcpus = second;
+    CHECK(vmaccel_vm_set_numa_cells(v.vm, c, 2) == VMACCEL_EINVAL); // ranges overlap
+    c[0].version = 99;
+    CHECK(vmaccel_vm_set_numa_cells(v.vm, c, 2) == VMACCEL_EINVAL);
+    unsigned count = 9;
+    REQUIRE(vmaccel_vm_numa_cells(v.vm, &count, nullptr, 0) == 0);
+    CHECK(count == 0);
+    CHECK(vmaccel_vm_set_numa_cells(nullptr, c, 1) == VMACCEL_EINVAL);
+}

@@ -1184,15 +1184,18 @@ func (x *ManagerState) GetComponents() []*Component {
 }
 
 type Vm struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Pid           int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
-	Gone          bool                   `protobuf:"varint,4,opt,name=gone,proto3" json:"gone,omitempty"`
-	Vcpus         []*Vcpu                `protobuf:"bytes,5,rep,name=vcpus,proto3" json:"vcpus,omitempty"`
-	Memory        []*MemoryRegion        `protobuf:"bytes,6,rep,name=memory,proto3" json:"memory,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Pid    int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
+	Gone   bool                   `protobuf:"varint,4,opt,name=gone,proto3" json:"gone,omitempty"`
+	Vcpus  []*Vcpu                `protobuf:"bytes,5,rep,name=vcpus,proto3" json:"vcpus,omitempty"`
+	Memory []*MemoryRegion        `protobuf:"bytes,6,rep,name=memory,proto3" json:"memory,omitempty"`
+	// The guest's NUMA nodes, the NUMA engine's clients (none: the VM is one)
+	GuestNodes       []*GuestNode `protobuf:"bytes,20,rep,name=guest_nodes,json=guestNodes,proto3" json:"guest_nodes,omitempty"`
+	GuestNodesSource string       `protobuf:"bytes,21,opt,name=guest_nodes_source,json=guestNodesSource,proto3" json:"guest_nodes_source,omitempty"` // "QEMU -numa", "API", "unread: <why>"
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Vm) Reset() {
@@ -1267,6 +1270,72 @@ func (x *Vm) GetMemory() []*MemoryRegion {
 	return nil
 }
 
+func (x *Vm) GetGuestNodes() []*GuestNode {
+	if x != nil {
+		return x.GuestNodes
+	}
+	return nil
+}
+
+func (x *Vm) GetGuestNodesSource() string {
+	if x != nil {
+		return x.GuestNodesSource
+	}
+	return ""
+}
+
+type GuestNode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vcpus         []uint32               `protobuf:"varint,1,rep,packed,name=vcpus,proto3" json:"vcpus,omitempty"` // vCPU indices
+	Memory        []*MemoryRegion        `protobuf:"bytes,2,rep,name=memory,proto3" json:"memory,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GuestNode) Reset() {
+	*x = GuestNode{}
+	mi := &file_vmaccel_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuestNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuestNode) ProtoMessage() {}
+
+func (x *GuestNode) ProtoReflect() protoreflect.Message {
+	mi := &file_vmaccel_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuestNode.ProtoReflect.Descriptor instead.
+func (*GuestNode) Descriptor() ([]byte, []int) {
+	return file_vmaccel_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GuestNode) GetVcpus() []uint32 {
+	if x != nil {
+		return x.Vcpus
+	}
+	return nil
+}
+
+func (x *GuestNode) GetMemory() []*MemoryRegion {
+	if x != nil {
+		return x.Memory
+	}
+	return nil
+}
+
 type Vcpu struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
@@ -1279,7 +1348,7 @@ type Vcpu struct {
 
 func (x *Vcpu) Reset() {
 	*x = Vcpu{}
-	mi := &file_vmaccel_proto_msgTypes[13]
+	mi := &file_vmaccel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1360,7 @@ func (x *Vcpu) String() string {
 func (*Vcpu) ProtoMessage() {}
 
 func (x *Vcpu) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[13]
+	mi := &file_vmaccel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1373,7 @@ func (x *Vcpu) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vcpu.ProtoReflect.Descriptor instead.
 func (*Vcpu) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{13}
+	return file_vmaccel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Vcpu) GetIndex() uint32 {
@@ -1347,7 +1416,7 @@ type MemoryRegion struct {
 
 func (x *MemoryRegion) Reset() {
 	*x = MemoryRegion{}
-	mi := &file_vmaccel_proto_msgTypes[14]
+	mi := &file_vmaccel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1428,7 @@ func (x *MemoryRegion) String() string {
 func (*MemoryRegion) ProtoMessage() {}
 
 func (x *MemoryRegion) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[14]
+	mi := &file_vmaccel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1441,7 @@ func (x *MemoryRegion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryRegion.ProtoReflect.Descriptor instead.
 func (*MemoryRegion) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{14}
+	return file_vmaccel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MemoryRegion) GetStart() uint64 {
@@ -1415,7 +1484,7 @@ type Placement struct {
 
 func (x *Placement) Reset() {
 	*x = Placement{}
-	mi := &file_vmaccel_proto_msgTypes[15]
+	mi := &file_vmaccel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1427,7 +1496,7 @@ func (x *Placement) String() string {
 func (*Placement) ProtoMessage() {}
 
 func (x *Placement) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[15]
+	mi := &file_vmaccel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1440,7 +1509,7 @@ func (x *Placement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Placement.ProtoReflect.Descriptor instead.
 func (*Placement) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{15}
+	return file_vmaccel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Placement) GetVmId() uint64 {
@@ -1482,7 +1551,7 @@ type VcpuPlacement struct {
 
 func (x *VcpuPlacement) Reset() {
 	*x = VcpuPlacement{}
-	mi := &file_vmaccel_proto_msgTypes[16]
+	mi := &file_vmaccel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1494,7 +1563,7 @@ func (x *VcpuPlacement) String() string {
 func (*VcpuPlacement) ProtoMessage() {}
 
 func (x *VcpuPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[16]
+	mi := &file_vmaccel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1507,7 +1576,7 @@ func (x *VcpuPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VcpuPlacement.ProtoReflect.Descriptor instead.
 func (*VcpuPlacement) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{16}
+	return file_vmaccel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *VcpuPlacement) GetVcpu() uint32 {
@@ -1544,7 +1613,7 @@ type Locality struct {
 
 func (x *Locality) Reset() {
 	*x = Locality{}
-	mi := &file_vmaccel_proto_msgTypes[17]
+	mi := &file_vmaccel_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1625,7 @@ func (x *Locality) String() string {
 func (*Locality) ProtoMessage() {}
 
 func (x *Locality) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[17]
+	mi := &file_vmaccel_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1638,7 @@ func (x *Locality) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Locality.ProtoReflect.Descriptor instead.
 func (*Locality) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{17}
+	return file_vmaccel_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Locality) GetVmId() uint64 {
@@ -1621,7 +1690,7 @@ type SmmuStream struct {
 
 func (x *SmmuStream) Reset() {
 	*x = SmmuStream{}
-	mi := &file_vmaccel_proto_msgTypes[18]
+	mi := &file_vmaccel_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1702,7 @@ func (x *SmmuStream) String() string {
 func (*SmmuStream) ProtoMessage() {}
 
 func (x *SmmuStream) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[18]
+	mi := &file_vmaccel_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1715,7 @@ func (x *SmmuStream) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SmmuStream.ProtoReflect.Descriptor instead.
 func (*SmmuStream) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{18}
+	return file_vmaccel_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SmmuStream) GetSid() uint32 {
@@ -1702,7 +1771,7 @@ type Smmu struct {
 
 func (x *Smmu) Reset() {
 	*x = Smmu{}
-	mi := &file_vmaccel_proto_msgTypes[19]
+	mi := &file_vmaccel_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +1783,7 @@ func (x *Smmu) String() string {
 func (*Smmu) ProtoMessage() {}
 
 func (x *Smmu) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[19]
+	mi := &file_vmaccel_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +1796,7 @@ func (x *Smmu) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Smmu.ProtoReflect.Descriptor instead.
 func (*Smmu) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{19}
+	return file_vmaccel_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Smmu) GetInitialized() bool {
@@ -1766,7 +1835,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_vmaccel_proto_msgTypes[20]
+	mi := &file_vmaccel_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +1847,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[20]
+	mi := &file_vmaccel_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +1860,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{20}
+	return file_vmaccel_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Event) GetSequence() uint64 {
@@ -1862,7 +1931,7 @@ type DiagnosticReport struct {
 
 func (x *DiagnosticReport) Reset() {
 	*x = DiagnosticReport{}
-	mi := &file_vmaccel_proto_msgTypes[21]
+	mi := &file_vmaccel_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1874,7 +1943,7 @@ func (x *DiagnosticReport) String() string {
 func (*DiagnosticReport) ProtoMessage() {}
 
 func (x *DiagnosticReport) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[21]
+	mi := &file_vmaccel_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1887,7 +1956,7 @@ func (x *DiagnosticReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiagnosticReport.ProtoReflect.Descriptor instead.
 func (*DiagnosticReport) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{21}
+	return file_vmaccel_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DiagnosticReport) GetLibraryVersion() string {
@@ -2048,14 +2117,20 @@ const file_vmaccel_proto_rawDesc = "" +
 	"\arunning\x18\x04 \x01(\bR\arunning\x125\n" +
 	"\n" +
 	"components\x18\x05 \x03(\v2\x15.vmaccel.v1.ComponentR\n" +
-	"components\"\xa8\x01\n" +
+	"components\"\x8e\x02\n" +
 	"\x02Vm\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x12\n" +
 	"\x04gone\x18\x04 \x01(\bR\x04gone\x12&\n" +
 	"\x05vcpus\x18\x05 \x03(\v2\x10.vmaccel.v1.VcpuR\x05vcpus\x120\n" +
-	"\x06memory\x18\x06 \x03(\v2\x18.vmaccel.v1.MemoryRegionR\x06memory\"c\n" +
+	"\x06memory\x18\x06 \x03(\v2\x18.vmaccel.v1.MemoryRegionR\x06memory\x126\n" +
+	"\vguest_nodes\x18\x14 \x03(\v2\x15.vmaccel.v1.GuestNodeR\n" +
+	"guestNodes\x12,\n" +
+	"\x12guest_nodes_source\x18\x15 \x01(\tR\x10guestNodesSource\"S\n" +
+	"\tGuestNode\x12\x14\n" +
+	"\x05vcpus\x18\x01 \x03(\rR\x05vcpus\x120\n" +
+	"\x06memory\x18\x02 \x03(\v2\x18.vmaccel.v1.MemoryRegionR\x06memory\"c\n" +
 	"\x04Vcpu\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x10\n" +
 	"\x03tid\x18\x02 \x01(\x05R\x03tid\x12\x10\n" +
@@ -2164,7 +2239,7 @@ func file_vmaccel_proto_rawDescGZIP() []byte {
 }
 
 var file_vmaccel_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_vmaccel_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_vmaccel_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_vmaccel_proto_goTypes = []any{
 	(HypervisorKind)(0),      // 0: vmaccel.v1.HypervisorKind
 	(ProbeStatus)(0),         // 1: vmaccel.v1.ProbeStatus
@@ -2184,15 +2259,16 @@ var file_vmaccel_proto_goTypes = []any{
 	(*Component)(nil),        // 15: vmaccel.v1.Component
 	(*ManagerState)(nil),     // 16: vmaccel.v1.ManagerState
 	(*Vm)(nil),               // 17: vmaccel.v1.Vm
-	(*Vcpu)(nil),             // 18: vmaccel.v1.Vcpu
-	(*MemoryRegion)(nil),     // 19: vmaccel.v1.MemoryRegion
-	(*Placement)(nil),        // 20: vmaccel.v1.Placement
-	(*VcpuPlacement)(nil),    // 21: vmaccel.v1.VcpuPlacement
-	(*Locality)(nil),         // 22: vmaccel.v1.Locality
-	(*SmmuStream)(nil),       // 23: vmaccel.v1.SmmuStream
-	(*Smmu)(nil),             // 24: vmaccel.v1.Smmu
-	(*Event)(nil),            // 25: vmaccel.v1.Event
-	(*DiagnosticReport)(nil), // 26: vmaccel.v1.DiagnosticReport
+	(*GuestNode)(nil),        // 18: vmaccel.v1.GuestNode
+	(*Vcpu)(nil),             // 19: vmaccel.v1.Vcpu
+	(*MemoryRegion)(nil),     // 20: vmaccel.v1.MemoryRegion
+	(*Placement)(nil),        // 21: vmaccel.v1.Placement
+	(*VcpuPlacement)(nil),    // 22: vmaccel.v1.VcpuPlacement
+	(*Locality)(nil),         // 23: vmaccel.v1.Locality
+	(*SmmuStream)(nil),       // 24: vmaccel.v1.SmmuStream
+	(*Smmu)(nil),             // 25: vmaccel.v1.Smmu
+	(*Event)(nil),            // 26: vmaccel.v1.Event
+	(*DiagnosticReport)(nil), // 27: vmaccel.v1.DiagnosticReport
 }
 var file_vmaccel_proto_depIdxs = []int32{
 	6,  // 0: vmaccel.v1.Topology.packages:type_name -> vmaccel.v1.Package
@@ -2207,26 +2283,28 @@ var file_vmaccel_proto_depIdxs = []int32{
 	13, // 9: vmaccel.v1.Iommu.units:type_name -> vmaccel.v1.IommuUnit
 	3,  // 10: vmaccel.v1.Component.state:type_name -> vmaccel.v1.ComponentState
 	15, // 11: vmaccel.v1.ManagerState.components:type_name -> vmaccel.v1.Component
-	18, // 12: vmaccel.v1.Vm.vcpus:type_name -> vmaccel.v1.Vcpu
-	19, // 13: vmaccel.v1.Vm.memory:type_name -> vmaccel.v1.MemoryRegion
-	21, // 14: vmaccel.v1.Placement.vcpus:type_name -> vmaccel.v1.VcpuPlacement
-	23, // 15: vmaccel.v1.Smmu.streams:type_name -> vmaccel.v1.SmmuStream
-	4,  // 16: vmaccel.v1.Event.type:type_name -> vmaccel.v1.EventType
-	20, // 17: vmaccel.v1.Event.placement:type_name -> vmaccel.v1.Placement
-	5,  // 18: vmaccel.v1.DiagnosticReport.topology:type_name -> vmaccel.v1.Topology
-	12, // 19: vmaccel.v1.DiagnosticReport.hypervisors:type_name -> vmaccel.v1.Hypervisor
-	14, // 20: vmaccel.v1.DiagnosticReport.iommu:type_name -> vmaccel.v1.Iommu
-	16, // 21: vmaccel.v1.DiagnosticReport.manager:type_name -> vmaccel.v1.ManagerState
-	17, // 22: vmaccel.v1.DiagnosticReport.vms:type_name -> vmaccel.v1.Vm
-	20, // 23: vmaccel.v1.DiagnosticReport.placements:type_name -> vmaccel.v1.Placement
-	22, // 24: vmaccel.v1.DiagnosticReport.locality:type_name -> vmaccel.v1.Locality
-	24, // 25: vmaccel.v1.DiagnosticReport.smmu:type_name -> vmaccel.v1.Smmu
-	25, // 26: vmaccel.v1.DiagnosticReport.recent_events:type_name -> vmaccel.v1.Event
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	19, // 12: vmaccel.v1.Vm.vcpus:type_name -> vmaccel.v1.Vcpu
+	20, // 13: vmaccel.v1.Vm.memory:type_name -> vmaccel.v1.MemoryRegion
+	18, // 14: vmaccel.v1.Vm.guest_nodes:type_name -> vmaccel.v1.GuestNode
+	20, // 15: vmaccel.v1.GuestNode.memory:type_name -> vmaccel.v1.MemoryRegion
+	22, // 16: vmaccel.v1.Placement.vcpus:type_name -> vmaccel.v1.VcpuPlacement
+	24, // 17: vmaccel.v1.Smmu.streams:type_name -> vmaccel.v1.SmmuStream
+	4,  // 18: vmaccel.v1.Event.type:type_name -> vmaccel.v1.EventType
+	21, // 19: vmaccel.v1.Event.placement:type_name -> vmaccel.v1.Placement
+	5,  // 20: vmaccel.v1.DiagnosticReport.topology:type_name -> vmaccel.v1.Topology
+	12, // 21: vmaccel.v1.DiagnosticReport.hypervisors:type_name -> vmaccel.v1.Hypervisor
+	14, // 22: vmaccel.v1.DiagnosticReport.iommu:type_name -> vmaccel.v1.Iommu
+	16, // 23: vmaccel.v1.DiagnosticReport.manager:type_name -> vmaccel.v1.ManagerState
+	17, // 24: vmaccel.v1.DiagnosticReport.vms:type_name -> vmaccel.v1.Vm
+	21, // 25: vmaccel.v1.DiagnosticReport.placements:type_name -> vmaccel.v1.Placement
+	23, // 26: vmaccel.v1.DiagnosticReport.locality:type_name -> vmaccel.v1.Locality
+	25, // 27: vmaccel.v1.DiagnosticReport.smmu:type_name -> vmaccel.v1.Smmu
+	26, // 28: vmaccel.v1.DiagnosticReport.recent_events:type_name -> vmaccel.v1.Event
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_vmaccel_proto_init() }
@@ -2240,7 +2318,7 @@ func file_vmaccel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vmaccel_proto_rawDesc), len(file_vmaccel_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

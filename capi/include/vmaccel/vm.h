@@ -151,6 +151,37 @@ typedef struct vmaccel_memory_region_info {
 VMACCEL_API int vmaccel_vm_memory_region(const vmaccel_vm *vm, unsigned index,
                                          vmaccel_memory_region_info *info);
 
+/* ---- Guest NUMA nodes (the NUMA engine's clients) ----
+ * A VM whose guest has NUMA nodes is balanced node by node: each guest
+ * node's vCPUs are placed next to the memory they touch, so a VM wider
+ * than a host node still ends local. Attaching a QEMU reads them from its
+ * command line (-numa node,cpus=...,memdev=ID with -object
+ * memory-backend-*,id=ID,size=S: each backend is a mapping of its own);
+ * a VMM in this process, or a caller that knows better, sets them here. */
+#define VMACCEL_NUMA_CELL_VERSION 1
+typedef struct vmaccel_numa_cell {
+    unsigned version;                 /* VMACCEL_NUMA_CELL_VERSION */
+    const unsigned *vcpus;            /* vCPU indices of this guest node */
+    size_t nvcpus;
+    const vmaccel_mem_range *memory;  /* its guest RAM, VMM address space */
+    size_t nmemory;
+} vmaccel_numa_cell;
+#define VMACCEL_NUMA_CELL_INIT { VMACCEL_NUMA_CELL_VERSION, NULL, 0, NULL, 0 }
+
+/* Sets the VM's guest NUMA nodes (ncells 0: none, the VM is one client);
+ * their memory becomes the VM's guest RAM. Every vCPU must be in exactly
+ * one cell; ranges must be page-aligned, not empty and not overlap; at
+ * most 64 cells and 64 ranges in all. Errors: VMACCEL_EINVAL with the
+ * reason (nothing changes). Thread safety: any thread. Platforms: all. */
+VMACCEL_API int vmaccel_vm_set_numa_cells(vmaccel_vm *vm, const vmaccel_numa_cell *cells,
+                                          size_t ncells);
+
+/* How many guest NUMA nodes the VM has (read at attach or set), and where
+ * they came from ("QEMU -numa", "API", "" when none); source may be NULL.
+ * Thread safety: any thread. */
+VMACCEL_API int vmaccel_vm_numa_cells(const vmaccel_vm *vm, unsigned *count,
+                                      char *source, size_t source_len);
+
 VMACCEL_END_DECLS
 
 #endif /* VMACCEL_VM_H */
