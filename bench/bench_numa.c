@@ -7,17 +7,11 @@
  *           the estimate's error is measured on the resident share of the
  *           region (a pseudo-random 37% of its pages are touched), which
  *           the sampler estimates exactly as it estimates a node's share.
- *  tick     CPU time of one engine period watching 64 VMs x 16 vCPUs with
- *           4 GiB each on the simulated platform ("pack:4 numa:4 l3:2
- *           core:16 pu:2": 16 nodes, 512 PUs), as a share of a core at a
- *           1 s period. The sim answers /proc reads and move_pages from
- *           memory, so this is the library's own cost, not the kernel's.
+ *  (the engine's period cost is bench_numa_engine.c)
  *
- * usage: bench_numa [sampler|tick] (default: both)
+ * usage: bench_numa [sampler]
  */
-#include "numa/engine.h"
 #include "numa/sampler.h"
-#include "platform/sim_numa.h"
 #include "vmaccel/vmaccel.h"
 
 #include <fcntl.h>
@@ -110,73 +104,11 @@ static int bench_sampler(void)
     return 0;
 }
 
-/* 64 simulated QEMUs with 16 vCPU threads and 4 GiB each. */
-static int populate(va_sim *sim, vmaccel_manager *m)
-{
-    for (int vm = 0; vm < 64; vm++) {
-        int pid = 1000 + vm * 100;
-        char name[16];
-        if (va_sim_spawn(sim, pid, "qemu-system-x86"))
-            return 1;
-        for (int c = 0; c < 16; c++) {
-            snprintf(name, sizeof name, "CPU %d/KVM", c);
-            if (va_sim_add_thread(sim, pid, pid + 1 + c, name) ||
-                va_sim_set_last_cpu(sim, pid + 1 + c, (vm * 16 + c) % 512))
-                return 1;
-        }
-        if (va_sim_map(sim, pid, 0x7f0000000000ull, 4ull << 30, vm % 16))
-            return 1;
-        vmaccel_vm *h;
-        if (vmaccel_vm_attach_pid(m, pid, NULL, &h))
-            return 1;
-    }
-    return 0;
-}
-
-static int bench_tick(void)
-{
-    va_sim *sim;
-    if (va_sim_new("0-511", &sim))
-        return 1;
-    vmaccel_topology_options topo = VMACCEL_TOPOLOGY_OPTIONS_INIT;
-    topo.source = VMACCEL_TOPOLOGY_SYNTHETIC;
-    topo.synthetic = "pack:4 numa:4 l3:2 core:16 pu:2";
-    vmaccel_manager_options mo = VMACCEL_MANAGER_OPTIONS_INIT;
-    mo.topology = &topo;
-    vmaccel_manager *m;
-    if (vmaccel_manager_new(&mo, &m))
-        return 1;
-    m->platform = va_sim_platform(sim);
-    if (populate(sim, m) || vmaccel_manager_enable_numa(m, 16)) {
-        fprintf(stderr, "tick: setup failed: %s\n", vmaccel_error_last());
-        return 1;
-    }
-    vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
-    o.dry_run = 1; /* measure watching, not acting */
-    vmaccel_manager_configure_numa(m, &o);
-    enum { RUNS = 21 };
-    double cpu[RUNS];
-    for (int i = 0; i < RUNS; i++) {
-        va_sim_advance(sim, 1000000000ull);
-        double t0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
-        vmaccel_manager_numa_tick(m);
-        cpu[i] = now_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
-    }
-    double c = median(cpu, RUNS);
-    printf("tick     64 VMs x 16 vCPUs x 4 GiB, 16 nodes: %.2f ms CPU per period = %.2f%% of "
-           "a core at 1 Hz\n", c * 1e3, c * 100);
-    vmaccel_manager_free(m);
-    va_sim_free(sim);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "all";
     int rc = 0;
     if (!strcmp(which, "all") || !strcmp(which, "sampler"))
         rc |= bench_sampler();
-    if (!strcmp(which, "all") || !strcmp(which, "tick"))
-        rc |= bench_tick();
     return rc;
 }

@@ -406,7 +406,11 @@ VA_GO_OUT(double, float64)
 /* ------------------------------------------------------------------ */
 /* Parameter names of the buffer shapes in the headers.                */
 /* ------------------------------------------------------------------ */
-%apply (char *TEXT_OUT, size_t TEXT_CAP) { (char *reason, size_t reason_len) };
+%apply (char *TEXT_OUT, size_t TEXT_CAP) { (char *reason, size_t reason_len),
+                                           (char *source, size_t source_len) };
+/* Set through va_swig_vm_set_numa_cells (below): its array of structs
+ * holding pointers does not cross into Python or Go. */
+%ignore vmaccel_numa_cell;
 #ifdef SWIGPYTHON
 /* int members of the headers' structs (test_interface.py checks none is
  * missing: a missing one reads as None instead of 0). */
@@ -552,6 +556,47 @@ VMACCEL_VERSIONED(vmaccel_locality_info, VMACCEL_LOCALITY_INFO_INIT)
         free($self);
     }
 }
+/* Guest NUMA nodes from flat arrays (an array of structs holding
+ * pointers does not cross into Python or Go): cell_of_vcpu[i] is vCPU i's
+ * guest node; memory comes as (node, start, length) triples. */
+%apply (const unsigned *ARRAY_IN, size_t ARRAY_LEN) { (const unsigned *cell_of_vcpu, size_t nvcpus) };
+%apply (const uint64_t *ARRAY_IN, size_t ARRAY_LEN) { (const uint64_t *node_start_length, size_t n) };
+%inline %{
+int va_swig_vm_set_numa_cells(vmaccel_vm *vm, const unsigned *cell_of_vcpu, size_t nvcpus,
+                              const uint64_t *node_start_length, size_t n)
+{
+    size_t ncells = 0;
+    for (size_t i = 0; i < nvcpus; i++)
+        ncells = cell_of_vcpu[i] + 1 > ncells ? cell_of_vcpu[i] + 1 : ncells;
+    if (n % 3)
+        return VMACCEL_EINVAL; /* the layers always pass whole triples */
+    if (ncells > 64)
+        return vmaccel_vm_set_numa_cells(vm, NULL, ncells); /* says why */
+    vmaccel_numa_cell cells[64];
+    unsigned *vcpus = (unsigned *)calloc(nvcpus + 1, sizeof *vcpus);
+    vmaccel_mem_range *mem = (vmaccel_mem_range *)calloc(n / 3 + 1, sizeof *mem);
+    size_t used_v = 0, used_m = 0;
+    for (size_t c = 0; vcpus && mem && c < ncells; c++) {
+        vmaccel_numa_cell init = VMACCEL_NUMA_CELL_INIT;
+        cells[c] = init;
+        cells[c].vcpus = vcpus + used_v;
+        for (size_t i = 0; i < nvcpus; i++)
+            if (cell_of_vcpu[i] == c)
+                vcpus[used_v++] = (unsigned)i, cells[c].nvcpus++;
+        cells[c].memory = mem + used_m;
+        for (size_t k = 0; k + 2 < n; k += 3)
+            if (node_start_length[k] == c) {
+                mem[used_m].start = node_start_length[k + 1];
+                mem[used_m++].length = node_start_length[k + 2];
+                cells[c].nmemory++;
+            }
+    }
+    int rc = vcpus && mem ? vmaccel_vm_set_numa_cells(vm, cells, ncells) : VMACCEL_ENOMEM;
+    free(vcpus);
+    free(mem);
+    return rc;
+}
+%}
 %immutable vmaccel_vm_options::vcpu_tids;
 %immutable vmaccel_vm_options::nvcpu_tids;
 %immutable vmaccel_vm_options::memory;

@@ -1,6 +1,7 @@
 package vmaccel
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/vm-accel/vmaccel/bindings/go/internal/capi"
@@ -249,6 +250,59 @@ func (v *VM) MemoryRegions() ([]MemoryRegion, error) {
 		}
 	}
 	return out, nil
+}
+
+// NUMACell is one guest NUMA node: its vCPU indices and guest RAM.
+type NUMACell struct {
+	VCPUs  []uint
+	Memory []MemoryRegion // Start and Length; Name is not used
+}
+
+// SetNUMACells sets the VM's guest NUMA nodes (none: the VM is one
+// client): the NUMA engine places each node's vCPUs next to its memory.
+// Every vCPU must be in exactly one cell.
+func (v *VM) SetNUMACells(cells []NUMACell) error {
+	info, err := v.Info()
+	if err != nil {
+		return err
+	}
+	// The flat form cannot say "in two cells" or "in none": checked here.
+	cellOf := make([]uint32, info.VCPUCount)
+	seen := make([]bool, info.VCPUCount)
+	var triples []uint64
+	for node, c := range cells {
+		for _, vcpu := range c.VCPUs {
+			if vcpu >= info.VCPUCount || seen[vcpu] {
+				return &Error{Code: codeInvalid, Op: "SetNUMACells",
+					Message: fmt.Sprintf("cell %d: vCPU %d is not a vCPU of the VM or is in two cells", node, vcpu)}
+			}
+			seen[vcpu], cellOf[vcpu] = true, uint32(node)
+		}
+		for _, m := range c.Memory {
+			triples = append(triples, uint64(node), m.Start, m.Length)
+		}
+	}
+	for i, ok := range seen {
+		if len(cells) > 0 && !ok {
+			return &Error{Code: codeInvalid, Op: "SetNUMACells", Message: fmt.Sprintf("vCPU %d is in no cell", i)}
+		}
+	}
+	if len(cells) == 0 {
+		cellOf = nil
+	}
+	return v.do("SetNUMACells", func(h capi.Struct_SS_vmaccel_vm) int {
+		return capi.Va_swig_vm_set_numa_cells(h, cellOf, triples)
+	})
+}
+
+// NUMACells says how many guest NUMA nodes the VM has (read from a QEMU's
+// command line at attach, or set by SetNUMACells) and where from.
+func (v *VM) NUMACells() (count uint, source string, err error) {
+	var n uint32
+	err = v.do("NUMACells", func(h capi.Struct_SS_vmaccel_vm) int {
+		return capi.Vmaccel_vm_numa_cells(h, &n, &source)
+	})
+	return uint(n), source, err
 }
 
 // AffinityState returns the saved original affinities of the threads

@@ -74,3 +74,34 @@ func TestRegisterThisThread(t *testing.T) {
 		t.Errorf("Register without threads: %v", err)
 	}
 }
+
+// TestNUMACells: guest NUMA nodes set through the binding are counted, a
+// vCPU in no cell or out of range is refused, and an empty list clears them.
+func TestNUMACells(t *testing.T) {
+	m := newLive(t)
+	vm := registerThisThread(t, m, "go-cells")
+	if n, src, err := vm.NUMACells(); err != nil || n != 0 || src != "" {
+		t.Fatalf("before: %d %q %v", n, src, err)
+	}
+	cell := NUMACell{VCPUs: []uint{0}, Memory: []MemoryRegion{{Start: 1 << 30, Length: 1 << 20}}}
+	if err := vm.SetNUMACells([]NUMACell{cell}); err != nil {
+		t.Fatal(err)
+	}
+	if n, src, err := vm.NUMACells(); err != nil || n != 1 || src != "API" {
+		t.Fatalf("after: %d %q %v", n, src, err)
+	}
+	bad := []NUMACell{{VCPUs: []uint{3}, Memory: cell.Memory}}
+	if err := vm.SetNUMACells(bad); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("vCPU 3 of a 1-vCPU VM: %v", err)
+	}
+	unaligned := []NUMACell{{VCPUs: []uint{0}, Memory: []MemoryRegion{{Start: 1, Length: 4096}}}}
+	if err := vm.SetNUMACells(unaligned); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unaligned memory: %v", err)
+	}
+	if err := vm.SetNUMACells(nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := vm.NUMACells(); n != 0 {
+		t.Fatalf("cleared: %d cells", n)
+	}
+}

@@ -179,6 +179,7 @@ void va_numa_destroy(vmaccel_manager *m)
         e->vms = next;
     }
     free(e->busy_prev);
+    va_numa_scratch_free(&e->scratch);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -268,9 +269,18 @@ static double host_rate(va_numa_vm *const *states, size_t n)
     return all > 0 ? local / all : NAN;
 }
 
-/* Steps 3-5: the host model, the decision, the actions. */
+/* Steps 3-5: each VM's gate; when one opened, the host model, the
+ * decision, the actions (a host where every VM is content skips them). */
 static void decide_and_act(va_numa_engine *e, va_numa_vm *const *states, size_t n)
 {
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        va_numa_vm *s = states[i];
+        s->wants_fix = va_policy_gate(&e->policy, &s->policy, s->local_rate, s->error);
+        any |= s->wants_fix && !s->job;
+    }
+    if (!any)
+        return;
     va_host_model model;
     if (va_numa_build_model(e, states, n, &model))
         return;

@@ -70,8 +70,24 @@ typedef struct va_numa_vm {
     unsigned sample_every, sample_wait;
     va_mig_job *job;               /* its migration under way, or NULL */
     char deferred[200];            /* the last "no fix" reason told */
+    bool wants_fix;                /* its gate opened this period */
     uint64_t samples, vcpu_moves, migrations, pages_migrated, failures;
 } va_numa_vm;
+
+/* Arrays one VM's observation needs, reused VM after VM (observe.c). */
+typedef struct va_numa_scratch {
+    int *tids;                     /* per vCPU, vcpus_cap each: */
+    unsigned *vcpu_client;
+    va_vcpu_obs *obs, *sub;
+    double *rates;
+    size_t vcpus_cap;
+    va_sample_region *regions;
+    size_t regions_cap;
+    size_t *client_first;
+    size_t clients_cap;
+} va_numa_scratch;
+
+void va_numa_scratch_free(va_numa_scratch *sc);
 
 typedef struct va_numa_engine {
     pthread_mutex_t lock;
@@ -90,6 +106,7 @@ typedef struct va_numa_engine {
     uint64_t *busy_prev;            /* CPUs' busy ns at the last period (cpu_load.c) */
     unsigned nbusy;
     uint64_t busy_prev_ns;
+    va_numa_scratch scratch;
 } va_numa_engine;
 
 /* Turns balancing on/off (called by enable_numa/disable_numa without the

@@ -72,7 +72,7 @@ static va_model_vm vm_flags(va_numa_engine *e, va_numa_vm *s, unsigned first)
         .id = s->vm_id,
         .first_client = first,
         .nclients = s->nclients,
-        .wants_fix = va_policy_gate(&e->policy, &s->policy, s->local_rate, s->error),
+        .wants_fix = s->wants_fix,
         .busy = s->job != NULL,
         /* A VM pinned LoadBalanced keeps its spread: memory follows. */
         .may_move = e->opts.fix != VMACCEL_NUMA_FIX_MIGRATE_MEMORY && !balanced,

@@ -31,24 +31,69 @@ typedef struct vm_view {
     vmaccel_strategy strategy;
 } vm_view;
 
-static void view_release(vm_view *v)
+/* Grows *buf to hold n items of `size` (keeping what it holds). */
+static bool grow(void **buf, size_t n, size_t size)
 {
-    free(v->tids);
-    free(v->regions);
-    free(v->vcpu_client);
-    free(v->client_first);
+    void *more = realloc(*buf, n * size);
+    if (more)
+        *buf = more;
+    return more != NULL;
 }
 
-static int view_alloc(vm_view *v, size_t ntids, size_t nregions, unsigned nclients)
+/* The per-vCPU arrays share one capacity. */
+static int grow_vcpus(va_numa_scratch *sc, size_t n)
 {
-    v->tids = calloc(ntids + 1, sizeof *v->tids);
-    v->regions = calloc(nregions + 1, sizeof *v->regions);
-    v->vcpu_client = calloc(ntids + 1, sizeof *v->vcpu_client);
-    v->client_first = calloc(nclients + 1, sizeof *v->client_first);
-    if (v->tids && v->regions && v->vcpu_client && v->client_first)
+    if (n <= sc->vcpus_cap)
         return 0;
-    view_release(v);
-    return va_fail(VMACCEL_ENOMEM, "out of memory for a VM view");
+    size_t want = n > 2 * sc->vcpus_cap ? n : 2 * sc->vcpus_cap;
+    bool ok = grow((void **)&sc->tids, want, sizeof *sc->tids) &&
+              grow((void **)&sc->vcpu_client, want, sizeof *sc->vcpu_client) &&
+              grow((void **)&sc->obs, want, sizeof *sc->obs) &&
+              grow((void **)&sc->sub, want, sizeof *sc->sub) &&
+              grow((void **)&sc->rates, want, sizeof *sc->rates);
+    if (!ok)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for a VM view");
+    sc->vcpus_cap = want;
+    return 0;
+}
+
+/* The view's arrays are the engine's scratch, reused VM after VM. */
+static int view_alloc(va_numa_scratch *sc, vm_view *v, size_t ntids, size_t nregions,
+                      unsigned nclients)
+{
+    int rc = grow_vcpus(sc, ntids + 1);
+    if (!rc && nregions + 1 > sc->regions_cap) {
+        if (!grow((void **)&sc->regions, nregions + 1, sizeof *sc->regions))
+            rc = va_fail(VMACCEL_ENOMEM, "out of memory for a VM view");
+        else
+            sc->regions_cap = nregions + 1;
+    }
+    if (!rc && nclients + 1 > sc->clients_cap) {
+        if (!grow((void **)&sc->client_first, nclients + 1, sizeof *sc->client_first))
+            rc = va_fail(VMACCEL_ENOMEM, "out of memory for a VM view");
+        else
+            sc->clients_cap = nclients + 1;
+    }
+    if (rc)
+        return rc;
+    v->tids = sc->tids;
+    v->vcpu_client = sc->vcpu_client;
+    v->regions = sc->regions;
+    v->client_first = sc->client_first;
+    memset(v->vcpu_client, 0, (ntids + 1) * sizeof *v->vcpu_client);
+    return 0;
+}
+
+void va_numa_scratch_free(va_numa_scratch *sc)
+{
+    free(sc->tids);
+    free(sc->vcpu_client);
+    free(sc->obs);
+    free(sc->sub);
+    free(sc->rates);
+    free(sc->regions);
+    free(sc->client_first);
+    memset(sc, 0, sizeof *sc);
 }
 
 /* One client: every vCPU, every region. */
@@ -87,7 +132,7 @@ static size_t cell_ranges(const struct vmaccel_vm *vm)
     return n;
 }
 
-static int copy_view(struct vmaccel_vm *vm, vm_view *v)
+static int copy_view(va_numa_scratch *sc, struct vmaccel_vm *vm, vm_view *v)
 {
     memset(v, 0, sizeof *v);
     pthread_mutex_lock(&vm->lock);
@@ -95,7 +140,7 @@ static int copy_view(struct vmaccel_vm *vm, vm_view *v)
      * here, before anything reads a possibly recycled pid. */
     int rc = vm->gone ? VMACCEL_EGONE : va_vm_guard(vm);
     if (!rc)
-        rc = view_alloc(v, vm->nvcpus, vm->ncells ? cell_ranges(vm) : vm->nregions,
+        rc = view_alloc(sc, v, vm->nvcpus, vm->ncells ? cell_ranges(vm) : vm->nregions,
                         vm->ncells ? (unsigned)vm->ncells : 1);
     if (!rc) {
         for (size_t i = 0; i < vm->nvcpus; i++)
@@ -198,8 +243,8 @@ static int sample_clients(va_numa_engine *e, va_numa_vm *s, const vm_view *v)
  * weighted like the clients: CPU time, or vCPU count before any ran. */
 static void compute_locality(va_numa_engine *e, va_numa_vm *s, const va_vcpu_obs *obs)
 {
-    va_vcpu_obs *sub = calloc(s->nvcpus + 1, sizeof *sub);
-    double *rates = calloc(s->nvcpus + 1, sizeof *rates);
+    va_vcpu_obs *sub = e->scratch.sub;
+    double *rates = e->scratch.rates;
     double local = 0, all = 0, interval = (double)e->opts.interval_ms * 1e6;
     bool faults = true;
     s->have_loc = false;
@@ -223,8 +268,6 @@ static void compute_locality(va_numa_engine *e, va_numa_vm *s, const va_vcpu_obs
         faults &= l.source == VA_SOURCE_NUMA_FAULTS;
         s->have_loc = true;
     }
-    free(sub);
-    free(rates);
     s->local_rate = all > 0 ? local / all : NAN;
     s->source = s->have_loc ? (faults ? VA_SOURCE_NUMA_FAULTS : VA_SOURCE_PAGE_PLACEMENT)
                             : VA_SOURCE_NONE;
@@ -270,16 +313,57 @@ static void schedule_sampling(va_numa_engine *e, va_numa_vm *s, bool sampled)
         s->sample_wait--;
 }
 
+/* The one node a thread's affinity lies on, or -1 (several, or none). */
+static int single_node(const vmaccel_topology *t, const va_cpumask *mask)
+{
+    int node = -1;
+    for (unsigned w = 0; w < VA_MAX_CPUS / 64; w++)
+        for (uint64_t bits = mask->bits[w]; bits; bits &= bits - 1) {
+            unsigned pu = va_topology_pu_by_os(t, w * 64 + (unsigned)__builtin_ctzll(bits));
+            int n = pu == VMACCEL_NO_INDEX ? -1 : (int)t->pus[pu].node;
+            if (n < 0 || (node >= 0 && n != node))
+                return -1;
+            node = n;
+        }
+    return node;
+}
+
+/* A steady VM between memory samples: when every vCPU's affinity keeps it
+ * on the node it was seen on, nothing can have moved - a sched_getaffinity
+ * per vCPU instead of three /proc reads. False: look properly. */
+static bool still_in_place(va_numa_engine *e, va_numa_vm *s)
+{
+    if (!s->samples || s->sample_wait == 0 || !s->have_loc || s->job)
+        return false;
+    const va_platform *p = s->vm->plat;
+    pthread_mutex_lock(&s->vm->lock);
+    bool same = !s->vm->gone && va_vm_guard(s->vm) == 0; /* pid not recycled */
+    for (unsigned i = 0; same && i < s->nvcpus && i < s->vm->nvcpus; i++) {
+        va_cpumask mask;
+        same = p->get_affinity(p, s->vm->vcpus[i].tid, &mask) == 0 &&
+               single_node(e->m->topology, &mask) == s->vcpu_node[i];
+    }
+    same &= s->nvcpus == s->vm->nvcpus;
+    pthread_mutex_unlock(&s->vm->lock);
+    return same;
+}
+
 int va_numa_observe(va_numa_engine *e, va_numa_vm *s)
 {
+    if (still_in_place(e, s)) {
+        s->sample_wait--;
+        s->samples++;
+        return 0;
+    }
     vm_view v;
-    int rc = copy_view(s->vm, &v);
+    int rc = copy_view(&e->scratch, s->vm, &v);
     if (rc)
         return rc; /* gone (its VM_GONE was emitted when it was marked) */
     unsigned nodes = va_topology_nodes(e->m->topology);
     nodes = nodes < VA_MAX_NODES ? nodes : VA_MAX_NODES;
-    va_vcpu_obs *obs = calloc(v.ntids + 1, sizeof *obs);
-    rc = obs ? fit_state(s, &v, nodes) : va_fail(VMACCEL_ENOMEM, "out of memory");
+    va_vcpu_obs *obs = e->scratch.obs;
+    memset(obs, 0, (v.ntids + 1) * sizeof *obs);
+    rc = fit_state(s, &v, nodes);
     if (!rc) {
         s->strategy = v.strategy;
         bool vcpus_moved = observe_vcpus(e, s, &v, obs);
@@ -300,7 +384,5 @@ int va_numa_observe(va_numa_engine *e, va_numa_vm *s)
         va_vm_guard(s->vm); /* marks it gone with VM_GONE */
         pthread_mutex_unlock(&s->vm->lock);
     }
-    free(obs);
-    view_release(&v);
     return rc;
 }

@@ -10,22 +10,23 @@
 int va_parse_stat_cpu(const char *stat)
 {
     /* The comm (field 2) may hold spaces and ')': fields resume after the
-     * last ')'. Field 3 follows it; the processor is field 39. */
-    const char *p = strrchr(stat, ')');
-    if (!p)
+     * last ')'. Field 3 follows it; the processor is field 39. One pass,
+     * no library scans: this runs for every vCPU every period. */
+    const char *close = NULL, *p;
+    for (p = stat; *p; p++)
+        if (*p == ')')
+            close = p;
+    if (!close)
         return -1;
-    p++;
-    for (int field = 3; field < 39; field++) {
-        if (*p == '\0') /* ')' ended the text: nothing follows */
-            return -1;
-        p = strchr(p + 1, ' ');
-        if (!p)
-            return -1;
-    }
-    char *end;
-    errno = 0;
-    long cpu = strtol(p + 1, &end, 10);
-    if (errno || end == p + 1 || cpu < 0 || cpu >= 1 << 20)
+    int field = 2;
+    for (p = close + 1; *p && field < 39; p++)
+        field += *p == ' ';
+    if (field < 39 || *p < '0' || *p > '9')
+        return -1;
+    long cpu = 0;
+    for (; *p >= '0' && *p <= '9' && cpu < 1 << 20; p++)
+        cpu = cpu * 10 + (*p - '0');
+    if (cpu >= 1 << 20 || (*p && *p != ' ' && *p != '\n'))
         return -1;
     return (int)cpu;
 }

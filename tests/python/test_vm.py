@@ -123,3 +123,68 @@ def test_events_iterator_and_asyncio(live):
 
     asyncio.run(main())
     a.detach()
+
+
+@pytest.fixture
+def qemu_two_guest_nodes():
+    """A real QEMU (TCG, paused) with two guest NUMA nodes of different
+    sizes, each backed by its own memory backend."""
+    import shutil
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 not installed")
+    q = subprocess.Popen(
+        ["qemu-system-x86_64", "-accel", "tcg", "-name", "py-cells,debug-threads=on",
+         "-m", "320M", "-smp", "4", "-display", "none", "-nodefaults", "-S",
+         "-object", "memory-backend-ram,id=m0,size=128M",
+         "-object", "memory-backend-ram,id=m1,size=192M",
+         "-numa", "node,nodeid=0,cpus=0-1,memdev=m0",
+         "-numa", "node,nodeid=1,cpus=2-3,memdev=m1"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        names = []
+        for t in Path(f"/proc/{q.pid}/task").glob("*"):
+            try:
+                names.append((t / "comm").read_text().strip())
+            except OSError:
+                pass
+        if sum(n.startswith("CPU ") for n in names) == 4:
+            break
+        time.sleep(0.05)
+    yield q
+    q.kill()
+    q.wait()
+
+
+def _maps(pid):
+    out = {}
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        out.setdefault(hi - lo, []).append(lo)
+    return out
+
+
+def test_a_qemus_guest_numa_nodes_are_read_at_attach(live, qemu_two_guest_nodes):
+    with live.attach(qemu_two_guest_nodes.pid) as vm:
+        assert vm.numa_cells() == (2, "QEMU -numa")
+        regions = vm.memory_regions
+        assert sorted(r.length for r in regions) == [128 << 20, 192 << 20]
+        maps = _maps(qemu_two_guest_nodes.pid)
+        for r in regions:
+            assert r.start in maps[r.length]  # QEMU's own mapping of that backend
+        report = live.report()
+        (node0, node1) = [v for v in report.vms if v.pid == qemu_two_guest_nodes.pid][0].guest_nodes
+        assert list(node0.vcpus) == [0, 1] and list(node1.vcpus) == [2, 3]
+        assert node0.memory[0].length == 128 << 20 and node1.memory[0].length == 192 << 20
+
+
+def test_set_numa_cells_checks_what_it_is_given(live):
+    tid = threading.get_native_id()
+    with live.register([tid]) as vm:
+        vm.set_numa_cells([([0], [(1 << 30, 1 << 20)])])
+        assert vm.numa_cells() == (1, "API")
+        with pytest.raises(vmaccel.InvalidArgument):
+            vm.set_numa_cells([([1], [(1 << 30, 1 << 20)])])    # no vCPU 1
+        with pytest.raises(vmaccel.InvalidArgument):
+            vm.set_numa_cells([([0], [(1, 4096)])])             # unaligned
+        vm.set_numa_cells([])
+        assert vm.numa_cells() == (0, "")

@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from . import capi
 from ._enums import SmtPolicy, Strategy
-from ._errors import StateError
+from ._errors import InvalidArgument, StateError
 from ._numa import Locality
 
 VmmKind = enum.IntEnum("VmmKind", {
@@ -147,6 +147,29 @@ class Vm:
             r = self._call(capi.vmaccel_vm_memory_region, i)
             out.append(MemoryRegion(r.start, r.length, r.name))
         return out
+
+    def numa_cells(self) -> Tuple[int, str]:
+        """How many guest NUMA nodes the VM has - read from a QEMU's command
+        line at attach, or set with set_numa_cells() - and where from."""
+        return self._call(capi.vmaccel_vm_numa_cells)
+
+    def set_numa_cells(self, cells: Sequence[Tuple[Sequence[int], Sequence[Tuple[int, int]]]]) -> None:
+        """Sets the guest NUMA nodes: one (vCPU indices, [(start, length), ...])
+        per node; the NUMA engine places each node's vCPUs next to its
+        memory. An empty list: none (the VM is one client)."""
+        # The flat form cannot say "in two cells" or "in none": checked here.
+        cell_of = [-1] * self.info.vcpu_count
+        triples: List[int] = []
+        for node, (vcpus, memory) in enumerate(cells):
+            for v in vcpus:
+                if not 0 <= v < len(cell_of) or cell_of[v] >= 0:
+                    raise InvalidArgument(f"cell {node}: vCPU {v} is not a vCPU of the VM "
+                                          "or is in two cells", capi.VMACCEL_EINVAL)
+                cell_of[v] = node
+            triples += [x for start, length in memory for x in (node, start, length)]
+        if cells and -1 in cell_of:
+            raise InvalidArgument(f"vCPU {cell_of.index(-1)} is in no cell", capi.VMACCEL_EINVAL)
+        self._call(capi.va_swig_vm_set_numa_cells, cell_of if cells else [], triples)
 
     def pin(self, strategy: Strategy = Strategy.LOCAL_FIRST,
             smt: SmtPolicy = SmtPolicy.SPREAD, *, reserved_cpus: Optional[str] = None,
