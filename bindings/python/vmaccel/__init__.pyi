@@ -81,6 +81,7 @@ class EventType(enum.IntEnum):
     REBALANCE_FAILED = 6
     TOPOLOGY_CHANGED = 7
     IOTLB_REPARTITIONED = 8
+    REBALANCE_DEFERRED = 9
 
 class NumaFix(enum.IntEnum):
     CHEAPER = 0

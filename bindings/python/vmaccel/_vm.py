@@ -151,7 +151,8 @@ class Vm:
     def numa_cells(self) -> Tuple[int, str]:
         """How many guest NUMA nodes the VM has - read from a QEMU's command
         line at attach, or set with set_numa_cells() - and where from."""
-        return self._call(capi.vmaccel_vm_numa_cells)
+        count, source = self._call(capi.vmaccel_vm_numa_cells)
+        return count, source
 
     def set_numa_cells(self, cells: Sequence[Tuple[Sequence[int], Sequence[Tuple[int, int]]]]) -> None:
         """Sets the guest NUMA nodes: one (vCPU indices, [(start, length), ...])
