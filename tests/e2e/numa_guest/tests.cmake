@@ -11,3 +11,14 @@ if(QEMU_X86 AND NOT VMACCEL_SANITIZE)
   set_tests_properties(e2e_numa_guest_rebalance PROPERTIES TIMEOUT 400
     SKIP_RETURN_CODE 77 DEPENDS "misplaced_vm")
 endif()
+
+# Two VMs competing for one node in the same two-node guest: one decision
+# for the host - one VM's vCPUs move, the other's memory migrates; both end
+# >= 90% local, nothing moves for 40 s after, and every APPLIED event is
+# what the kernel shows (check_compete.sh).
+if(QEMU_X86 AND NOT VMACCEL_SANITIZE)
+  add_test(NAME e2e_numa_guest_compete
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/check_compete.sh ${PROJECT_BINARY_DIR})
+  set_tests_properties(e2e_numa_guest_compete PROPERTIES TIMEOUT 400
+    SKIP_RETURN_CODE 77 DEPENDS "misplaced_vm")
+endif()
