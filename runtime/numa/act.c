@@ -240,10 +240,19 @@ static int job_regions(const va_numa_vm *s, unsigned client, va_mig_job *job)
     return job->regions ? 0 : va_fail(VMACCEL_ENOMEM, "out of memory for a migration");
 }
 
+/* Workers: half the host's PUs, 1..8 - page migration is CPU work (a
+ * copy and a TLB shootdown per page), which the kernel's own balancing
+ * spreads over the faulting threads. */
+static unsigned migration_workers(const va_numa_engine *e)
+{
+    unsigned pus = e->m->topology->count[VMACCEL_OBJ_PU] / 2;
+    return pus < 1 ? 1 : pus > 8 ? 8 : pus;
+}
+
 static va_migrator *migrator_of(va_numa_engine *e, const va_platform *p)
 {
     if (!e->migrator && va_migrator_new(p, e->decide.migrate_bytes_per_s, !p->manual_clock,
-                                        &e->migrator))
+                                        migration_workers(e), &e->migrator))
         return NULL;
     return e->migrator;
 }

@@ -31,21 +31,22 @@ static double seconds(const va_mig_job *j)
 
 static void report(va_numa_engine *e, va_numa_vm *s, const va_mig_job *j)
 {
-    const va_migration *mg = &j->mg;
+    const va_mig_counts *mg = &j->mg.done;
     double moved = (double)mg->pages_moved * 4096 / MiB, secs = seconds(j);
+    unsigned target = j->target_node;
     s->pages_migrated += mg->pages_moved;
     if (j->rc || (mg->pages_moved == 0 && mg->pages_failed > 0)) {
         s->failures++;
         va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_FAILED, "memory migration to node %u "
                      "stopped: %s (%.0f MiB moved, %llu pages could not move, last error %d)",
-                     mg->target_node, j->rc ? vmaccel_error_last() : "no page could move",
+                     target, j->rc ? vmaccel_error_last() : "no page could move",
                      moved, (unsigned long long)mg->pages_failed, mg->last_error);
         return;
     }
     s->migrations++;
     va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_APPLIED, "memory on node %u: %.0f MiB moved "
                  "in %.2f s (%.0f MiB/s), %.0f MiB were there already, %llu pages could "
-                 "not move", mg->target_node, moved, secs, secs > 0 ? moved / secs : 0.0,
+                 "not move", target, moved, secs, secs > 0 ? moved / secs : 0.0,
                  (double)mg->pages_already * 4096 / MiB, (unsigned long long)mg->pages_failed);
 }
 
@@ -75,6 +76,6 @@ void va_numa_report_interrupted(va_numa_engine *e, va_numa_vm *s)
     }
     va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_FAILED, "memory migration to node %u "
                  "interrupted: the VM was detached%s after %.0f MiB moved",
-                 j->mg.target_node, j->rc == VMACCEL_EGONE ? " (its VMM exited)" : "",
-                 (double)j->mg.pages_moved * 4096 / MiB);
+                 j->target_node, j->rc == VMACCEL_EGONE ? " (its VMM exited)" : "",
+                 (double)j->mg.done.pages_moved * 4096 / MiB);
 }

@@ -1,5 +1,5 @@
-/* The migrator (migrator.h): jobs taken in turn, a window each, under one
- * shared byte budget; a worker thread on a real host, inline on the sim. */
+/* The migrator (migrator.h): workers take windows of every job in turn,
+ * under one shared byte budget; threads on a real host, inline on the sim. */
 #include "numa/migrator.h"
 
 #include "core/error.h"
@@ -11,27 +11,33 @@
 #include <time.h>
 
 #define PAGE 4096u
-/* The bucket holds at most this much (and a quarter second's worth):
- * enough for one window, so migrations stay smooth. Inline (a manual
- * clock that jumps a period at a time) it holds a second's worth, so a
- * period moves what the budget allows in it. */
+/* The bucket holds a quarter second's worth (at least a window): enough
+ * to keep every worker busy, small enough to keep migrations smooth.
+ * Inline (a manual clock that jumps a period at a time) it holds a
+ * second's worth, so a period moves what the budget allows in it. */
 #define BURST_MIN (VA_MIGRATE_WINDOW * PAGE)
-/* Weight of the past in the calibrated rate, per measured step. */
-#define RATE_DECAY 0.9
+/* Weight of the past in the calibrated rate, per finished migration. */
+#define RATE_DECAY 0.5
 
 struct va_migrator {
     pthread_mutex_t lock;
-    pthread_cond_t wake;        /* the worker: a job, a cancel, the end */
-    pthread_cond_t idle;        /* cancel/wait_idle: the worker let go */
+    pthread_cond_t wake;        /* workers: a job, budget, a cancel, the end */
+    pthread_cond_t idle;        /* cancel/wait_idle: a window was let go */
     const va_platform *plat;
-    bool threaded, started, stopping;
-    pthread_t thread;
+    bool threaded, stopping;
+    unsigned nworkers, started;
+    pthread_t threads[VA_MIGRATOR_MAX_WORKERS];
+    va_migrate_buf *bufs[VA_MIGRATOR_MAX_WORKERS];
     va_budget budget;
     va_mig_job *jobs;           /* in turn order; done ones stay until collected */
-    va_mig_job *current;        /* moved by the worker outside the lock */
-    va_migrate_buf *buf;
-    double rate_bytes, rate_ns; /* decayed sums for the calibrated rate */
+    uint64_t turns;             /* windows claimed and whole moves paid, ever */
+    double rate;                /* calibrated bytes/s, 0 unknown */
 };
+
+typedef struct worker {
+    va_migrator *m;
+    unsigned index;
+} worker;
 
 static uint64_t burst_for(const va_migrator *m, uint64_t rate)
 {
@@ -39,15 +45,28 @@ static uint64_t burst_for(const va_migrator *m, uint64_t rate)
     return burst > BURST_MIN ? burst : BURST_MIN;
 }
 
-int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, va_migrator **out)
+static uint64_t now(const va_migrator *m)
+{
+    return m->plat->now_ns(m->plat);
+}
+
+int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, unsigned workers,
+                    va_migrator **out)
 {
     va_migrator *m = calloc(1, sizeof *m);
-    int rc = m ? va_migrate_buf_new(&m->buf)
-               : va_fail(VMACCEL_ENOMEM, "out of memory for the migrator");
-    if (rc) {
-        free(m);
-        return rc;
-    }
+    if (!m)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for the migrator");
+    m->nworkers = workers < 1 ? 1 : workers > VA_MIGRATOR_MAX_WORKERS
+                                        ? VA_MIGRATOR_MAX_WORKERS : workers;
+    if (!threaded)
+        m->nworkers = 1;
+    for (unsigned i = 0; i < m->nworkers; i++)
+        if (va_migrate_buf_new(&m->bufs[i])) {
+            while (i--)
+                va_migrate_buf_free(m->bufs[i]);
+            free(m);
+            return VMACCEL_ENOMEM;
+        }
     pthread_mutex_init(&m->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -65,77 +84,42 @@ int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, va_migra
 void va_migrator_set_rate(va_migrator *m, uint64_t rate)
 {
     pthread_mutex_lock(&m->lock);
-    va_budget_set_rate(&m->budget, rate, burst_for(m, rate), m->plat->now_ns(m->plat));
-    pthread_cond_signal(&m->wake);
+    va_budget_set_rate(&m->budget, rate, burst_for(m, rate), now(m));
+    pthread_cond_broadcast(&m->wake);
     pthread_mutex_unlock(&m->lock);
-}
-
-static bool finished(const va_mig_job *j)
-{
-    return j->state == VA_JOB_DONE;
 }
 
 static uint64_t moved_bytes(const va_mig_job *j)
 {
-    return j->mg.pages_moved * PAGE;
+    return j->mg.done.pages_moved * PAGE;
 }
 
-/* Budget the job's next step needs: a scanned window's misplaced pages,
- * a whole-process move's estimate, nothing for a scan. */
-static uint64_t step_cost(const va_mig_job *j)
+/* A job with nothing left to claim and no window out is done. Lock held. */
+static void maybe_finish(va_migrator *m, va_mig_job *j)
 {
-    if (j->whole_process)
-        return j->bytes_wanted;
-    return (uint64_t)j->mg.win_misplaced * PAGE;
-}
-
-static void end_job(va_mig_job *j, int rc, uint64_t now)
-{
-    j->state = VA_JOB_DONE;
-    j->rc = rc;
-    j->mg.active = false;
-    j->end_ns = now;
-}
-
-/* One step of job j, outside the lock: a liveness check, then a scan, a
- * window's move or the whole-process move. */
-static int step(va_migrator *m, va_mig_job *j, uint64_t *busy_ns)
-{
-    const va_platform *p = j->plat;
-    if (j->pidfd >= 0 && p->pidfd_alive(p, j->pidfd) != 0)
-        return va_fail(VMACCEL_EGONE, "the VMM (pid %d) exited during the migration", j->pid);
-    uint64_t t0 = p->now_ns(p);
-    int rc;
-    if (j->whole_process)
-        rc = va_migration_whole(&j->mg, p, j->bytes_wanted / PAGE);
-    else if (j->mg.win_misplaced)
-        rc = va_migration_move(&j->mg, p, m->buf);
-    else
-        return va_migration_scan(&j->mg, p, j->regions, j->nregions, m->buf);
-    *busy_ns = p->now_ns(p) - t0;
-    return rc;
-}
-
-static void calibrate(va_migrator *m, uint64_t bytes, uint64_t ns)
-{
-    if (!bytes || !ns)
+    if (j->state == VA_JOB_DONE || j->inflight || (!j->stop && j->mg.active))
         return;
-    m->rate_bytes = m->rate_bytes * RATE_DECAY + (double)bytes;
-    m->rate_ns = m->rate_ns * RATE_DECAY + (double)ns;
+    j->state = VA_JOB_DONE;
+    j->end_ns = now(m);
+    double secs = j->start_ns && j->end_ns > j->start_ns
+                      ? (double)(j->end_ns - j->start_ns) * 1e-9 : 0;
+    if (secs > 0 && moved_bytes(j) >= 64 * PAGE) {
+        double r = (double)moved_bytes(j) / secs;
+        m->rate = m->rate > 0 ? RATE_DECAY * m->rate + (1 - RATE_DECAY) * r : r;
+    }
 }
 
-/* After a step (lock held): progress, the job's end, its turn passed on. */
-static void after_step(va_migrator *m, va_mig_job *j, int rc, uint64_t moved_before,
-                       uint64_t busy)
+static void end_job(va_migrator *m, va_mig_job *j, int rc)
 {
-    uint64_t now = m->plat->now_ns(m->plat);
-    j->busy_ns += busy;
-    calibrate(m, moved_bytes(j) - moved_before, busy);
-    if (moved_bytes(j) > moved_before && !j->start_ns)
-        j->start_ns = now - busy;
-    if (rc || !j->mg.active || moved_bytes(j) >= j->bytes_wanted)
-        end_job(j, rc, now);
-    /* Its turn is over: to the back of the list. */
+    if (!j->rc)
+        j->rc = rc;
+    j->stop = true;
+    maybe_finish(m, j);
+}
+
+/* Passes the job's turn on: to the back of the list. Lock held. */
+static void rotate(va_migrator *m, va_mig_job *j)
+{
     va_mig_job **pp = &m->jobs;
     while (*pp != j)
         pp = &(*pp)->next;
@@ -146,72 +130,155 @@ static void after_step(va_migrator *m, va_mig_job *j, int rc, uint64_t moved_bef
     *pp = j;
 }
 
-static va_mig_job *next_job(va_migrator *m)
+/* The first job that still has windows (or its whole move) to hand out. */
+static va_mig_job *job_with_work(va_migrator *m)
 {
     for (va_mig_job *j = m->jobs; j; j = j->next)
-        if (!finished(j))
+        if (j->state != VA_JOB_DONE && !j->stop && j->mg.active)
             return j;
     return NULL;
 }
 
-/* Runs job j's next step if the budget allows now; lock held (dropped
- * around the step). Returns the ns to wait for the budget, 0 if it ran. */
-static uint64_t try_step(va_migrator *m, va_mig_job *j)
+static bool alive(const va_mig_job *j)
 {
-    uint64_t cost = step_cost(j), now = m->plat->now_ns(m->plat);
-    uint64_t wait = cost ? va_budget_wait_ns(&m->budget, cost, now) : 0;
-    if (wait)
-        return wait;
-    if (cost)
-        va_budget_spend(&m->budget, cost, now);
-    j->state = VA_JOB_RUNNING;
-    m->current = j;
-    uint64_t before = moved_bytes(j), busy = 0;
-    pthread_mutex_unlock(&m->lock);
-    int rc = step(m, j, &busy);
-    pthread_mutex_lock(&m->lock);
-    m->current = NULL;
-    after_step(m, j, rc, before, busy);
-    pthread_cond_broadcast(&m->idle);
-    return 0;
+    return j->pidfd < 0 || j->plat->pidfd_alive(j->plat, j->pidfd) == 0;
 }
 
-static void *worker(void *arg)
+/* Spends `bytes` of budget, waiting for it (threaded) while the job is
+ * wanted. False: not now (inline, or the job was stopped). Lock held. */
+static bool pay(va_migrator *m, va_mig_job *j, uint64_t bytes)
 {
-    va_migrator *m = arg;
+    for (;;) {
+        if (j->stop || m->stopping)
+            return false;
+        uint64_t wait = va_budget_wait_ns(&m->budget, bytes, now(m));
+        if (!wait) {
+            va_budget_spend(&m->budget, bytes, now(m));
+            return true;
+        }
+        if (!m->threaded)
+            return false;
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        wait = wait < 1000000000ull ? wait : 1000000000ull;
+        until.tv_nsec += (long)wait;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&m->wake, &m->lock, &until);
+    }
+}
+
+/* The whole process in one migrate_pages call. Lock held on entry/exit. */
+static void move_whole(va_migrator *m, va_mig_job *j)
+{
+    if (!pay(m, j, j->bytes_wanted))
+        return;
+    m->turns++;
+    j->mg.active = false;
+    j->inflight++;
+    j->state = VA_JOB_RUNNING;
+    pthread_mutex_unlock(&m->lock);
+    va_mig_counts c = {0};
+    uint64_t t0 = now(m);
+    int rc = alive(j) ? va_migration_whole(&j->mg, j->plat, j->bytes_wanted / PAGE, &c)
+                      : va_fail(VMACCEL_EGONE, "the VMM (pid %d) exited during the migration",
+                                j->pid);
+    pthread_mutex_lock(&m->lock);
+    j->start_ns = j->start_ns ? j->start_ns : t0;
+    va_mig_counts_add(&j->mg.done, &c);
+    j->inflight--;
+    end_job(m, j, rc);
+}
+
+/* One window of job j: claim, scan, pay for what is misplaced, move,
+ * account. Lock held on entry and exit, dropped around system calls. */
+static void move_window(va_migrator *m, va_mig_job *j, va_migrate_buf *buf)
+{
+    va_mig_window w;
+    /* Inline, nothing waits for the budget: a window is claimed only when
+     * a whole one could be paid for. */
+    if (!m->threaded && va_budget_available(&m->budget, now(m)) < VA_MIGRATE_WINDOW * PAGE)
+        return;
+    if (!va_migration_claim(&j->mg, j->regions, j->nregions, &w)) {
+        maybe_finish(m, j);
+        return;
+    }
+    m->turns++;
+    j->inflight++;
+    j->state = VA_JOB_RUNNING;
+    rotate(m, j);
+    pthread_mutex_unlock(&m->lock);
+    va_mig_counts c = {0};
+    int rc = alive(j) ? va_migration_scan(&j->mg, j->plat, &w, buf, &c)
+                      : va_fail(VMACCEL_EGONE, "the VMM (pid %d) exited during the migration",
+                                j->pid);
+    pthread_mutex_lock(&m->lock);
+    bool paid = !rc && w.misplaced && pay(m, j, (uint64_t)w.misplaced * PAGE);
+    if (paid) {
+        pthread_mutex_unlock(&m->lock);
+        uint64_t t0 = now(m);
+        rc = va_migration_move(&j->mg, j->plat, &w, buf, &c);
+        pthread_mutex_lock(&m->lock);
+        j->start_ns = j->start_ns ? j->start_ns : t0;
+    }
+    va_mig_counts_add(&j->mg.done, &c);
+    j->inflight--;
+    if (rc)
+        end_job(m, j, rc);
+    else if (moved_bytes(j) >= j->bytes_wanted)
+        end_job(m, j, 0);
+    maybe_finish(m, j);
+    pthread_cond_broadcast(&m->idle);
+}
+
+/* A worker's turn with job j (lock held). */
+static void work_on(va_migrator *m, va_mig_job *j, va_migrate_buf *buf)
+{
+    if (j->whole_process)
+        move_whole(m, j);
+    else
+        move_window(m, j, buf);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    va_migrator *m = w->m;
+    va_migrate_buf *buf = m->bufs[w->index];
+    free(w);
     pthread_mutex_lock(&m->lock);
     while (!m->stopping) {
-        va_mig_job *j = next_job(m);
+        va_mig_job *j = job_with_work(m);
         if (!j) {
             pthread_cond_broadcast(&m->idle);
             pthread_cond_wait(&m->wake, &m->lock);
             continue;
         }
-        uint64_t wait = try_step(m, j);
-        if (wait) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            wait = wait < 1000000000ull ? wait : 1000000000ull;
-            until.tv_nsec += (long)wait;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
-            pthread_cond_timedwait(&m->wake, &m->lock, &until);
-        }
+        work_on(m, j, buf);
     }
     pthread_mutex_unlock(&m->lock);
     return NULL;
 }
 
-/* The worker takes no signals (like the loop thread). Lock held. */
-static void start_worker(va_migrator *m)
+/* The workers take no signals (like the loop thread). Lock held. */
+static void start_workers(va_migrator *m)
 {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    m->started = pthread_create(&m->thread, NULL, worker, m) == 0;
+    for (unsigned i = m->started; i < m->nworkers; i++) {
+        worker *w = malloc(sizeof *w);
+        if (!w)
+            break;
+        *w = (worker){m, i};
+        if (pthread_create(&m->threads[i], NULL, worker_main, w) != 0) {
+            free(w);
+            break;
+        }
+        pthread_setname_np(m->threads[i], "vmaccel-migrate");
+        m->started++;
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (m->started)
-        pthread_setname_np(m->thread, "vmaccel-migrate");
 }
 
 void va_migrator_submit(va_migrator *m, va_mig_job *job)
@@ -223,39 +290,44 @@ void va_migrator_submit(va_migrator *m, va_mig_job *job)
     while (*pp)
         pp = &(*pp)->next;
     *pp = job;
-    if (m->threaded && !m->started)
-        start_worker(m);
+    if (m->threaded && m->started < m->nworkers)
+        start_workers(m);
     if (m->threaded && !m->started) /* no thread: it runs inline instead */
         m->threaded = false;
-    pthread_cond_signal(&m->wake);
+    pthread_cond_broadcast(&m->wake);
     pthread_mutex_unlock(&m->lock);
 }
 
 void va_migrator_run(va_migrator *m)
 {
     pthread_mutex_lock(&m->lock);
-    /* Each step spends budget, advances a scan or ends a job (and passes
-     * the turn on), so this stops once the budget is out or all is done. */
-    va_mig_job *j;
-    while (!m->threaded && (j = next_job(m)) != NULL && try_step(m, j) == 0)
-        ;
+    /* Each turn claims a window (or ends a job), so this stops once the
+     * budget is out or every job is done. */
+    for (va_mig_job *j; !m->threaded && (j = job_with_work(m)) != NULL;) {
+        uint64_t turns = m->turns;
+        work_on(m, j, m->bufs[0]);
+        if (m->turns == turns && job_with_work(m) == j)
+            break; /* it could not be paid for: the budget is out */
+    }
     pthread_mutex_unlock(&m->lock);
 }
 
 void va_migrator_cancel(va_migrator *m, va_mig_job *job)
 {
     pthread_mutex_lock(&m->lock);
-    while (m->current == job)
+    job->stop = true;
+    if (!job->rc && job->state != VA_JOB_DONE)
+        job->rc = va_fail(VMACCEL_ESTATE, "the migration was cancelled");
+    pthread_cond_broadcast(&m->wake); /* a worker waiting to pay for it gives up */
+    while (job->inflight)
         pthread_cond_wait(&m->idle, &m->lock);
+    maybe_finish(m, job);
     for (va_mig_job **pp = &m->jobs; *pp; pp = &(*pp)->next)
         if (*pp == job) {
             *pp = job->next;
             break;
         }
     job->next = NULL;
-    if (!finished(job))
-        end_job(job, va_fail(VMACCEL_ESTATE, "the migration was cancelled"),
-                m->plat->now_ns(m->plat));
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -264,7 +336,7 @@ size_t va_migrator_collect(va_migrator *m, va_mig_job **done, size_t max)
     size_t n = 0;
     pthread_mutex_lock(&m->lock);
     for (va_mig_job **pp = &m->jobs; *pp && n < max;) {
-        if (finished(*pp)) {
+        if ((*pp)->state == VA_JOB_DONE) {
             done[n++] = *pp;
             *pp = (*pp)->next;
             done[n - 1]->next = NULL;
@@ -279,8 +351,14 @@ size_t va_migrator_collect(va_migrator *m, va_mig_job **done, size_t max)
 void va_migrator_wait_idle(va_migrator *m)
 {
     pthread_mutex_lock(&m->lock);
-    while (m->threaded && (m->current || next_job(m)))
+    for (;;) {
+        bool busy = false;
+        for (const va_mig_job *j = m->jobs; j && !busy; j = j->next)
+            busy = j->state != VA_JOB_DONE;
+        if (!m->threaded || !busy)
+            break;
         pthread_cond_wait(&m->idle, &m->lock);
+    }
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -289,7 +367,7 @@ uint64_t va_migrator_pending_bytes(va_migrator *m)
     uint64_t left = 0;
     pthread_mutex_lock(&m->lock);
     for (const va_mig_job *j = m->jobs; j; j = j->next)
-        if (!finished(j) && j->bytes_wanted > moved_bytes(j))
+        if (j->state != VA_JOB_DONE && j->bytes_wanted > moved_bytes(j))
             left += j->bytes_wanted - moved_bytes(j);
     pthread_mutex_unlock(&m->lock);
     return left;
@@ -298,16 +376,9 @@ uint64_t va_migrator_pending_bytes(va_migrator *m)
 double va_migrator_observed_rate(va_migrator *m)
 {
     pthread_mutex_lock(&m->lock);
-    double r = m->rate_ns > 0 ? m->rate_bytes / m->rate_ns * 1e9 : 0.0;
+    double r = m->rate;
     pthread_mutex_unlock(&m->lock);
     return r;
-}
-
-void va_migrator_progress(va_migrator *m, const va_mig_job *job, va_migration *out)
-{
-    pthread_mutex_lock(&m->lock);
-    *out = job->mg;
-    pthread_mutex_unlock(&m->lock);
 }
 
 void va_migrator_free(va_migrator *m)
@@ -318,12 +389,15 @@ void va_migrator_free(va_migrator *m)
     m->stopping = true;
     pthread_cond_broadcast(&m->wake);
     pthread_mutex_unlock(&m->lock);
-    if (m->started)
-        pthread_join(m->thread, NULL);
+    for (unsigned i = 0; i < m->started; i++)
+        pthread_join(m->threads[i], NULL);
     for (va_mig_job *j = m->jobs; j; j = j->next)
-        if (!finished(j))
-            end_job(j, VMACCEL_ESTATE, m->plat->now_ns(m->plat));
-    va_migrate_buf_free(m->buf);
+        if (j->state != VA_JOB_DONE) {
+            j->inflight = 0;
+            end_job(m, j, VMACCEL_ESTATE);
+        }
+    for (unsigned i = 0; i < m->nworkers; i++)
+        va_migrate_buf_free(m->bufs[i]);
     pthread_cond_destroy(&m->wake);
     pthread_cond_destroy(&m->idle);
     pthread_mutex_destroy(&m->lock);

@@ -21,11 +21,11 @@ struct Fixture {
     va_sim *sim = nullptr;
     const va_platform *p = nullptr;
     va_migrator *mg = nullptr;
-    Fixture(uint64_t rate, bool threaded)
+    Fixture(uint64_t rate, bool threaded, unsigned workers = 1)
     {
         REQUIRE(va_sim_new("0-3", &sim) == 0);
         p = va_sim_platform(sim);
-        REQUIRE(va_migrator_new(p, rate, threaded, &mg) == 0);
+        REQUIRE(va_migrator_new(p, rate, threaded, workers, &mg) == 0);
     }
     ~Fixture()
     {
@@ -80,8 +80,8 @@ TEST_CASE("migrator: huge pages move whole, none counted as failed", "[numa][mig
     REQUIRE(va_migrator_collect(f.mg, done, 4) == 1);
     CHECK(done[0] == j);
     CHECK(j->rc == 0);
-    CHECK(j->mg.pages_moved == 64 * 256);
-    CHECK(j->mg.pages_failed == 0);
+    CHECK(j->mg.done.pages_moved == 64 * 256);
+    CHECK(j->mg.done.pages_failed == 0);
     CHECK(f.pages_on(100, 0) == 64 * 256);
     Fixture::release(j);
 }
@@ -138,8 +138,8 @@ TEST_CASE("migrator: a job stops at the bytes it was given", "[numa][migrator]")
     va_migrator_run(f.mg);
     va_mig_job *done[1];
     REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
-    CHECK(j->mg.pages_moved * 4096 >= 32 * MiB);
-    CHECK(j->mg.pages_moved * 4096 <= 48 * MiB); // one window past it at most
+    CHECK(j->mg.done.pages_moved * 4096 >= 32 * MiB);
+    CHECK(j->mg.done.pages_moved * 4096 <= 48 * MiB); // one window past it at most
     Fixture::release(j);
 }
 
@@ -204,6 +204,29 @@ TEST_CASE("migrator: the worker thread moves, is cancelled, and notices an exit"
     }
 }
 
+TEST_CASE("migrator: several workers share the windows of jobs", "[numa][migrator][thread]")
+{
+    Fixture f(1ull << 40, true, 4);
+    f.process(100, 256);
+    f.process(200, 64);
+    REQUIRE(va_sim_set_huge(f.sim, 200, BASE, true) == 0);
+    va_mig_job *a = f.job(100, 256), *b = f.job(200, 64);
+    va_migrator_submit(f.mg, a);
+    va_migrator_submit(f.mg, b);
+    va_migrator_wait_idle(f.mg);
+    va_mig_job *done[2];
+    REQUIRE(va_migrator_collect(f.mg, done, 2) == 2);
+    CHECK(a->rc == 0);
+    CHECK(b->rc == 0);
+    CHECK(a->mg.done.pages_moved == 256 * 256); // every window counted once
+    CHECK(b->mg.done.pages_moved == 64 * 256);
+    CHECK(a->mg.done.pages_failed + b->mg.done.pages_failed == 0);
+    CHECK(f.pages_on(100, 0) == 256 * 256);
+    CHECK(f.pages_on(200, 0) == 64 * 256);
+    Fixture::release(a);
+    Fixture::release(b);
+}
+
 TEST_CASE("migrator: migrate_pages moves a whole process at once", "[numa][migrator]")
 {
     Fixture f(1ull << 40, false);
@@ -215,7 +238,7 @@ TEST_CASE("migrator: migrate_pages moves a whole process at once", "[numa][migra
     va_mig_job *done[1];
     REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
     CHECK(j->rc == 0);
-    CHECK(j->mg.pages_moved == 64 * 256);
+    CHECK(j->mg.done.pages_moved == 64 * 256);
     CHECK(f.pages_on(100, 0) == 64 * 256);
     Fixture::release(j);
 }
