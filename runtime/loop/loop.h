@@ -70,6 +70,10 @@ int va_loop_post_quiet(va_loop *l, va_loop_fn fn, void *arg);
 #define VA_LOOP_MAX_PERIOD_MS (24ull * 3600 * 1000)
 int va_loop_add_timer(va_loop *l, uint64_t period_ms, va_loop_fn fn, void *arg,
                       va_timer **out);
+/* The same with the first call first_ms (0..period_ms) after the loop runs
+ * it: work that should start at once and then go on every period. */
+int va_loop_add_timer_first(va_loop *l, uint64_t first_ms, uint64_t period_ms,
+                            va_loop_fn fn, void *arg, va_timer **out);
 
 /* Removes a timer; once it returns, fn is not running and will not be
  * called again, so arg may be freed. On the loop thread (also from the

@@ -18,6 +18,7 @@ struct va_timer {
     va_timer *next;
     va_loop *loop;
     uint64_t period_ms;
+    uint64_t first_ms;          /* the first call's delay */
     va_loop_fn fn;
     void *arg;
     uv_timer_t uv;

@@ -38,7 +38,7 @@ static void arm(va_timer *t)
 {
     uv_timer_init(&t->loop->uv, &t->uv);
     t->uv.data = t;
-    uv_timer_start(&t->uv, on_tick, t->period_ms, t->period_ms);
+    uv_timer_start(&t->uv, on_tick, t->first_ms, t->period_ms);
     t->armed = true;
 }
 
@@ -138,17 +138,24 @@ void va_loop_free_timers(va_loop *l)
 int va_loop_add_timer(va_loop *l, uint64_t period_ms, va_loop_fn fn, void *arg,
                       va_timer **out)
 {
+    return va_loop_add_timer_first(l, period_ms, period_ms, fn, arg, out);
+}
+
+int va_loop_add_timer_first(va_loop *l, uint64_t first_ms, uint64_t period_ms,
+                            va_loop_fn fn, void *arg, va_timer **out)
+{
     if (!l || !fn || !out)
         return va_fail(VMACCEL_EINVAL, "va_loop_add_timer: NULL argument");
-    if (period_ms == 0 || period_ms > VA_LOOP_MAX_PERIOD_MS)
-        return va_fail(VMACCEL_EINVAL, "timer period %llu ms is outside "
-                       "1..%llu ms", (unsigned long long)period_ms,
-                       (unsigned long long)VA_LOOP_MAX_PERIOD_MS);
+    if (period_ms == 0 || period_ms > VA_LOOP_MAX_PERIOD_MS || first_ms > period_ms)
+        return va_fail(VMACCEL_EINVAL, "timer period %llu ms (first call after %llu ms) is "
+                       "outside 1..%llu ms", (unsigned long long)period_ms,
+                       (unsigned long long)first_ms, (unsigned long long)VA_LOOP_MAX_PERIOD_MS);
     va_timer *t = calloc(1, sizeof *t);
     if (!t)
         return va_fail(VMACCEL_ENOMEM, "out of memory for a loop timer");
     t->loop = l;
     t->period_ms = period_ms;
+    t->first_ms = first_ms;
     t->fn = fn;
     t->arg = arg;
     pthread_mutex_lock(&l->mu);

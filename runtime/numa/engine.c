@@ -113,7 +113,9 @@ static int arm(va_numa_engine *e)
     va_loop *loop = va_manager_loop(e->m);
     if (!loop)
         return va_fail(VMACCEL_ENOMEM, "cannot create the manager's loop");
-    int rc = va_loop_add_timer(loop, e->opts.interval_ms, on_timer, e, &e->timer);
+    /* The first period at once: a VM attached before balancing was turned
+     * on (vmaccel run attaches first) is looked at right away. */
+    int rc = va_loop_add_timer_first(loop, 1, e->opts.interval_ms, on_timer, e, &e->timer);
     if (!rc)
         e->timer_period_ms = e->opts.interval_ms;
     return rc;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boots a two-node Linux guest under QEMU with vm-accel and a misplaced
+# Boots a two-node (or N-node) Linux guest under QEMU with vm-accel and a misplaced
 # VM-like workload inside, runs a scenario script there and prints what the
 # guest printed on its serial console.
 #
@@ -10,7 +10,8 @@
 #      downloaded kernel; VMACCEL_GUEST_ACCEL (default tcg) e.g. kvm;
 #      VMACCEL_GUEST_EXTRA: more programs to put in the guest's /bin;
 #      VMACCEL_BENCH_QUICK, when set, is passed on to the scenario (through
-#      the kernel command line, which hands it to init's environment).
+#      the kernel command line, which hands it to init's environment);
+#      VMACCEL_GUEST_NODES: NUMA nodes of 2 CPUs and 512 MiB (default 2).
 #
 # The kernel is Debian's (apt-get download of the version linux-image-amd64
 # depends on), unpacked once into the cache. The initramfs is made here:
@@ -65,6 +66,7 @@ make_initramfs() {
   done
   install_with_libs "$root" "$build/cli/vmaccel" /bin/vmaccel
   install_with_libs "$root" "$build/tests/misplaced_vm" /bin/misplaced_vm
+  [[ -x $build/tests/local_rate ]] && install_with_libs "$root" "$build/tests/local_rate" /bin/local_rate
   local lib
   lib=$(find "$build" -maxdepth 1 -name 'libvmaccel.so.*' | head -n1)
   install -D -m644 "$lib" "$root/lib/$(basename "$lib")"
@@ -84,11 +86,19 @@ vmlinuz=$(kernel_image)
 initrd=$(mktemp --suffix=.cpio.gz)
 trap 'rm -f "$initrd"' EXIT
 make_initramfs "$initrd"
+# The guest's NUMA layout: N nodes (VMACCEL_GUEST_NODES, default 2) of 2
+# CPUs and 512 MiB each, distance 21 between any two.
+nodes=${VMACCEL_GUEST_NODES:-2}
+numa=()
+for ((n = 0; n < nodes; n++)); do
+  numa+=(-object "memory-backend-ram,id=m$n,size=512M"
+         -numa "node,nodeid=$n,cpus=$((2 * n))-$((2 * n + 1)),memdev=m$n")
+done
+for ((a = 0; a < nodes; a++)); do
+  for ((b = a + 1; b < nodes; b++)); do numa+=(-numa "dist,src=$a,dst=$b,val=21"); done
+done
 timeout --foreground "$limit" qemu-system-x86_64 -accel "${VMACCEL_GUEST_ACCEL:-tcg}" \
-  -m 1024 -smp 4 -cpu max \
-  -object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M \
-  -numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1 \
-  -numa dist,src=0,dst=1,val=21 \
+  -m $((512 * nodes)) -smp $((2 * nodes)) -cpu max "${numa[@]}" \
   -kernel "$vmlinuz" -initrd "$initrd" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib${VMACCEL_BENCH_QUICK:+ VMACCEL_BENCH_QUICK=1}" \
   -nographic -no-reboot -serial mon:stdio </dev/null
