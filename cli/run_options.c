@@ -24,6 +24,10 @@ static void usage(FILE *out)
         "  --threshold R        act below this local rate, 0..1 (default 0.8)\n"
         "  --fix F              cheaper (default), move-vcpus, migrate-memory\n"
         "  --migrate-mbps N     memory migration budget in MiB/s (default 256)\n"
+        "  --migrate-workers N  threads migrating memory side by side (default: half\n"
+        "                       the CPUs, 1..8)\n"
+        "  --migrate-whole      move a VM whose whole memory goes to one node with one\n"
+        "                       migrate_pages(2) call instead of windows\n"
         "  --dry-run            decide and report, change nothing\n"
         "  --restore-on-exit    give threads their original affinity at exit\n"
         "  --report-out FILE    keep FILE refreshed with the protobuf report\n"
@@ -71,6 +75,8 @@ static int apply(run_options *o, const char *key, const char *val)
         return parse_fix(val, &o->numa.fix);
     if (!strcmp(key, "migrate-mbps"))
         return cli_parse_uint(val, 1u << 20, &u) || u == 0 ? -1 : (o->numa.migrate_mb_per_s = (unsigned)u, 0);
+    if (!strcmp(key, "migrate-workers"))
+        return cli_parse_uint(val, 8, &u) || u == 0 ? -1 : (o->numa.migrate_workers = (unsigned)u, 0);
     if (!strcmp(key, "dry-run"))
         return !strcmp(val, "1") || !strcmp(val, "true") ? (o->numa.dry_run = 1, 0)
                : !strcmp(val, "0") || !strcmp(val, "false") ? (o->numa.dry_run = 0, 0) : -1;
@@ -92,7 +98,8 @@ static int parse_one(run_options *o, int c, const char *arg)
 {
     unsigned long u;
     static const char *const names[] = {[0] = NULL, ['i'] = "interval", ['t'] = "threshold",
-                                        ['F'] = "fix", ['M'] = "migrate-mbps"};
+                                        ['F'] = "fix", ['M'] = "migrate-mbps",
+                                        ['W'] = "migrate-workers"};
     switch (c) {
     case 'p': return add_pid(o, arg);
     case 'q': o->qemu = true; return 0;
@@ -101,11 +108,12 @@ static int parse_one(run_options *o, int c, const char *arg)
             return cli_error(CLI_USAGE, "run", "unknown strategy '%s'", arg);
         o->have_strategy = true;
         return 0;
-    case 'i': case 't': case 'F': case 'M':
+    case 'i': case 't': case 'F': case 'M': case 'W':
         if (apply(o, names[c], arg))
             return cli_error(CLI_USAGE, "run", "bad --%s value '%s'", names[c], arg);
         return 0;
     case 'd': o->numa.dry_run = 1; return 0;
+    case 'H': o->numa.migrate_whole = 1; return 0;
     case 'r': o->restore_on_exit = true; return 0;
     case 'o': o->report_out = arg; return 0;
     case 'e':
@@ -135,6 +143,7 @@ int run_parse_args(int argc, char **argv, run_options *o)
         {"strategy", required_argument, 0, 's'}, {"interval", required_argument, 0, 'i'},
         {"threshold", required_argument, 0, 't'}, {"fix", required_argument, 0, 'F'},
         {"migrate-mbps", required_argument, 0, 'M'}, {"dry-run", no_argument, 0, 'd'},
+        {"migrate-workers", required_argument, 0, 'W'}, {"migrate-whole", no_argument, 0, 'H'},
         {"restore-on-exit", no_argument, 0, 'r'}, {"report-out", required_argument, 0, 'o'},
         {"events", required_argument, 0, 'e'}, {"live", no_argument, 0, 'l'},
         {"no-live", no_argument, 0, 'L'}, {"duration", required_argument, 0, 'D'},

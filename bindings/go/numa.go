@@ -21,6 +21,8 @@ type NUMAOptions struct {
 	SampleError     float64 // placement estimate error (0..0.5)
 	Fix             NUMAFix // which fixes the engine may choose
 	DryRun          bool    // decide and report, change nothing
+	MigrateWorkers  uint    // threads migrating side by side; 0: half the PUs (1..8)
+	MigrateWhole    bool    // a VM's whole memory in one migrate_pages(2) call
 }
 
 // ConfigureNUMA sets the engine's options (nil: every default). They take
@@ -41,6 +43,10 @@ func (m *Manager) ConfigureNUMA(opts *NUMAOptions) error {
 	o.SetFix(capi.Enum_SS_vmaccel_numa_fix(opts.Fix))
 	if opts.DryRun {
 		o.SetDry_run(1)
+	}
+	o.SetMigrate_workers(opts.MigrateWorkers)
+	if opts.MigrateWhole {
+		o.SetMigrate_whole(1)
 	}
 	return m.do("ConfigureNUMA", func(h capi.Struct_SS_vmaccel_manager) int {
 		return capi.Vmaccel_manager_configure_numa(h, o)

@@ -245,6 +245,8 @@ static int job_regions(const va_numa_vm *s, unsigned client, va_mig_job *job)
  * spreads over the faulting threads. */
 static unsigned migration_workers(const va_numa_engine *e)
 {
+    if (e->opts.migrate_workers)
+        return e->opts.migrate_workers;
     unsigned pus = e->m->topology->count[VMACCEL_OBJ_PU] / 2;
     return pus < 1 ? 1 : pus > 8 ? 8 : pus;
 }
@@ -296,6 +298,12 @@ static void act_migrate(va_numa_engine *e, va_numa_vm *s, const va_host_model *m
     job->target_node = a->target;
     job->target_os_node = (int)t->objects[VMACCEL_OBJ_NUMA_NODE][a->target].os_index;
     job->bytes_wanted = a->bytes;
+    /* migrate_pages(2) moves everything the process has: only when that
+     * is what was decided (the VM is one client and all of its memory
+     * elsewhere goes). */
+    job->whole_process = e->opts.migrate_whole && m->vms[m->clients[a->client].vm].nclients == 1 &&
+                         a->bytes + va_model_bytes(m, a->client)[a->target] >=
+                             m->clients[a->client].bytes;
     va_migration_begin(&job->mg, job->pid, job->target_node, job->target_os_node);
     s->job = job;
     va_migrator_submit(mg, job);

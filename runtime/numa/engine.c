@@ -33,9 +33,11 @@ static void fill_defaults(vmaccel_numa_options *o)
 
 static int check_options(const vmaccel_numa_options *o)
 {
-    if (o->version != VMACCEL_NUMA_OPTIONS_VERSION)
-        return va_fail(VMACCEL_EINVAL, "NUMA options version %u, expected %u",
+    if (o->version != 1 && o->version != VMACCEL_NUMA_OPTIONS_VERSION)
+        return va_fail(VMACCEL_EINVAL, "NUMA options version %u, expected 1..%u",
                        o->version, VMACCEL_NUMA_OPTIONS_VERSION);
+    if (o->version >= 2 && o->migrate_workers > 8)
+        return va_fail(VMACCEL_EINVAL, "%u migration workers: at most 8", o->migrate_workers);
     if (!(o->threshold >= 0.0 && o->threshold <= 1.0) ||
         !(o->hysteresis >= 0.0 && o->hysteresis <= 1.0))
         return va_fail(VMACCEL_EINVAL, "threshold %g / hysteresis %g: expected 0..1",
@@ -51,9 +53,19 @@ static int check_options(const vmaccel_numa_options *o)
     return 0;
 }
 
+/* The caller's options as the current version: a version-1 struct is
+ * read only as far as it goes (docs/ABI.md). */
+static vmaccel_numa_options upgrade(const vmaccel_numa_options *o)
+{
+    vmaccel_numa_options full = VMACCEL_NUMA_OPTIONS_INIT;
+    memcpy(&full, o, o->version >= 2 ? sizeof full : VMACCEL_NUMA_OPTIONS_V1_SIZE);
+    full.version = VMACCEL_NUMA_OPTIONS_VERSION;
+    return full;
+}
+
 static void apply_options(va_numa_engine *e, const vmaccel_numa_options *o)
 {
-    e->opts = *o;
+    e->opts = upgrade(o);
     fill_defaults(&e->opts);
     va_policy_config_defaults(&e->policy);
     e->policy.threshold = e->opts.threshold;

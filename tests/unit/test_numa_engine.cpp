@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -245,6 +246,17 @@ TEST_CASE("engine: options and state are checked", "[numa][engine][errors]")
     o.version = 7;
     CHECK(vmaccel_manager_configure_numa(h.m, &o) == VMACCEL_EINVAL);
     CHECK(vmaccel_manager_configure_numa(h.m, nullptr) == VMACCEL_EINVAL);
+    o = VMACCEL_NUMA_OPTIONS_INIT;
+    o.migrate_workers = 9;
+    CHECK(vmaccel_manager_configure_numa(h.m, &o) == VMACCEL_EINVAL);
+    // A caller built against version 1 passes the smaller struct: only
+    // that much is read (the bytes after it here are garbage on purpose).
+    unsigned char v1[sizeof(vmaccel_numa_options)];
+    memset(v1, 0xff, sizeof v1);
+    vmaccel_numa_options old = VMACCEL_NUMA_OPTIONS_INIT;
+    old.version = 1;
+    memcpy(v1, &old, VMACCEL_NUMA_OPTIONS_V1_SIZE);
+    CHECK(vmaccel_manager_configure_numa(h.m, reinterpret_cast<vmaccel_numa_options *>(v1)) == 0);
     REQUIRE(vmaccel_manager_disable_numa(h.m) == 0);
     CHECK(vmaccel_manager_numa_tick(h.m) == VMACCEL_ESTATE);
     vmaccel_locality_info info = VMACCEL_LOCALITY_INFO_INIT;

@@ -27,6 +27,8 @@ class NumaOptions:
     sample_error: float = 0.0
     fix: NumaFix = NumaFix.CHEAPER
     dry_run: bool = False
+    migrate_workers: int = 0     # threads migrating side by side; 0: half the PUs
+    migrate_whole: bool = False  # a VM's whole memory in one migrate_pages(2)
 
     def _to_c(self):
         o = capi.vmaccel_numa_options()

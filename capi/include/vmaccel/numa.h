@@ -25,6 +25,8 @@
 #include "common.h"
 #include "manager.h"
 
+#include <stddef.h>
+
 VMACCEL_BEGIN_DECLS
 
 typedef struct vmaccel_vm vmaccel_vm;
@@ -36,7 +38,7 @@ typedef enum vmaccel_numa_fix {
     VMACCEL_NUMA_FIX_MIGRATE_MEMORY = 2/* only migrate memory to the vCPUs */
 } vmaccel_numa_fix;
 
-#define VMACCEL_NUMA_OPTIONS_VERSION 1
+#define VMACCEL_NUMA_OPTIONS_VERSION 2
 typedef struct vmaccel_numa_options {
     unsigned version;            /* VMACCEL_NUMA_OPTIONS_VERSION */
     unsigned interval_ms;        /* sampling period; 0: 1000 */
@@ -48,17 +50,27 @@ typedef struct vmaccel_numa_options {
     double sample_error;         /* placement estimate error; 0: 0.02 */
     vmaccel_numa_fix fix;        /* which fixes the engine may choose */
     int dry_run;                 /* decide and report, change nothing */
+    /* Version 2: */
+    unsigned migrate_workers;    /* threads migrating memory side by side;
+                                    0: half the host's PUs, 1..8 */
+    int migrate_whole;           /* 1: a VM whose whole memory moves to one
+                                    node goes in one migrate_pages(2) call
+                                    instead of windows of move_pages(2) */
 } vmaccel_numa_options;
 
 #define VMACCEL_NUMA_OPTIONS_INIT { VMACCEL_NUMA_OPTIONS_VERSION, 0, 0.0, 0.0, \
-    0, 0, 0, 0.0, VMACCEL_NUMA_FIX_CHEAPER, 0 }
+    0, 0, 0, 0.0, VMACCEL_NUMA_FIX_CHEAPER, 0, 0, 0 }
+/* The size of a version-1 struct (callers built before version 2). */
+#define VMACCEL_NUMA_OPTIONS_V1_SIZE \
+    (offsetof(vmaccel_numa_options, dry_run) + sizeof(int))
 VMACCEL_API void vmaccel_numa_options_init(vmaccel_numa_options *opts);
 
 /* Sets the engine's options (zeros mean the defaults above). Takes effect
- * at the next period; a changed interval re-arms the timer. Errors:
- * VMACCEL_EINVAL (version, threshold outside 0..1, sample_error outside
- * 0..0.5, interval above one hour, unknown fix). Thread safety: any
- * thread. */
+ * at the next period; a changed interval re-arms the timer; the migration
+ * workers' count takes effect when the engine first migrates. Version 1
+ * and 2 structs are accepted. Errors: VMACCEL_EINVAL (version, threshold
+ * outside 0..1, sample_error outside 0..0.5, interval above one hour,
+ * unknown fix, more than 8 workers). Thread safety: any thread. */
 VMACCEL_API int vmaccel_manager_configure_numa(vmaccel_manager *m,
                                                const vmaccel_numa_options *opts);
 
