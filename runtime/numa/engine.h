@@ -71,6 +71,8 @@ typedef struct va_numa_vm {
     va_mig_job *job;               /* its migration under way, or NULL */
     char deferred[200];            /* the last "no fix" reason told */
     bool wants_fix;                /* its gate opened this period */
+    uint64_t cpu_nodes;            /* nodes its cpuset allows (model_build.c) */
+    uint64_t cpuset_read_at;       /* engine period + 1 of that read, 0 never */
     uint64_t samples, vcpu_moves, migrations, pages_migrated, failures;
 } va_numa_vm;
 

@@ -84,6 +84,35 @@ static va_model_vm vm_flags(va_numa_engine *e, va_numa_vm *s, unsigned first)
     return v;
 }
 
+/* The nodes a VM's cpuset lets its vCPUs run on (all when it cannot be
+ * read: the kernel would refuse a move outside it, and say so). */
+static uint64_t cpuset_nodes(const va_numa_engine *e, const va_numa_vm *s, unsigned nodes)
+{
+    const va_platform *p = s->vm->plat;
+    va_cpumask cpus;
+    if (s->vm->in_process || p->cpuset_of(p, s->vm->pid, &cpus) != 0)
+        return UINT64_MAX;
+    const vmaccel_topology *t = e->m->topology;
+    uint64_t mask = 0;
+    for (unsigned pu = 0; pu < t->count[VMACCEL_OBJ_PU]; pu++)
+        if (t->pus[pu].node < nodes && va_cpumask_isset(&cpus, t->pus[pu].os_index))
+            mask |= 1ull << t->pus[pu].node;
+    return mask;
+}
+
+/* Cgroups change rarely: a VM's cpuset is read when it wants a fix, and
+ * otherwise (as a possible exchange partner) at most every 30 periods. */
+#define CPUSET_REREAD_PERIODS 30
+
+static uint64_t cpu_nodes_of(va_numa_engine *e, va_numa_vm *s, unsigned nodes)
+{
+    if (s->wants_fix || !s->cpuset_read_at || e->periods - s->cpuset_read_at > CPUSET_REREAD_PERIODS) {
+        s->cpu_nodes = cpuset_nodes(e, s, nodes);
+        s->cpuset_read_at = e->periods + 1;
+    }
+    return s->cpu_nodes;
+}
+
 /* A VM's clients: where their vCPUs run, their memory, their weight. */
 static void build_clients(va_host_model *m, size_t vm, const va_numa_vm *s, size_t first)
 {
@@ -123,6 +152,8 @@ int va_numa_build_model(va_numa_engine *e, va_numa_vm *const *states, size_t n,
     for (size_t i = 0; i < n; i++) {
         out->vms[i] = vm_flags(e, states[i], (unsigned)first);
         build_clients(out, i, states[i], first);
+        for (unsigned c = 0; c < states[i]->nclients; c++)
+            out->clients[first + c].cpu_nodes = cpu_nodes_of(e, states[i], out->nodes);
         first += states[i]->nclients;
     }
     return 0;

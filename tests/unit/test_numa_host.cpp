@@ -317,3 +317,24 @@ TEST_CASE("host: bad guest NUMA nodes are refused and change nothing", "[numa][h
     CHECK(count == 0);
     CHECK(vmaccel_vm_set_numa_cells(nullptr, c, 1) == VMACCEL_EINVAL);
 }
+
+TEST_CASE("host: a VM's cpuset keeps its vCPUs off the memory's node", "[numa][host]")
+{
+    // The VM's cgroup allows node 0's CPUs only: its vCPUs cannot follow
+    // its memory, so the memory comes to them.
+    SimHost h(2, 2);
+    size_t i = h.add_vm(2, 0, 64, 1);
+    REQUIRE(va_sim_set_cpuset(h.sim, h.vms[i].pid, "0-1") == 0);
+    h.enable();
+    h.tick();
+    h.tick();
+    auto ev = h.events();
+    for (auto &e : ev)
+        if (e.type == VMACCEL_EVENT_REBALANCE_PLANNED) {
+            INFO(e.msg);
+            CHECK(e.msg.find("migrate") != std::string::npos);
+        }
+    CHECK(h.true_rate(i) == Approx(1.0));
+    for (int tid : h.vms[i].tids)
+        CHECK(h.node_of_cpu(h.last_cpu(tid)) == 0);
+}
