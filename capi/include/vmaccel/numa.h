@@ -2,18 +2,33 @@
  * vmaccel/numa.h - NUMA locality balancing and NUMA-aware allocation.
  *
  * When NUMA balancing is on (vmaccel_manager_enable_numa) and the manager's
- * loop runs (vmaccel_manager_start), every `interval_ms` the engine samples
- * each attached VM: where its guest RAM lives (move_pages status queries on
- * a random sample of pages, sized for `sample_error`), where its vCPUs run
- * and for how long, and the kernel's NUMA fault counters when NUMA
- * balancing exposes them. From these it computes the VM's local access rate
- * (the share of its memory accesses that hit the node its vCPUs run on).
- * When the rate stays below `threshold` for `trigger_samples` periods it
- * picks the cheaper fix: move the vCPUs to their memory (the planner and
- * the applier, strategy LOCAL_FIRST) or migrate the memory to the vCPUs
- * (move_pages in batches, at most `migrate_mb_per_s`). Hysteresis, a
- * cooldown and a backoff for fixes that do not hold keep it from
- * thrashing. Each step is an event (events.h) and appears in the report.
+ * loop runs (vmaccel_manager_start), the engine runs one period right away
+ * and then every `interval_ms`. A period decides for the whole host at once:
+ *  - it observes every attached VM: where its guest RAM lives (move_pages
+ *    status queries on a random sample of pages, sized for `sample_error`
+ *    and smaller when the placement is plain), where its vCPUs run and for
+ *    how long, and the kernel's NUMA fault counters when NUMA balancing
+ *    exposes them; from these, the VM's local access rate. A VM with guest
+ *    NUMA nodes (vmaccel_vm_set_numa_cells, or a QEMU's -numa) is observed
+ *    node by node: each guest node is a NUMA client;
+ *  - each VM's gate says whether it needs a fix: its rate stayed below
+ *    `threshold` for `trigger_samples` periods, or it is clearly misplaced
+ *    (even its error bound is far below the threshold) and is acted on in
+ *    the first period it is seen; hysteresis, a cooldown and a backoff for
+ *    fixes that do not hold keep it from thrashing;
+ *  - one decision for every VM that needs a fix, from a model of the host
+ *    (usable CPUs, the load of every VM and of other threads, free memory
+ *    less a reserve, each VM's cpuset): move a client's vCPUs next to its
+ *    memory, migrate its memory to its vCPUs, or swap two VMs that sit on
+ *    each other's memory, whichever gains most locality per unit of cost,
+ *    without two VMs claiming the same free CPUs or memory; a VM the host
+ *    has no room or budget for gets REBALANCE_DEFERRED with the reason;
+ *  - vCPU moves are applied and re-read (REBALANCE_APPLIED names the nodes
+ *    the kernel now runs them on); memory migrates on worker threads off
+ *    the loop, several migrations side by side within one budget of
+ *    `migrate_mb_per_s`, huge pages moved whole, and REBALANCE_APPLIED
+ *    gives the migration's real duration and rate.
+ * Each step is an event (events.h) and appears in the report.
  *
  * Privileges: reading placement needs only the right to read the VMM's
  * /proc entries (same user); pinning another user's threads needs
