@@ -105,36 +105,30 @@ static void nodes_of_mask(va_numa_engine *e, const va_cpumask *mask, char *buf, 
     va_cpumask_format(&nodes, buf, len);
 }
 
-static void append(char *buf, size_t len, const char *fmt, const char *a, unsigned v,
-                   unsigned cpu, const char *b)
-{
-    size_t used = strlen(buf);
-    if (used + 1 < len)
-        snprintf(buf + used, len - used, fmt, a, v, cpu, b);
-}
-
 /* Re-reads each moved vCPU's affinity: what the kernel holds now is what
- * the event says. Returns how many are not on their planned node. */
+ * the event says ("vCPU 0 on CPU 2, node 1"). Returns how many are not on
+ * their planned node. */
 static unsigned reread(va_numa_engine *e, va_numa_vm *s, const int *dest, char *out, size_t len)
 {
     unsigned wrong = 0;
+    size_t used = 0;
     out[0] = '\0';
     pthread_mutex_lock(&s->vm->lock);
-    for (unsigned v = 0; v < s->nvcpus && v < s->vm->nvcpus; v++) {
+    for (unsigned v = 0; v < s->nvcpus && v < s->vm->nvcpus && used + 1 < len; v++) {
         if (dest[v] < 0)
             continue;
         va_cpumask mask;
-        char nodes[64] = "?";
+        char cpus[64] = "?", nodes[64] = "?", want[16];
         const va_vcpu *vc = &s->vm->vcpus[v];
-        if (s->vm->plat->get_affinity(s->vm->plat, vc->tid, &mask) == 0)
+        if (s->vm->plat->get_affinity(s->vm->plat, vc->tid, &mask) == 0) {
+            va_cpumask_format(&mask, cpus, sizeof cpus);
             nodes_of_mask(e, &mask, nodes, sizeof nodes);
-        char want[16];
+        }
         snprintf(want, sizeof want, "%d", dest[v]);
         wrong += strcmp(nodes, want) != 0;
-        append(out, len, "%svCPU %u on CPU %u, node ", out[0] ? "; " : "", vc->index,
-               (unsigned)(vc->planned_cpu >= 0 ? vc->planned_cpu : 0), "");
-        size_t used = strlen(out);
-        snprintf(out + used, len - used, "%s", nodes);
+        int n = snprintf(out + used, len - used, "%svCPU %u on CPU %s, node %s",
+                         used ? "; " : "", vc->index, cpus, nodes);
+        used += n > 0 ? (size_t)n : 0;
     }
     pthread_mutex_unlock(&s->vm->lock);
     return wrong;
