@@ -248,65 +248,88 @@ static bool try_migration(ctx *x, size_t c, char *why, size_t len)
     return f.ok;
 }
 
+/* One possible swap: client a moves k vCPUs from node S to X, client b as
+ * many from X to S (both nodes keep their loads). */
+typedef struct swap {
+    size_t a, b;
+    unsigned S, X, k;
+} swap;
+
+/* The swap's placements into x->ta, x->tb; the clients' rate gains. */
+static void swap_gains(ctx *x, const swap *w, double *ga, double *gb)
+{
+    const va_host_model *m = &x->work;
+    memcpy(x->ta, va_model_vcpus(m, w->a), m->nodes * sizeof *x->ta);
+    memcpy(x->tb, va_model_vcpus(m, w->b), m->nodes * sizeof *x->tb);
+    x->ta[w->S] -= w->k, x->ta[w->X] += w->k, x->tb[w->X] -= w->k, x->tb[w->S] += w->k;
+    *ga = va_model_client_rate(m, w->a, x->ta) - va_model_client_rate(m, w->a, NULL);
+    *gb = va_model_client_rate(m, w->b, x->tb) - va_model_client_rate(m, w->b, NULL);
+}
+
+/* Whether b can be a's partner at all: another VM's client with movable
+ * vCPUs on X, allowed on S, not acted on yet. */
+static bool may_partner(const ctx *x, const swap *w)
+{
+    const va_host_model *m = &x->work;
+    const va_model_vm *vb = &m->vms[m->clients[w->b].vm];
+    return m->clients[w->b].vm != m->clients[w->a].vm && !vb->busy && vb->may_move &&
+           !x->done[w->b] && va_model_vcpus(m, w->b)[w->X] &&
+           ((m->clients[w->b].cpu_nodes >> w->S) & 1);
+}
+
+/* Takes the swap as two vCPU moves that name each other. */
+static void take_swap(ctx *x, const swap *w)
+{
+    const va_host_model *m = &x->work;
+    double ga, gb, cost = (double)w->k * (double)x->cfg->vcpu_move_cost_bytes;
+    swap_gains(x, w, &ga, &gb);
+    double ra = va_model_client_rate(m, w->a, NULL), rb = va_model_client_rate(m, w->b, NULL);
+    va_fix fa = {.ok = true, .kind = VA_ACT_MOVE_VCPUS, .target = w->X, .moved = w->k,
+                 .before = ra, .after = ra + ga, .cost = cost,
+                 .gain = m->clients[w->a].weight * ga};
+    va_fix fb = {.ok = true, .kind = VA_ACT_MOVE_VCPUS, .target = w->S, .moved = w->k,
+                 .before = rb, .after = rb + gb, .cost = cost,
+                 .gain = m->clients[w->b].weight * gb};
+    size_t ia = x->out->nactions;
+    take_move(x, w->a, x->ta, &fa);
+    take_move(x, w->b, x->tb, &fb);
+    x->out->actions[ia].partner = (unsigned)ia + 1;
+    x->out->actions[ia + 1].partner = (unsigned)ia;
+}
+
 /* A partner B with vCPUs on node X (where A's memory is) for A's vCPUs on
- * node S: swapping k of them keeps both nodes' loads. B must not be worse
- * off - and when B wants a fix itself, the swap must be one. The best
- * total gain wins. */
+ * the node S holding most of them: swapping k of them keeps both nodes'
+ * loads. B must not be worse off - and when B wants a fix itself, the swap
+ * must be one. The best total gain wins. */
 static bool try_exchange(ctx *x, size_t a, unsigned X)
 {
     va_host_model *m = &x->work;
     const unsigned *va = va_model_vcpus(m, a);
-    unsigned S = X;
+    swap w = {.a = a, .X = X, .S = X}, best = {0};
     for (unsigned n = 0; n < m->nodes; n++)
-        if (n != X && (S == X || va[n] > va[S]))
-            S = n;
-    if (S == X || va[S] == 0)
+        if (n != X && (w.S == X || va[n] > va[w.S]))
+            w.S = n;
+    if (w.S == X || va[w.S] == 0)
         return false;
-    double ra = va_model_client_rate(m, a, NULL), best = 0;
-    size_t best_b = SIZE_MAX;
-    unsigned best_k = 0, looked = 0;
+    double best_gain = 0;
+    unsigned looked = 0;
     for (size_t i = x->first[X]; i < x->first[X + 1] && looked < EXCHANGE_CANDIDATES; i++) {
-        size_t b = x->on_node[i];
-        const va_model_vm *vb = &m->vms[m->clients[b].vm];
-        unsigned on_x = va_model_vcpus(m, b)[X];
-        if (m->clients[b].vm == m->clients[a].vm || vb->busy || !vb->may_move ||
-            x->done[b] || !on_x || !((m->clients[b].cpu_nodes >> S) & 1))
+        w.b = x->on_node[i];
+        if (!may_partner(x, &w))
             continue;
         looked++;
-        unsigned k = on_x < va[S] ? on_x : va[S];
-        memcpy(x->ta, va, m->nodes * sizeof *va);
-        memcpy(x->tb, va_model_vcpus(m, b), m->nodes * sizeof *va);
-        x->ta[S] -= k, x->ta[X] += k, x->tb[X] -= k, x->tb[S] += k;
-        double rb = va_model_client_rate(m, b, NULL);
-        double ga = va_model_client_rate(m, a, x->ta) - ra;
-        double gb = va_model_client_rate(m, b, x->tb) - rb;
-        double total = m->clients[a].weight * ga + m->clients[b].weight * gb;
-        /* A partner that wants a fix itself must get one from the swap;
-         * a content one must lose nothing. */
-        double gb_needed = vb->wants_fix ? x->cfg->min_gain : -1e-9;
-        if (gb >= gb_needed && ga >= x->cfg->min_gain && total > best) {
-            best = total, best_b = b, best_k = k;
-        }
+        unsigned on_x = va_model_vcpus(m, w.b)[X];
+        w.k = on_x < va[w.S] ? on_x : va[w.S];
+        double ga, gb;
+        swap_gains(x, &w, &ga, &gb);
+        double total = m->clients[a].weight * ga + m->clients[w.b].weight * gb;
+        double gb_needed = m->vms[m->clients[w.b].vm].wants_fix ? x->cfg->min_gain : -1e-9;
+        if (gb >= gb_needed && ga >= x->cfg->min_gain && total > best_gain)
+            best_gain = total, best = w;
     }
-    if (best_b == SIZE_MAX)
+    if (best_gain <= 0)
         return false;
-    size_t b = best_b;
-    double ra0 = va_model_client_rate(m, a, NULL), rb0 = va_model_client_rate(m, b, NULL);
-    memcpy(x->ta, va, m->nodes * sizeof *va);
-    memcpy(x->tb, va_model_vcpus(m, b), m->nodes * sizeof *va);
-    x->ta[S] -= best_k, x->ta[X] += best_k, x->tb[X] -= best_k, x->tb[S] += best_k;
-    double cost = (double)best_k * (double)x->cfg->vcpu_move_cost_bytes;
-    va_fix fa = {.ok = true, .kind = VA_ACT_MOVE_VCPUS, .target = X, .moved = best_k,
-                 .before = ra0, .after = va_model_client_rate(m, a, x->ta), .cost = cost};
-    va_fix fb = {.ok = true, .kind = VA_ACT_MOVE_VCPUS, .target = S, .moved = best_k,
-                 .before = rb0, .after = va_model_client_rate(m, b, x->tb), .cost = cost};
-    fa.gain = m->clients[a].weight * (fa.after - fa.before);
-    fb.gain = m->clients[b].weight * (fb.after - fb.before);
-    size_t ia = x->out->nactions;
-    take_move(x, a, x->ta, &fa);
-    take_move(x, b, x->tb, &fb);
-    x->out->actions[ia].partner = (unsigned)ia + 1;
-    x->out->actions[ia + 1].partner = (unsigned)ia;
+    take_swap(x, &best);
     return true;
 }
 
