@@ -372,14 +372,8 @@ static int add_thread_locked(va_sim *s, sim_proc *pr, int tid, const char *comm)
 {
     if (tid <= 0 || find_thread(s, tid, NULL))
         return va_fail(VMACCEL_EINVAL, "sim: thread %d is invalid or exists", tid);
-    if (pr->nthreads == pr->cap) {
-        size_t cap = pr->cap ? 2 * pr->cap : 4;
-        sim_thread *more = realloc(pr->threads, cap * sizeof *more);
-        if (!more)
-            return va_fail(VMACCEL_ENOMEM, "sim: out of memory for threads");
-        pr->threads = more;
-        pr->cap = cap;
-    }
+    if (!sim_grow((void **)&pr->threads, &pr->cap, pr->nthreads, sizeof *pr->threads, 4))
+        return va_fail(VMACCEL_ENOMEM, "sim: out of memory for threads");
     int rc = sim_index_put(&s->by_tid, (uint64_t)tid, (size_t)(pr - s->procs));
     if (rc)
         return rc;
@@ -398,14 +392,8 @@ static int add_thread_locked(va_sim *s, sim_proc *pr, int tid, const char *comm)
  * entry, so indices stay valid). */
 static sim_proc *new_proc(va_sim *s)
 {
-    if (s->nprocs == s->procs_cap) {
-        size_t cap = s->procs_cap ? 2 * s->procs_cap : 16;
-        sim_proc *more = realloc(s->procs, cap * sizeof *more);
-        if (!more)
-            return NULL;
-        s->procs = more;
-        s->procs_cap = cap;
-    }
+    if (!sim_grow((void **)&s->procs, &s->procs_cap, s->nprocs, sizeof *s->procs, 16))
+        return NULL;
     sim_proc *pr = &s->procs[s->nprocs++];
     memset(pr, 0, sizeof *pr);
     return pr;
@@ -507,14 +495,8 @@ int va_sim_set_last_cpu(va_sim *s, int tid, int cpu)
 /* A new file entry, chained first for its pid and tid. */
 static sim_file *new_file(va_sim *s, int pid, int tid, const char *name)
 {
-    if (s->nfiles == s->files_cap) {
-        size_t cap = s->files_cap ? 2 * s->files_cap : 64;
-        sim_file *more = realloc(s->files, cap * sizeof *more);
-        if (!more)
-            return NULL;
-        s->files = more;
-        s->files_cap = cap;
-    }
+    if (!sim_grow((void **)&s->files, &s->files_cap, s->nfiles, sizeof *s->files, 64))
+        return NULL;
     uint64_t key = file_key(pid, tid);
     size_t i = s->nfiles;
     if (sim_index_put(&s->file_of, key, i))

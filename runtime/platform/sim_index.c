@@ -14,6 +14,19 @@ static size_t slot_of(const sim_index *ix, uint64_t key)
     return i;
 }
 
+bool sim_grow(void **items, size_t *cap, size_t count, size_t size, size_t first)
+{
+    if (count < *cap)
+        return true;
+    size_t more = *cap ? 2 * *cap : first;
+    void *grown = realloc(*items, more * size);
+    if (!grown)
+        return false;
+    *items = grown;
+    *cap = more;
+    return true;
+}
+
 size_t sim_index_get(const sim_index *ix, uint64_t key)
 {
     if (!ix->slots)

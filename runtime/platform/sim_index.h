@@ -8,6 +8,7 @@
 #ifndef VA_PLATFORM_SIM_INDEX_H
 #define VA_PLATFORM_SIM_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,10 @@ typedef struct sim_index {
     size_t *values;
     size_t used, slots; /* slots: a power of two */
 } sim_index;
+
+/* Makes room for one more item in a growing array (*items, *cap; count
+ * in use), doubling from `first`. False when out of memory. */
+bool sim_grow(void **items, size_t *cap, size_t count, size_t size, size_t first);
 
 /* The value stored for key, or SIM_NO_INDEX. */
 size_t sim_index_get(const sim_index *ix, uint64_t key);

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "platform/platform_mem.h"
+#include "platform/sim_index.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -138,13 +139,8 @@ static sim_region *region_of(va_sim_numa *n, int pid, uint64_t addr)
 
 static int add_region(va_sim_numa *n, int pid, uint64_t start, uint64_t bytes, int node)
 {
-    if (n->nregions == n->cap) {
-        size_t cap = n->cap ? 2 * n->cap : 64;
-        sim_region *grown = realloc(n->regions, cap * sizeof *grown);
-        if (!grown)
-            return va_fail(VMACCEL_ENOMEM, "sim map: out of memory");
-        n->regions = grown, n->cap = cap;
-    }
+    if (!sim_grow((void **)&n->regions, &n->cap, n->nregions, sizeof *n->regions, 64))
+        return va_fail(VMACCEL_ENOMEM, "sim map: out of memory");
     sim_region *r = &n->regions[n->nregions];
     *r = (sim_region){pid, start, bytes / VA_SIM_PAGE, false, malloc(bytes / VA_SIM_PAGE),
                       NO_REGION};
