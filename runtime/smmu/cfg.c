@@ -70,6 +70,24 @@ bool va_s2_geometry(unsigned t0sz, unsigned sl0, unsigned tg, unsigned ps,
     return true;
 }
 
+/* STE.EATS of a translating stream (IHI 0070 5.2). */
+static int ste_eats(const uint64_t d[8], va_ste *out)
+{
+    switch ((unsigned)STE_EATS(d)) {
+    case EATS_FULL:
+        /* Full ATS cannot be combined with stalling stage-2 faults. */
+        if (out->s2 && out->s2c.stall)
+            return EVT_C_BAD_STE;
+        out->eats = EATS_FULL;
+        return 0;
+    case EATS_SPLIT:
+        return EVT_C_BAD_STE; /* IDR0.NS1ATS == 1: split-stage ATS absent */
+    default:
+        out->eats = EATS_OFF; /* 0b11 without IDR3.DPT behaves as 0b00 */
+        return 0;
+    }
+}
+
 int va_ste_decode(const uint64_t d[8], va_ste *out)
 {
     *out = (va_ste){0};
@@ -79,6 +97,8 @@ int va_ste_decode(const uint64_t d[8], va_ste *out)
     if (cfg < STE_CFG_BYPASS)
         cfg = STE_CFG_ABORT; /* 0b0xx: reserved, behave as 0b000 */
     out->config = cfg;
+    /* EATS is IGNORED with Config[1:0] == 0b00 (abort, bypass: effective
+     * 0b00), checked below for translating streams. */
     if (cfg == STE_CFG_ABORT || cfg == STE_CFG_BYPASS)
         return 0;
     out->s1 = cfg & 1;
@@ -92,6 +112,7 @@ int va_ste_decode(const uint64_t d[8], va_ste *out)
         out->s1dss = (unsigned)STE_S1DSS(d);
         /* STRW is IGNORED with stage 2 enabled: the world is NS-EL1. */
         out->strw = out->s2 ? STRW_NSEL1 : (unsigned)STE_STRW(d);
+        out->s1stalld = STE_S1STALLD(d);
         if (out->cdmax > VA_SMMU_SSID_BITS)
             return EVT_C_BAD_STE;
         if (out->s1fmt == 3)
@@ -105,8 +126,11 @@ int va_ste_decode(const uint64_t d[8], va_ste *out)
         va_s2cfg *s2 = &out->s2c;
         if (!STE_S2AA64(d) || STE_S2ENDI(d))
             return EVT_C_BAD_STE; /* AArch64, little-endian tables only */
-        if (STE_S2HA(d) || STE_S2HD(d))
-            return EVT_C_BAD_STE; /* no HTTU (IDR0.HTTU == 0) */
+        /* IDR0.HTTU == 0b10: both allowed; {S2HA, S2HD} == 0b01 is
+         * reserved and behaves as 0b00. */
+        s2->ha = STE_S2HA(d);
+        s2->hd = s2->ha && STE_S2HD(d);
+        s2->stall = STE_S2S(d); /* IDR0.STALL_MODEL == 0b00 */
         if (!va_s2_geometry((unsigned)STE_S2T0SZ(d), (unsigned)STE_S2SL0(d),
                             (unsigned)STE_S2TG(d), (unsigned)STE_S2PS(d), s2))
             return EVT_C_BAD_STE;
@@ -118,7 +142,7 @@ int va_ste_decode(const uint64_t d[8], va_ste *out)
         s2->ptw = STE_S2PTW(d);
         s2->vmid = (uint16_t)STE_S2VMID(d);
     }
-    return 0;
+    return ste_eats(d, out);
 }
 
 static bool s1_range(va_s1cfg *o, int r, unsigned tsz, unsigned g)
@@ -132,13 +156,20 @@ static bool s1_range(va_s1cfg *o, int r, unsigned tsz, unsigned g)
     return true;
 }
 
-int va_cd_decode(const uint64_t d[8], unsigned strw, bool e2h, va_s1cfg *out)
+int va_cd_decode(const uint64_t d[8], unsigned strw, bool e2h, bool s1stalld,
+                 va_s1cfg *out)
 {
     *out = (va_s1cfg){0};
     if (!CD_V(d) || !CD_AA64(d) || CD_ENDI(d))
         return EVT_C_BAD_CD; /* invalid, AArch32 or big-endian tables */
-    if (CD_HA(d) || CD_HD(d))
-        return EVT_C_BAD_CD; /* ILLEGAL without HTTU (IDR0.HTTU == 0) */
+    /* IDR0.TERM_MODEL == 1: RAZ/WI termination is absent, CD.A must be 1;
+     * CD.S may not ask for stalls that the STE disallows. */
+    if (!CD_A(d) || (CD_S(d) && s1stalld))
+        return EVT_C_BAD_CD;
+    out->stall = CD_S(d);
+    /* IDR0.HTTU == 0b10; {HD, HA} == 0b10 is reserved, behaves as 0b00. */
+    out->ha = CD_HA(d);
+    out->hd = out->ha && CD_HD(d);
     /* EL2 without E2H: one range, TTB0, and EPD0 is IGNORED (0). */
     out->single_priv = strw == STRW_EL2 && !e2h;
     out->epd[0] = out->single_priv ? false : CD_EPD0(d);

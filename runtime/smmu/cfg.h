@@ -24,6 +24,8 @@ typedef struct va_s1cfg {
     uint8_t oas;        /* CD.IPS capped at the SMMU's OAS */
     uint8_t tbi;        /* TBI[1:0] */
     bool affd, wxn, pan, rec;
+    bool ha, hd;        /* CD.HA/HD: hardware Access flag / dirty updates */
+    bool stall;         /* CD.S: translation-related faults stall */
     bool single_priv;   /* EL2 without E2H: one range, one privilege */
     uint16_t asid;
 } va_s1cfg;
@@ -35,6 +37,8 @@ typedef struct va_s2cfg {
     uint8_t start;      /* from S2SL0 */
     uint8_t oas;        /* S2PS capped at OAS */
     bool affd, rec;
+    bool ha, hd;        /* STE.S2HA/S2HD */
+    bool stall;         /* STE.S2S */
     bool ptw;           /* S2PTW: no table walks or CD fetches to Device */
     uint16_t vmid;
 } va_s2cfg;
@@ -44,6 +48,8 @@ typedef struct va_ste {
     bool s1, s2;
     uint64_t ctxptr;    /* S1ContextPtr (an IPA when s2) */
     unsigned s1fmt, cdmax, s1dss, strw;
+    unsigned eats;      /* effective STE.EATS: EATS_OFF or EATS_FULL */
+    bool s1stalld;      /* STE.S1STALLD: CDs may not select stalling */
     uint16_t vmid;      /* S2VMID: tags NS-EL1 translations of either stage */
     va_s2cfg s2c;
 } va_ste;
@@ -61,8 +67,10 @@ typedef struct va_xcfg {
  * Reserved encodings the spec says "behave as" another are mapped. */
 int va_ste_decode(const uint64_t d[8], va_ste *out);
 
-/* Decodes a CD for a stream of world `strw`. Returns 0 or C_BAD_CD. */
-int va_cd_decode(const uint64_t d[8], unsigned strw, bool e2h, va_s1cfg *out);
+/* Decodes a CD for a stream of world `strw` whose STE has S1STALLD =
+ * `s1stalld`. Returns 0 or C_BAD_CD. */
+int va_cd_decode(const uint64_t d[8], unsigned strw, bool e2h, bool s1stalld,
+                 va_s1cfg *out);
 
 /* Stage-2 geometry from the STE encodings; false if the spec forbids it. */
 bool va_s2_geometry(unsigned t0sz, unsigned sl0, unsigned tg, unsigned ps,

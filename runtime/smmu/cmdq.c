@@ -3,10 +3,13 @@
  * in guest memory. An illegal command (unknown opcode, a feature this SMMU
  * does not have, CMD_SYNC with CS=0b11) or a fetch abort stops the queue
  * with CMDQ_CONS pointing at it, CMDQ_CONS.ERR set and GERROR.CMDQ_ERR
- * raised, until software acknowledges through GERRORN.
+ * raised, until software acknowledges through GERRORN. A CMD_SYNC that
+ * waits for ATS invalidations the endpoints have not completed stops the
+ * queue at itself without an error; their completion runs it on.
  */
 #include "smmu/smmu_model.h"
 
+#include "smmu/queue.h"
 #include "smmu/smmu_spec.h"
 #include "smmu/xlate.h"
 
@@ -57,6 +60,9 @@ static int sync(vmaccel_smmu *s, const uint64_t c[2], uint32_t index)
     unsigned cs = (unsigned)CMD_SYNC_CS(c);
     if (cs == 3)
         return CERROR_ILL; /* CS=0b11 is reserved */
+    int atc = va_atc_sync(s);
+    if (atc)
+        return atc; /* waiting for the endpoints, or CERROR_ATC_INV_SYNC */
     if (cs == SYNC_CS_IRQ) {
         uint64_t addr = CMD_SYNC_MSIADDR(c);
         if (addr) {
@@ -148,14 +154,24 @@ static int execute(vmaccel_smmu *s, const uint64_t c[2], uint32_t index)
         return CERROR_NONE;
     case CMD_SYNC:
         return sync(s, c, index);
+    case CMD_ATC_INV:
+        return va_atc_cmd_inv(s, c);
+    case CMD_PRI_RESP:
+        return va_pri_cmd_resp(s, c);
+    case CMD_RESUME:
+        va_stall_resume(s, sid, (uint32_t)CMD_RESUME_STAG(c), CMD_RESUME_RETRY(c));
+        return CERROR_NONE;
+    case CMD_STALL_TERM:
+        va_stall_term_sid(s, sid);
+        return CERROR_NONE;
     case CMD_TLBI_NH_ALL: case CMD_TLBI_NH_ASID: case CMD_TLBI_NH_VA:
     case CMD_TLBI_NH_VAA: case CMD_TLBI_EL2_ALL: case CMD_TLBI_EL2_ASID:
     case CMD_TLBI_EL2_VA: case CMD_TLBI_EL2_VAA: case CMD_TLBI_S12_VMALL:
     case CMD_TLBI_S2_IPA: case CMD_TLBI_NSNH_ALL:
         return tlbi(s, op, c);
     default:
-        /* Unknown opcodes, and EL3 (no Secure state), ATS, PRI, stall
-         * and VMS commands this SMMU does not implement. */
+        /* Unknown opcodes, and EL3 (no Secure state) and VMS commands
+         * this SMMU does not implement. */
         return CERROR_ILL;
     }
 }
@@ -165,26 +181,23 @@ void va_smmu_cmdq_run(vmaccel_smmu *s)
     va_regs *g = &s->regs;
     if (!(g->cr0 & CR0_CMDQEN) || ((g->gerror ^ g->gerrorn) & GERROR_CMDQ_ERR))
         return;
-    unsigned log2 = (unsigned)Q_BASE_LOG2SIZE(g->cmdq_base);
-    if (log2 > VA_SMMU_CMDQ_BITS)
-        log2 = VA_SMMU_CMDQ_BITS;
-    uint32_t wrapmask = (2u << log2) - 1, idxmask = (1u << log2) - 1;
-    uint64_t base = g->cmdq_base & Q_BASE_ADDR;
+    va_queue q = va_queue_of(g->cmdq_base, VA_SMMU_CMDQ_BITS);
     /* At most one lap per doorbell, whatever PROD says. */
-    for (uint32_t n = 0; n <= wrapmask; n++) {
-        uint32_t cons = g->cmdq_cons & wrapmask, prod = g->cmdq_prod & wrapmask;
-        if (cons == prod)
+    for (uint32_t n = 0; n <= q.wrapmask; n++) {
+        uint32_t cons = g->cmdq_cons & q.wrapmask;
+        if (va_queue_empty(&q, g->cmdq_prod, cons))
             return;
         uint64_t c[2];
-        int err = va_mem_read_dwords(s, base + (uint64_t)(cons & idxmask) * 16, c, 2)
+        int err = va_mem_read_dwords(s, va_queue_slot(&q, cons, 16), c, 2)
                       ? CERROR_ABT
                       : execute(s, c, cons);
+        if (err == VA_CMD_WAIT)
+            return; /* consumed later, when the endpoints answer */
         if (err) {
             g->cmdq_cons = cons | (uint32_t)err << CMDQ_CONS_ERR_SHIFT;
             va_smmu_gerror(s, GERROR_CMDQ_ERR);
             return;
         }
-        g->cmdq_cons = (g->cmdq_cons & ~wrapmask & ~(0x7fu << CMDQ_CONS_ERR_SHIFT)) |
-                       ((cons + 1) & wrapmask);
+        g->cmdq_cons = va_queue_next(&q, cons);
     }
 }

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "smmu/smmu_spec.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +27,8 @@ static void unlock_model(vmaccel_smmu *s)
 VMACCEL_API int vmaccel_smmu_set_memory(vmaccel_smmu *smmu,
                                         const vmaccel_smmu_memory *mem)
 {
-    if (mem && mem->version != VMACCEL_SMMU_MEMORY_VERSION)
-        return va_fail(VMACCEL_EINVAL, "SMMU memory version %u, expected %u",
+    if (mem && (mem->version < 1 || mem->version > VMACCEL_SMMU_MEMORY_VERSION))
+        return va_fail(VMACCEL_EINVAL, "SMMU memory version %u, expected 1..%u",
                        mem->version, VMACCEL_SMMU_MEMORY_VERSION);
     if (mem && !mem->read)
         return va_fail(VMACCEL_EINVAL, "SMMU memory without a read callback");
@@ -35,7 +36,10 @@ VMACCEL_API int vmaccel_smmu_set_memory(vmaccel_smmu *smmu,
     if (rc)
         return rc;
     smmu->have_mem = mem != NULL;
-    smmu->mem = mem ? *mem : (vmaccel_smmu_memory)VMACCEL_SMMU_MEMORY_INIT;
+    smmu->mem = (vmaccel_smmu_memory)VMACCEL_SMMU_MEMORY_INIT;
+    if (mem) /* a version-1 caller's struct ends before cas */
+        memcpy(&smmu->mem, mem, mem->version == 1 ? offsetof(vmaccel_smmu_memory, cas)
+                                                  : sizeof *mem);
     /* Tables may now read differently: drop every cached thing. */
     va_smmu_stale_all(smmu, true);
     va_smmu_tlbi_all(smmu);
@@ -96,6 +100,12 @@ static int s1_from_domain(const vmaccel_smmu_domain *d, va_s1cfg *c)
         if (!c->epd[r] && c->ttb[r] >> c->oas)
             return va_fail(VMACCEL_EINVAL, "stage-1 TTB%d 0x%llx beyond the %u-bit IPS",
                            r, (unsigned long long)c->ttb[r], c->oas);
+    if (d->s1_hd && !d->s1_ha)
+        return va_fail(VMACCEL_EINVAL, "stage-1 dirty updates (s1_hd) need s1_ha "
+                       "(CD {HD, HA} = 0b10 is reserved)");
+    c->ha = d->s1_ha;
+    c->hd = d->s1_hd;
+    c->stall = d->s1_stall;
     c->affd = d->s1_affd;
     c->wxn = d->s1_wxn;
     c->pan = d->s1_pan;
@@ -121,17 +131,45 @@ static int s2_from_domain(const vmaccel_smmu_domain *d, va_s2cfg *c)
     if (c->ttb >> c->oas)
         return va_fail(VMACCEL_EINVAL, "stage-2 table 0x%llx beyond PS",
                        (unsigned long long)c->ttb);
+    if (d->s2_hd && !d->s2_ha)
+        return va_fail(VMACCEL_EINVAL, "stage-2 dirty updates (s2_hd) need s2_ha "
+                       "(STE {S2HA, S2HD} = 0b01 is reserved)");
+    c->ha = d->s2_ha;
+    c->hd = d->s2_hd;
+    c->stall = d->s2_stall;
     c->affd = d->s2_affd;
     c->rec = true;
     c->vmid = d->vmid;
     return 0;
 }
 
-static int domain_config(const vmaccel_smmu_domain *d, va_ste *ste, va_xcfg *x)
+/* The caller's domain as a current-version one: a version-1 struct ends
+ * before the HTTU, stall and ATS fields, which then stay off. */
+static int domain_copy(const vmaccel_smmu_domain *in, vmaccel_smmu_domain *d)
 {
-    if (!d || d->version != VMACCEL_SMMU_DOMAIN_VERSION)
-        return va_fail(VMACCEL_EINVAL, "SMMU domain NULL or version %u, expected %u",
-                       d ? d->version : 0, VMACCEL_SMMU_DOMAIN_VERSION);
+    if (!in || in->version < 1 || in->version > VMACCEL_SMMU_DOMAIN_VERSION)
+        return va_fail(VMACCEL_EINVAL, "SMMU domain NULL or version %u, expected 1..%u",
+                       in ? in->version : 0, VMACCEL_SMMU_DOMAIN_VERSION);
+    vmaccel_smmu_domain init = VMACCEL_SMMU_DOMAIN_INIT;
+    *d = init;
+    memcpy(d, in, in->version == 1 ? offsetof(vmaccel_smmu_domain, s1_ha) : sizeof *d);
+    if (d->eats > EATS_FULL)
+        return va_fail(VMACCEL_EINVAL, "SMMU domain eats %u: 0 (off) or 1 (full ATS)",
+                       d->eats);
+    if (d->eats && d->s2_stall && (d->mode == VMACCEL_SMMU_MODE_S2 ||
+                                   d->mode == VMACCEL_SMMU_MODE_NESTED))
+        return va_fail(VMACCEL_EINVAL, "full ATS with stalling stage-2 faults is "
+                       "ILLEGAL (STE.EATS 0b01 with S2S)");
+    return 0;
+}
+
+static int domain_config(const vmaccel_smmu_domain *in, va_ste *ste, va_xcfg *x)
+{
+    vmaccel_smmu_domain dom;
+    int rc = domain_copy(in, &dom);
+    if (rc)
+        return rc;
+    const vmaccel_smmu_domain *d = &dom;
     *ste = (va_ste){0};
     *x = (va_xcfg){0};
     switch (d->mode) {
@@ -144,7 +182,8 @@ static int domain_config(const vmaccel_smmu_domain *d, va_ste *ste, va_xcfg *x)
     }
     x->s1 = ste->config & 1;
     x->s2 = (ste->config & 2) != 0;
-    int rc = x->s1 ? s1_from_domain(d, &x->s1c) : 0;
+    ste->eats = d->eats;
+    rc = x->s1 ? s1_from_domain(d, &x->s1c) : 0;
     if (!rc && x->s2)
         rc = s2_from_domain(d, &x->s2c);
     if (rc)

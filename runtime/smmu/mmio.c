@@ -3,8 +3,10 @@
  * what the model implements: AArch64 stage 1 and stage 2 with nesting,
  * 4K/16K/64K granules, 48-bit OAS, 16-bit SIDs (linear and 2-level stream
  * tables), 20-bit SSIDs with 2-level CD tables, 16-bit ASIDs and VMIDs,
- * EL2 streams (HYP), MSIs, range invalidation (RIL), HAD; no ATS, PRI,
- * stalls, Secure state, HTTU or 52-bit addresses.
+ * EL2 streams (HYP), MSIs, range invalidation (RIL), HAD, HTTU of the
+ * Access flag and dirty state, the Stall and Terminate models (abort only),
+ * ATS (full, not split-stage) and PRI; no Secure state, ATOS or 52-bit
+ * addresses.
  *
  * Enables take effect at once (CR0ACK follows CR0, IRQ_CTRLACK follows
  * IRQ_CTRL, GBPA.Update completes immediately).
@@ -18,19 +20,22 @@ static uint32_t idr(unsigned n)
 {
     switch (n) {
     case 0:
-        return IDR0_S2P | IDR0_S1P | IDR0_TTF_AARCH64 | IDR0_COHACC | IDR0_HYP |
-               IDR0_ASID16 | IDR0_MSI | IDR0_VMID16 | IDR0_CD2L |
-               IDR0_TTENDIAN_LE | IDR0_STALL_NONE | IDR0_TERM_MODEL |
+        return IDR0_S2P | IDR0_S1P | IDR0_TTF_AARCH64 | IDR0_COHACC |
+               IDR0_HTTU_AF_DIRTY | IDR0_HYP | IDR0_ATS | IDR0_NS1ATS |
+               IDR0_ASID16 | IDR0_MSI | IDR0_PRI | IDR0_VMID16 | IDR0_CD2L |
+               IDR0_TTENDIAN_LE | IDR0_STALL_BOTH | IDR0_TERM_MODEL |
                IDR0_ST_LEVEL_2LVL;
     case 1:
         return VA_SMMU_SID_BITS << IDR1_SIDSIZE_SHIFT |
                VA_SMMU_SSID_BITS << IDR1_SSIDSIZE_SHIFT |
+               VA_SMMU_PRIQ_BITS << IDR1_PRIQS_SHIFT |
                VA_SMMU_EVTQ_BITS << IDR1_EVENTQS_SHIFT |
                VA_SMMU_CMDQ_BITS << IDR1_CMDQS_SHIFT;
     case 3:
-        return IDR3_HAD | IDR3_RIL;
+        return IDR3_HAD | IDR3_PPS | IDR3_RIL;
     case 5:
-        return IDR5_OAS_48 | IDR5_GRAN4K | IDR5_GRAN16K | IDR5_GRAN64K;
+        return VA_STALL_SLOTS << IDR5_STALL_MAX_SHIFT | IDR5_OAS_48 |
+               IDR5_GRAN4K | IDR5_GRAN16K | IDR5_GRAN64K;
     default:
         return 0;
     }
@@ -45,6 +50,8 @@ static uint64_t *reg64(vmaccel_smmu *s, uint64_t off)
     case SMMU_CMDQ_BASE: return &s->regs.cmdq_base;
     case SMMU_EVENTQ_BASE: return &s->regs.evtq_base;
     case SMMU_EVENTQ_IRQ_CFG0: return &s->regs.evtq_irq_cfg0;
+    case SMMU_PRIQ_BASE: return &s->regs.priq_base;
+    case SMMU_PRIQ_IRQ_CFG0: return &s->regs.priq_irq_cfg0;
     default: return NULL;
     }
 }
@@ -72,6 +79,10 @@ static uint32_t read32(vmaccel_smmu *s, uint64_t off)
     case SMMU_EVENTQ_IRQ_CFG2: return g->evtq_irq_cfg2;
     case SMMU_EVENTQ_PROD: return g->evtq_prod;
     case SMMU_EVENTQ_CONS: return g->evtq_cons;
+    case SMMU_PRIQ_IRQ_CFG1: return g->priq_irq_cfg1;
+    case SMMU_PRIQ_IRQ_CFG2: return g->priq_irq_cfg2;
+    case SMMU_PRIQ_PROD: return g->priq_prod;
+    case SMMU_PRIQ_CONS: return g->priq_cons;
     default: break;
     }
     uint64_t *r = reg64(s, off & ~7ull);
@@ -88,6 +99,7 @@ static uint64_t mask64(vmaccel_smmu *s, uint64_t off)
     switch (off) {
     case SMMU_GERROR_IRQ_CFG0:
     case SMMU_EVENTQ_IRQ_CFG0:
+    case SMMU_PRIQ_IRQ_CFG0:
         return VA_MASK(51, 2);
     case SMMU_STRTAB_BASE:
         return cr0 & CR0_SMMUEN ? 0 : STRTAB_BASE_RA | STRTAB_BASE_ADDR;
@@ -95,6 +107,8 @@ static uint64_t mask64(vmaccel_smmu *s, uint64_t off)
         return cr0 & CR0_CMDQEN ? 0 : Q_BASE_ALLOC | Q_BASE_ADDR | VA_MASK(4, 0);
     case SMMU_EVENTQ_BASE:
         return cr0 & CR0_EVENTQEN ? 0 : Q_BASE_ALLOC | Q_BASE_ADDR | VA_MASK(4, 0);
+    case SMMU_PRIQ_BASE: /* Guarded by the actual PRIQEN, not the effective */
+        return cr0 & CR0_PRIQEN ? 0 : Q_BASE_ALLOC | Q_BASE_ADDR | VA_MASK(4, 0);
     default:
         return 0;
     }
@@ -103,10 +117,15 @@ static uint64_t mask64(vmaccel_smmu *s, uint64_t off)
 static void write_cr0(vmaccel_smmu *s, uint32_t v)
 {
     uint32_t old = s->regs.cr0;
-    s->regs.cr0 = v & (CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
-    if ((old ^ s->regs.cr0) & CR0_SMMUEN)
+    s->regs.cr0 = v & (CR0_SMMUEN | CR0_PRIQEN | CR0_EVENTQEN | CR0_CMDQEN | CR0_ATSCHK);
+    uint32_t on = ~old & s->regs.cr0, off = old & ~s->regs.cr0;
+    if ((on | off) & CR0_SMMUEN)
         va_smmu_stale_all(s, true);
-    if (!(old & CR0_CMDQEN) && (s->regs.cr0 & CR0_CMDQEN))
+    if (off & CR0_SMMUEN)
+        va_stall_abort_all(s); /* stalled transactions terminate (6.3.9.6) */
+    if (on & CR0_EVENTQEN)
+        va_stall_flush(s);
+    if (on & CR0_CMDQEN)
         va_smmu_cmdq_run(s);
 }
 
@@ -125,11 +144,16 @@ static void write32(vmaccel_smmu *s, uint64_t off, uint32_t v)
         if (v & GBPA_UPDATE) /* the update completes at once: Update reads 0 */
             g->gbpa = v & 0x001fff3fu & ~GBPA_UPDATE;
         return;
-    case SMMU_IRQ_CTRL: g->irq_ctrl = v & (IRQ_CTRL_GERROR | IRQ_CTRL_EVENTQ); return;
+    case SMMU_IRQ_CTRL:
+        g->irq_ctrl = v & (IRQ_CTRL_GERROR | IRQ_CTRL_PRIQ | IRQ_CTRL_EVENTQ);
+        return;
     case SMMU_GERRORN: {
         uint32_t was = g->gerror ^ g->gerrorn;
         g->gerrorn = v & 0x1fdu;
-        if ((was & GERROR_CMDQ_ERR) && !((g->gerror ^ g->gerrorn) & GERROR_CMDQ_ERR))
+        uint32_t acked = was & ~(g->gerror ^ g->gerrorn);
+        if (acked & GERROR_EVTQ_ABT_ERR)
+            va_stall_flush(s); /* the event queue is writable again */
+        if (acked & GERROR_CMDQ_ERR)
             va_smmu_cmdq_run(s); /* acknowledged: the queue may go on */
         return;
     }
@@ -153,7 +177,17 @@ static void write32(vmaccel_smmu *s, uint64_t off, uint32_t v)
         if (!(g->cr0 & CR0_EVENTQEN))
             g->evtq_prod = v & (Q_IDX_MASK | Q_OVFLG);
         return;
-    case SMMU_EVENTQ_CONS: g->evtq_cons = v & (Q_IDX_MASK | Q_OVFLG); return;
+    case SMMU_EVENTQ_CONS:
+        g->evtq_cons = v & (Q_IDX_MASK | Q_OVFLG);
+        va_stall_flush(s); /* space for records that had none */
+        return;
+    case SMMU_PRIQ_IRQ_CFG1: g->priq_irq_cfg1 = v; return;
+    case SMMU_PRIQ_IRQ_CFG2: g->priq_irq_cfg2 = v & (PRIQ_IRQ_CFG2_LO | 0x3f); return;
+    case SMMU_PRIQ_PROD:
+        if (!(g->cr0 & CR0_PRIQEN))
+            g->priq_prod = v & (Q_IDX_MASK | Q_OVFLG);
+        return;
+    case SMMU_PRIQ_CONS: g->priq_cons = v & (Q_IDX_MASK | Q_OVFLG); return;
     default: break;
     }
     uint64_t *r = reg64(s, off & ~7ull);

@@ -22,6 +22,8 @@ static void free_model(vmaccel_smmu *s)
     for (size_t i = 0; i < sizeof s->dir / sizeof s->dir[0]; i++)
         free((void *)atomic_load_explicit(&s->dir[i], memory_order_relaxed));
     va_iotlb_fini(&s->tlb);
+    va_atc_fini(s);
+    pthread_cond_destroy(&s->stall_cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -46,10 +48,12 @@ int va_smmu_create(const vmaccel_smmu_options *opts, vmaccel_smmu **out)
         return va_fail(VMACCEL_ENOMEM, "out of memory for a %u-entry IOTLB", cap);
     }
     pthread_mutex_init(&s->lock, NULL);
+    va_stall_init(s);
     /* Reset state: everything disabled; with SMMUEN=0 GBPA aborts, so that
      * an unattached stream never reaches memory untranslated by default. */
     s->regs.gbpa = GBPA_ABORT;
     s->mem = (vmaccel_smmu_memory)VMACCEL_SMMU_MEMORY_INIT;
+    s->ep = (vmaccel_smmu_endpoint_ops)VMACCEL_SMMU_ENDPOINT_OPS_INIT;
     int rc = va_handle_register(&s->handle, VA_HANDLE_SMMU);
     if (rc) {
         free_model(s);

@@ -36,6 +36,9 @@
 #define VA_HINTS 64
 #define VA_UMON_RING 16
 #define VA_SSID_NONE (0xfffffu + 1u) /* outside the 20-bit SSID space */
+#define VA_SMMU_PRIQ_BITS 12
+#define VA_STALL_SLOTS 256u    /* IDR5.STALL_MAX */
+#define VA_ATC_PENDING_MAX 1024u
 
 /* A cached context (one SubstreamID of a stream). */
 typedef struct va_ctx {
@@ -80,7 +83,28 @@ typedef struct va_regs {
     uint32_t evtq_prod, evtq_cons;
     uint64_t gerror_irq_cfg0, evtq_irq_cfg0;
     uint32_t gerror_irq_cfg1, gerror_irq_cfg2, evtq_irq_cfg1, evtq_irq_cfg2;
+    uint64_t priq_base, priq_irq_cfg0;
+    uint32_t priq_prod, priq_cons, priq_irq_cfg1, priq_irq_cfg2;
 } va_regs;
+
+/* A stalled transaction (stall.c). Its id for the host is gen << 8 | slot,
+ * its STAG in the event record (gen & 0xff) << 8 | slot. */
+typedef enum va_stall_state { VA_STALL_FREE, VA_STALL_WAITING, VA_STALL_ENDED } va_stall_state;
+typedef struct va_stall {
+    uint32_t gen;           /* bumped at every use of the slot */
+    uint8_t state;          /* va_stall_state */
+    uint8_t end;            /* vmaccel_smmu_stall_end once ended */
+    bool recorded;          /* its event record is in the queue */
+    uint32_t sid;
+} va_stall;
+
+/* Outstanding ATC invalidations (atc.c). */
+typedef struct va_atc {
+    uint64_t next_id;
+    uint64_t *pending;      /* ids the endpoint has not completed */
+    uint32_t npending;
+    bool failed;            /* one failed since the last CMD_SYNC */
+} va_atc;
 
 struct vmaccel_manager;
 
@@ -94,7 +118,15 @@ struct vmaccel_smmu {
     _Atomic uint64_t epoch;  /* bumped when every fast context goes stale */
     vmaccel_smmu_memory mem;
     bool have_mem;
+    vmaccel_smmu_endpoint_ops ep;
     va_regs regs;
+    va_stall stalls[VA_STALL_SLOTS];
+    pthread_cond_t stall_cond; /* a stall ended (stall_wait waits on it) */
+    va_atc atc;
+    /* The fault being built was a stage-2 Permission fault of a stage-1
+     * descriptor write (an HTTU update), so TTRnW is 0. Set and read under
+     * the lock while one fault is formed. */
+    bool fault_tt_write;
     /* streams: a 2-level directory indexed by SID, plus a dense list */
     _Atomic(va_stream *) *_Atomic dir[1u << (VA_SMMU_SID_BITS - 8)];
     va_stream **list;
@@ -127,6 +159,11 @@ va_stream *va_smmu_stream_get(vmaccel_smmu *s, uint32_t sid);
 /* Forgets cached STE/CD state of one stream (lock held, inside a write). */
 void va_smmu_stream_forget(vmaccel_smmu *s, va_stream *st, bool ste_too);
 
+/* Reads and decodes the guest STE of a stream unless cached (lock held,
+ * inside a write): 0, or VMACCEL_EFAULT with f (C_BAD_STREAMID,
+ * F_STE_FETCH, C_BAD_STE). */
+int va_smmu_ste_load(vmaccel_smmu *s, va_stream *st, vmaccel_smmu_fault *f);
+
 /* What a transaction on a stream does. */
 typedef enum va_route { VA_ROUTE_XLATE, VA_ROUTE_BYPASS, VA_ROUTE_ABORT } va_route;
 
@@ -146,14 +183,51 @@ static inline uint64_t va_fast_tag(uint64_t epoch, uint32_t ssid)
     return epoch << 21 | (ssid & 0x1fffffu) | 1ull << 63;
 }
 
-/* Slow path of translate: config, walk, IOTLB fill; lock held. */
+/* Slow path of translate: config, walk, IOTLB fill; lock held. With a
+ * non-NULL stall_id a fault configured to stall stalls (VMACCEL_EAGAIN). */
 int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
                              uint64_t iova, unsigned access,
-                             vmaccel_smmu_result *out);
+                             vmaccel_smmu_result *out, uint32_t *stall_id);
 
+/* The stream a transaction names when the register front end translates:
+ * NULL with f (and VMACCEL_EFAULT) when SMMUEN is off or the SID is out of
+ * range, VMACCEL_ENOMEM. Lock held. */
+int va_smmu_stream_for(vmaccel_smmu *s, uint32_t sid, va_stream **st,
+                       vmaccel_smmu_fault *f);
+
+/* Event records (evtq.c). va_smmu_event_fill builds the record of a fault;
+ * va_smmu_event_put writes one: 0, or -1 when the queue is not writable
+ * (disabled, full: overflow is flagged unless `stall`, or aborted). */
+void va_smmu_event_fill(vmaccel_smmu *s, uint64_t r[4], uint32_t sid, uint32_t ssid,
+                        unsigned access, const vmaccel_smmu_fault *f);
+int va_smmu_event_put(vmaccel_smmu *s, const uint64_t r[4], bool stall);
 /* Writes an event record for a fault to the event queue (lock held). */
 void va_smmu_event(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
                    unsigned access, const vmaccel_smmu_fault *f);
+
+/* Stalls (stall.c), lock held. va_stall_begin stalls a faulting
+ * transaction: 0 with *id, or -1 when every slot is taken. */
+int va_stall_begin(vmaccel_smmu *s, uint32_t sid, uint32_t ssid, unsigned access,
+                   const vmaccel_smmu_fault *f, uint32_t *id);
+void va_stall_resume(vmaccel_smmu *s, uint32_t sid, uint32_t stag, bool retry);
+void va_stall_term_sid(vmaccel_smmu *s, uint32_t sid);
+void va_stall_abort_all(vmaccel_smmu *s);
+/* The event queue may be writable again: stalls that could not record
+ * their event end with RETRY, to fault (and record) afresh. */
+void va_stall_flush(vmaccel_smmu *s);
+void va_stall_init(vmaccel_smmu *s);
+
+/* ATS invalidations (atc.c), lock held. */
+int va_atc_cmd_inv(vmaccel_smmu *s, const uint64_t c[2]);
+/* What a CMD_SYNC does about earlier invalidations: 0 complete, a CERROR
+ * (CERROR_ATC_INV_SYNC), or VA_CMD_WAIT while some are outstanding. */
+int va_atc_sync(vmaccel_smmu *s);
+void va_atc_fail_all(vmaccel_smmu *s);
+void va_atc_fini(vmaccel_smmu *s);
+#define VA_CMD_WAIT 0x100 /* the command cannot complete yet: stop here */
+
+/* PRI (priq.c), lock held. */
+int va_pri_cmd_resp(vmaccel_smmu *s, const uint64_t c[2]);
 /* Raises an interrupt if enabled (lock held). */
 void va_smmu_irq(vmaccel_smmu *s, vmaccel_smmu_irq irq);
 /* Latches a global error bit and raises GERROR (lock held). */

@@ -33,7 +33,10 @@ enum {
     SMMU_EVENTQ_BASE = 0xa0,
     SMMU_EVENTQ_IRQ_CFG0 = 0xb0, SMMU_EVENTQ_IRQ_CFG1 = 0xb8,
     SMMU_EVENTQ_IRQ_CFG2 = 0xbc,
+    SMMU_PRIQ_BASE = 0xc0, SMMU_PRIQ_IRQ_CFG0 = 0xd0, SMMU_PRIQ_IRQ_CFG1 = 0xd8,
+    SMMU_PRIQ_IRQ_CFG2 = 0xdc,
     SMMU_EVENTQ_PROD = 0x100a8, SMMU_EVENTQ_CONS = 0x100ac,
+    SMMU_PRIQ_PROD = 0x100c8, SMMU_PRIQ_CONS = 0x100cc,
     SMMU_PIDR0 = 0xfe0, SMMU_CIDR0 = 0xff0,
     SMMU_REG_SPACE = 0x20000
 };
@@ -43,28 +46,35 @@ enum {
 #define IDR0_S1P (1u << 1)
 #define IDR0_TTF_AARCH64 (2u << 2)
 #define IDR0_COHACC (1u << 4)
+#define IDR0_HTTU_AF_DIRTY (2u << 6) /* HTTU 0b10: Access flag and dirty state */
 #define IDR0_HYP (1u << 9)
+#define IDR0_ATS (1u << 10)
+#define IDR0_NS1ATS (1u << 11) /* 1: split-stage ATS (EATS 0b10) not supported */
 #define IDR0_ASID16 (1u << 12)
 #define IDR0_MSI (1u << 13)
+#define IDR0_PRI (1u << 16)
 #define IDR0_VMID16 (1u << 18)
 #define IDR0_CD2L (1u << 19)
 #define IDR0_TTENDIAN_LE (2u << 21)
-#define IDR0_STALL_NONE (1u << 24) /* STALL_MODEL 0b01: stall not supported */
+#define IDR0_STALL_BOTH (0u << 24) /* STALL_MODEL 0b00: stall and terminate */
 #define IDR0_TERM_MODEL (1u << 26)
 #define IDR0_ST_LEVEL_2LVL (1u << 27)
 /* IDR1 fields */
 #define IDR1_SIDSIZE_SHIFT 0
 #define IDR1_SSIDSIZE_SHIFT 6
+#define IDR1_PRIQS_SHIFT 11
 #define IDR1_EVENTQS_SHIFT 16
 #define IDR1_CMDQS_SHIFT 21
 /* IDR3 */
 #define IDR3_HAD (1u << 2)
+#define IDR3_PPS (1u << 5) /* overflow auto-responses keep the PASID */
 #define IDR3_RIL (1u << 10)
 /* IDR5 */
 #define IDR5_OAS_48 5u
 #define IDR5_GRAN4K (1u << 4)
 #define IDR5_GRAN16K (1u << 5)
 #define IDR5_GRAN64K (1u << 6)
+#define IDR5_STALL_MAX_SHIFT 16
 
 /* CR0 */
 #define CR0_SMMUEN (1u << 0)
@@ -79,12 +89,16 @@ enum {
 #define GBPA_UPDATE (1u << 31)
 #define GBPA_ABORT (1u << 20)
 #define IRQ_CTRL_GERROR (1u << 0)
+#define IRQ_CTRL_PRIQ (1u << 1)
 #define IRQ_CTRL_EVENTQ (1u << 2)
+#define PRIQ_IRQ_CFG2_LO (1u << 31) /* interrupt only for Last == 1 */
 /* GERROR */
 #define GERROR_CMDQ_ERR (1u << 0)
 #define GERROR_EVTQ_ABT_ERR (1u << 2)
+#define GERROR_PRIQ_ABT_ERR (1u << 3)
 #define GERROR_MSI_CMDQ_ABT (1u << 4)
 #define GERROR_MSI_EVTQ_ABT (1u << 5)
+#define GERROR_MSI_PRIQ_ABT (1u << 6)
 #define GERROR_MSI_GERROR_ABT (1u << 7)
 #define GERROR_SFM_ERR (1u << 8)
 /* STRTAB_BASE / _CFG */
@@ -139,6 +153,8 @@ enum {
 #define STE_S2R(d) VA_BIT((d)[2], 58)         /* 186 */
 #define STE_S2TTB(d) ((d)[3] & VA_MASK(51, 4)) /* 243:196 */
 
+/* STE.EATS */
+enum { EATS_OFF = 0, EATS_FULL = 1, EATS_SPLIT = 2, EATS_DPT = 3 };
 /* STE.Config */
 enum { STE_CFG_ABORT = 0, STE_CFG_BYPASS = 4, STE_CFG_S1 = 5, STE_CFG_S2 = 6,
        STE_CFG_NESTED = 7 };
@@ -185,6 +201,10 @@ enum { STRW_NSEL1 = 0, STRW_EL2 = 2 };
 #define DESC_AP(d) VA_BITS(d, 7, 6) /* stage 1 AP[2:1]; stage 2 S2AP */
 #define DESC_AF(d) VA_BIT(d, 10)
 #define DESC_NG(d) VA_BIT(d, 11)
+#define DESC_AF_BIT (1ull << 10)
+#define DESC_AP2_BIT (1ull << 7)   /* stage 1 AP[2]: read-only */
+#define DESC_S2AP_W_BIT (1ull << 7) /* stage 2 S2AP[1]: writable */
+#define DESC_DBM(d) VA_BIT(d, 51)  /* Dirty Bit Modifier (HTTU) */
 #define DESC_PXN(d) VA_BIT(d, 53)
 #define DESC_UXN(d) VA_BIT(d, 54) /* XN at stage 2 and in single-range EL2 */
 #define DESC_PXNTABLE(d) VA_BIT(d, 59)
@@ -222,6 +242,17 @@ enum {
 #define CMD_TLBI_TTL(c) VA_BITS((c)[1], 9, 8)
 #define CMD_TLBI_TG(c) VA_BITS((c)[1], 11, 10)
 #define CMD_TLBI_ADDR(c) ((c)[1] & VA_MASK(63, 12))
+/* CMD_ATC_INV: Global [9], SSV/SSID as above; Size [69:64], Address [127:76]. */
+#define CMD_ATC_GLOBAL(c) VA_BIT((c)[0], 9)
+#define CMD_ATC_SIZE(c) VA_BITS((c)[1], 5, 0)
+#define CMD_ATC_ADDR(c) ((c)[1] & VA_MASK(63, 12))
+/* CMD_PRI_RESP: PRGIndex [72:64], Resp [77:76]. */
+#define CMD_PRI_PRGI(c) VA_BITS((c)[1], 8, 0)
+#define CMD_PRI_RESP_CODE(c) VA_BITS((c)[1], 13, 12)
+enum { PRI_RESP_FAILURE = 0, PRI_RESP_INVALID = 1, PRI_RESP_SUCCESS = 2 };
+/* CMD_RESUME: Ac [12] (1 retry, 0 terminate), Ab [13]; STAG [79:64]. */
+#define CMD_RESUME_RETRY(c) VA_BIT((c)[0], 12)
+#define CMD_RESUME_STAG(c) VA_BITS((c)[1], 15, 0)
 #define CMD_SYNC_CS(c) VA_BITS((c)[0], 13, 12)
 #define CMD_SYNC_MSIDATA(c) VA_BITS((c)[0], 63, 32)
 #define CMD_SYNC_MSIADDR(c) ((c)[1] & VA_MASK(51, 2))
@@ -240,11 +271,29 @@ enum {
     EVT_F_CFG_CONFLICT = 0x21
 };
 /* Event record dword 1 bits for translation-related events. */
+#define EVT1_STAG_MASK 0xffffull
+#define EVT1_STALL (1ull << 31)
 #define EVT1_PNU (1ull << 33)
 #define EVT1_IND (1ull << 34)
 #define EVT1_RNW (1ull << 35)
 #define EVT1_S2 (1ull << 39)
 #define EVT1_CLASS_SHIFT 40
-enum { EVT_CLASS_CD = 0, EVT_CLASS_TT = 1, EVT_CLASS_IN = 2 };
+#define EVT1_TTRNW (1ull << 44) /* F_PERMISSION, CLASS TT: a descriptor read */
+/* F_BAD_ATS_TREQ dword 1: Span [67:64], P [92], X [93], W [94], R [95]. */
+#define EVT1_ATS_P (1ull << 28)
+#define EVT1_ATS_X (1ull << 29)
+#define EVT1_ATS_W (1ull << 30)
+#define EVT1_ATS_R (1ull << 31)
+
+/* ---- PRI queue records (section 8), 16 bytes ---- */
+#define PRIQ0_SSID_SHIFT 32
+#define PRIQ0_PRIV (1ull << 58)
+#define PRIQ0_EXEC (1ull << 59)
+#define PRIQ0_READ (1ull << 60)
+#define PRIQ0_WRITE (1ull << 61)
+#define PRIQ0_LAST (1ull << 62)
+#define PRIQ0_SSV (1ull << 63)
+/* PRG Response codes (PCIe): what the endpoint receives. */
+enum { PRG_SUCCESS = 0x0, PRG_INVALID_REQUEST = 0x1, PRG_FAILURE = 0xf };enum { EVT_CLASS_CD = 0, EVT_CLASS_TT = 1, EVT_CLASS_IN = 2 };
 
 #endif

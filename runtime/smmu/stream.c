@@ -190,10 +190,24 @@ static int guest_ctx(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
     int rc = cd_fetch(s, ste, cd_ssid == VA_SSID_NONE ? 0 : cd_ssid, d, f);
     if (rc)
         return rc;
-    if (va_cd_decode(d, ste->strw, e2h, &x->s1c))
+    if (va_cd_decode(d, ste->strw, e2h, ste->s1stalld, &x->s1c))
         return cfg_fault(f, EVT_C_BAD_CD);
     x->s1 = true;
     set_tags(x, ste, e2h);
+    return 0;
+}
+
+int va_smmu_ste_load(vmaccel_smmu *s, va_stream *st, vmaccel_smmu_fault *f)
+{
+    if (st->ste_valid)
+        return 0; /* cached, or attached by the host */
+    uint64_t d[8];
+    int rc = ste_fetch(s, st->sid, d, f);
+    if (rc)
+        return rc;
+    if (va_ste_decode(d, &st->ste))
+        return cfg_fault(f, EVT_C_BAD_STE);
+    st->ste_valid = true;
     return 0;
 }
 
@@ -213,15 +227,9 @@ int va_smmu_resolve(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
         *route = st->ste.config == STE_CFG_ABORT ? VA_ROUTE_ABORT : VA_ROUTE_BYPASS;
         return 0; /* host translating contexts are always cached */
     }
-    if (!st->ste_valid) {
-        uint64_t d[8];
-        int rc = ste_fetch(s, st->sid, d, f);
-        if (rc)
-            return rc;
-        if (va_ste_decode(d, &st->ste))
-            return cfg_fault(f, EVT_C_BAD_STE);
-        st->ste_valid = true;
-    }
+    int rc = va_smmu_ste_load(s, st, f);
+    if (rc)
+        return rc;
     if (st->ste.config == STE_CFG_ABORT) {
         *route = VA_ROUTE_ABORT;
         return 0;
@@ -231,7 +239,7 @@ int va_smmu_resolve(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
         return 0;
     }
     va_xcfg x;
-    int rc = guest_ctx(s, st, ssid, route, &x, f);
+    rc = guest_ctx(s, st, ssid, route, &x, f);
     if (rc)
         return rc;
     c->ssid = ssid;

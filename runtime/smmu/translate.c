@@ -19,6 +19,14 @@ static inline void bump(_Atomic uint64_t *c)
     atomic_store_explicit(c, atomic_load_explicit(c, RLX) + 1, RLX);
 }
 
+/* Queues a sampled hit for the utility monitor (see va_stream.uring). */
+static inline void sample_hit(va_stream *st, uint64_t hash)
+{
+    uint32_t i = atomic_load_explicit(&st->uhead, RLX);
+    atomic_store_explicit(&st->uring[i % VA_UMON_RING], hash, RLX);
+    atomic_store_explicit(&st->uhead, i + 1, memory_order_release);
+}
+
 void va_smmu_umon_drain(vmaccel_smmu *s, va_stream *st)
 {
     uint32_t head = atomic_load_explicit(&st->uhead, memory_order_acquire);
@@ -89,6 +97,42 @@ static int fault_out(vmaccel_smmu *s, va_stream *st, uint32_t sid, uint32_t ssid
     return VMACCEL_EFAULT;
 }
 
+/* Whether the guest configured this fault to stall (IHI 0070 3.12):
+ * translation-related faults at a stage with CD.S or STE.S2S, but never
+ * the Address Size fault of an input that bypassed stage 1. */
+static bool stall_configured(const vmaccel_smmu_fault *f, const va_ste *ste,
+                             const va_xcfg *x)
+{
+    switch (f->event) {
+    case EVT_F_TRANSLATION:
+    case EVT_F_ADDR_SIZE:
+    case EVT_F_ACCESS:
+    case EVT_F_PERMISSION:
+        break;
+    default:
+        return false;
+    }
+    if (f->stage == 2)
+        return ste->s2 && ste->s2c.stall;
+    return f->stage == 1 && x && x->s1 && x->s1c.stall;
+}
+
+/* A fault that may stall: with a stall_id (translate_stallable) it stalls
+ * when configured to and a slot is free, else it terminates. */
+static int fault_or_stall(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
+                          unsigned access, vmaccel_smmu_fault *f, const va_xcfg *x,
+                          uint32_t *stall_id, vmaccel_smmu_result *out)
+{
+    if (stall_id && stall_configured(f, &st->ste, x) &&
+        !va_stall_begin(s, st->sid, ssid, access, f, stall_id)) {
+        atomic_fetch_add_explicit(&st->faults, 1, RLX);
+        f->recorded = true; /* a stall's record is never dropped */
+        out->fault = *f;
+        return VMACCEL_EAGAIN;
+    }
+    return fault_out(s, st, st->sid, ssid, access, f, out);
+}
+
 static int bypass_out(uint64_t iova, unsigned access, vmaccel_smmu_result *out)
 {
     out->pa = iova;
@@ -101,7 +145,7 @@ static int bypass_out(uint64_t iova, unsigned access, vmaccel_smmu_result *out)
 /* The walk and the IOTLB fill for a resolved context. */
 static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
                          uint32_t ssid, uint64_t iova, unsigned access,
-                         vmaccel_smmu_result *out)
+                         vmaccel_smmu_result *out, uint32_t *stall_id)
 {
     va_iotlb *t = &s->tlb;
     uint64_t key = space_key(&c->x);
@@ -128,14 +172,14 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     bump(&st->misses);
     va_xout o;
     vmaccel_smmu_fault f = {.level = -1};
-    int rc = va_xlate(s, &c->x, iova, access, slots, &o, &f);
+    int rc = va_xlate(s, &c->x, iova, access, slots, false, &o, &f);
     atomic_fetch_add_explicit(&st->walks, o.walks, RLX);
     if (rc) {
         if (f.event == EVT_F_WALK_EABT)
             f.recorded = true;
         else
             f.recorded = st->host || (f.stage == 2 ? c->x.s2c.rec : c->x.s1c.rec);
-        return fault_out(s, st, st->sid, ssid, access, &f, out);
+        return fault_or_stall(s, st, ssid, access, &f, &c->x, stall_id, out);
     }
     uint64_t size = 1ull << o.shift;
     uint64_t h = va_iotlb_hash(key << 8 | o.shift, iova >> o.shift);
@@ -145,7 +189,11 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     uint64_t outw = (o.pa & ~(size - 1)) | o.perms | (o.global ? VA_PERM_GLOBAL : 0) |
                     (c->x.s1 && c->x.s2 ? VA_ENTRY_NESTED : 0) |
                     (sampled ? VA_ENTRY_SAMPLED : 0);
-    if (!e) {
+    if (e && shift == o.shift) {
+        /* Cached without the permission this access needed: the walk may
+         * have made the page dirty (HTTU), so the entry takes what it read. */
+        atomic_store_explicit(&e->out, outw, RLX);
+    } else {
         uint64_t tag = key << 8 | o.shift;
         va_iotlb_insert(t, st->part, tag, iova >> o.shift, outw, sslot, vslot);
         t->sizes_all |= 1ull << o.shift;
@@ -169,38 +217,54 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     return 0;
 }
 
+int va_smmu_stream_for(vmaccel_smmu *s, uint32_t sid, va_stream **st,
+                       vmaccel_smmu_fault *f)
+{
+    *st = va_smmu_stream_peek(s, sid);
+    if (*st && (*st)->host)
+        return 0;
+    if (!(s->regs.cr0 & CR0_SMMUEN))
+        return VMACCEL_EFAULT; /* f->event stays 0: GBPA decides */
+    if (sid >> VA_SMMU_SID_BITS) {
+        *st = NULL;
+        f->event = EVT_C_BAD_STREAMID;
+        f->recorded = s->regs.cr2 & CR2_RECINVSID;
+        return VMACCEL_EFAULT;
+    }
+    *st = va_smmu_stream_get(s, sid);
+    if (!*st)
+        return va_fail(VMACCEL_ENOMEM, "out of memory for SMMU stream %u", sid);
+    return 0;
+}
+
 int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
                              uint64_t iova, unsigned access,
-                             vmaccel_smmu_result *out)
+                             vmaccel_smmu_result *out, uint32_t *stall_id)
 {
     vmaccel_smmu_fault f = {.level = -1, .input_addr = iova};
-    va_stream *st = va_smmu_stream_peek(s, sid);
-    if (!st || !st->host) {
-        if (!(s->regs.cr0 & CR0_SMMUEN)) {
-            /* GBPA: abort, or bypass; an address beyond the OAS aborts
-             * without an event (IHI 0070 3.4). */
-            if ((s->regs.gbpa & GBPA_ABORT) || iova >> VA_SMMU_OAS)
-                return fault_out(s, st, sid, ssid, access, &f, out);
-            return bypass_out(iova, access, out);
-        }
-        if (sid >> VA_SMMU_SID_BITS) {
-            f.event = EVT_C_BAD_STREAMID;
-            f.recorded = s->regs.cr2 & CR2_RECINVSID;
-            return fault_out(s, NULL, sid, ssid, access, &f, out);
-        }
-        st = va_smmu_stream_get(s, sid);
-        if (!st)
-            return va_fail(VMACCEL_ENOMEM, "out of memory for SMMU stream %u", sid);
+    s->fault_tt_write = false;
+    va_stream *st;
+    int rc = va_smmu_stream_for(s, sid, &st, &f);
+    if (rc == VMACCEL_EFAULT && !f.event) {
+        /* SMMUEN == 0, GBPA: abort, or bypass; an address beyond the OAS
+         * aborts without an event (IHI 0070 3.4). */
+        if ((s->regs.gbpa & GBPA_ABORT) || iova >> VA_SMMU_OAS)
+            return fault_out(s, st, sid, ssid, access, &f, out);
+        return bypass_out(iova, access, out);
     }
+    if (rc)
+        return rc == VMACCEL_EFAULT ? fault_out(s, NULL, sid, ssid, access, &f, out) : rc;
     va_route route;
     va_ctx *c = NULL;
-    int rc = va_smmu_resolve(s, st, ssid, &route, &c, &f);
+    rc = va_smmu_resolve(s, st, ssid, &route, &c, &f);
     if (rc) {
         bump(&st->misses);
         f.input_addr = iova;
-        /* C_BAD_STREAMID is recorded only with CR2.RECINVSID. */
-        f.recorded = f.event != EVT_C_BAD_STREAMID || (s->regs.cr2 & CR2_RECINVSID);
-        return fault_out(s, st, sid, ssid, access, &f, out);
+        /* C_BAD_STREAMID is recorded only with CR2.RECINVSID; a stage-2
+         * fault of a CD fetch as STE.S2R says. */
+        f.recorded = f.stage == 2 ? st->ste.s2c.rec
+                                  : f.event != EVT_C_BAD_STREAMID || (s->regs.cr2 & CR2_RECINVSID);
+        return fault_or_stall(s, st, ssid, access, &f, NULL, stall_id, out);
     }
     if (route == VA_ROUTE_ABORT)
         return fault_out(s, st, sid, ssid, access, &f, out);
@@ -215,7 +279,7 @@ int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
         }
         return bypass_out(iova, access, out);
     }
-    return translate_ctx(s, st, c, ssid, iova, access, out);
+    return translate_ctx(s, st, c, ssid, iova, access, out, stall_id);
 }
 
 /* The entry a stream's hint names, if it holds (key, iova) and is live. */
@@ -272,15 +336,108 @@ static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
         if (!atomic_load_explicit(&e->ref, RLX))
             atomic_store_explicit(&e->ref, 1, RLX);
         bump(&st->hits);
-        if (outw & VA_ENTRY_SAMPLED) {
-            uint32_t i = atomic_load_explicit(&st->uhead, RLX);
-            atomic_store_explicit(&st->uring[i % VA_UMON_RING],
-                                  va_iotlb_hash(key << 8 | shift, iova >> shift), RLX);
-            atomic_store_explicit(&st->uhead, i + 1, memory_order_release);
-        }
+        if (outw & VA_ENTRY_SAMPLED)
+            sample_hit(st, va_iotlb_hash(key << 8 | shift, iova >> shift));
         return 1;
     }
     return 0;
+}
+
+#define BATCH 32
+
+/* The hit path over a list: one sequence validation per BATCH IOVAs, and
+ * the counters bumped once per batch. Returns how many leading IOVAs hit;
+ * the caller takes the rest one by one. */
+static size_t hit_many(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
+                       const uint64_t *iovas, size_t n, unsigned access,
+                       vmaccel_smmu_result *out)
+{
+    unsigned w = va_ctx_way(ssid);
+    va_iotlb *t = &s->tlb;
+    size_t i = 0;
+    for (int tries = 0; i < n && tries < 4; tries++) {
+        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        if (seq & 1)
+            continue;
+        uint64_t tag = atomic_load_explicit(&st->fast_tag[w], RLX);
+        if (tag != va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid))
+            return i;
+        uint64_t key = atomic_load_explicit(&st->fast_key[w], RLX);
+        uint64_t gen = atomic_load_explicit(&st->fast_gen[w], RLX);
+        uint64_t sampled[BATCH];
+        unsigned nsampled = 0;
+        size_t k = i, end = n - i > BATCH ? i + BATCH : n;
+        for (; k < end; k++) {
+            unsigned shift;
+            va_tlbe *e = from_hint(t, st, key, gen, iovas[k], &shift);
+            if (!e) {
+                uint64_t h;
+                e = lookup(t, key, gen, atomic_load_explicit(&st->sizes, RLX), iovas[k],
+                           &shift, &h);
+                if (!e)
+                    break;
+                atomic_store_explicit(&st->hint[(iovas[k] >> 12) % VA_HINTS],
+                                      (uint32_t)(e - t->e), RLX);
+            }
+            uint64_t outw = atomic_load_explicit(&e->out, RLX);
+            if (!from_entry(outw, shift, iovas[k], access, &out[k]))
+                break;
+            if (!atomic_load_explicit(&e->ref, RLX))
+                atomic_store_explicit(&e->ref, 1, RLX);
+            if (outw & VA_ENTRY_SAMPLED)
+                sampled[nsampled++] = va_iotlb_hash(key << 8 | shift, iovas[k] >> shift);
+        }
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->seq, RLX) != seq)
+            continue; /* a writer overlapped: do this batch again */
+        atomic_store_explicit(&st->hits, atomic_load_explicit(&st->hits, RLX) + (k - i), RLX);
+        for (unsigned j = 0; j < nsampled; j++)
+            sample_hit(st, sampled[j]);
+        tries = -1; /* a fresh budget for the next batch */
+        if (k < end)
+            return k; /* a miss or a denied access */
+        i = k;
+    }
+    return i;
+}
+
+/* Argument checks shared by the translate calls; *ss gets the internal
+ * SubstreamID. */
+static int check_args(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
+                      const void *out, uint32_t *ss)
+{
+    if (!va_handle_is_live(smmu, VA_HANDLE_SMMU))
+        return va_handle_check(smmu, VA_HANDLE_SMMU, "SMMU");
+    if (!out)
+        return va_fail(VMACCEL_EINVAL, "SMMU translate: out is NULL");
+    if (access & ~15u)
+        return va_fail(VMACCEL_EINVAL, "access flags 0x%x: unknown bits", access);
+    if (ssid != VMACCEL_SMMU_NO_SSID && ssid >> VA_SMMU_SSID_BITS)
+        return va_fail(VMACCEL_EINVAL, "SubstreamID 0x%x exceeds %d bits", ssid,
+                       VA_SMMU_SSID_BITS);
+    *ss = ssid == VMACCEL_SMMU_NO_SSID ? VA_SSID_NONE : ssid;
+    return 0;
+}
+
+/* The slow path of one transaction, under the lock. */
+static int translate_slow(vmaccel_smmu *smmu, uint32_t sid, uint32_t ss,
+                          uint64_t iova, unsigned access, vmaccel_smmu_result *out,
+                          uint32_t *stall_id)
+{
+    pthread_mutex_lock(&smmu->lock);
+    va_smmu_write_begin(smmu);
+    int rc = va_smmu_translate_locked(smmu, sid, ss, iova, access, out, stall_id);
+    va_smmu_write_end(smmu);
+    pthread_mutex_unlock(&smmu->lock);
+    if (rc == VMACCEL_EFAULT)
+        return va_fail(rc, "SMMU fault: event 0x%02x stage %u level %d at 0x%llx",
+                       out->fault.event, out->fault.stage, out->fault.level,
+                       (unsigned long long)iova);
+    if (rc == VMACCEL_EAGAIN)
+        return va_fail(rc, "SMMU stall 0x%x: event 0x%02x stage %u level %d at 0x%llx",
+                       *stall_id, out->fault.event, out->fault.stage, out->fault.level,
+                       (unsigned long long)iova);
+    return rc;
 }
 
 VMACCEL_API int vmaccel_smmu_translate(vmaccel_smmu *smmu, uint32_t sid,
@@ -288,27 +445,56 @@ VMACCEL_API int vmaccel_smmu_translate(vmaccel_smmu *smmu, uint32_t sid,
                                        unsigned access,
                                        vmaccel_smmu_result *out)
 {
-    if (!va_handle_is_live(smmu, VA_HANDLE_SMMU))
-        return va_handle_check(smmu, VA_HANDLE_SMMU, "SMMU");
-    if (!out)
-        return va_fail(VMACCEL_EINVAL, "vmaccel_smmu_translate: out is NULL");
-    if (access & ~15u)
-        return va_fail(VMACCEL_EINVAL, "access flags 0x%x: unknown bits", access);
-    if (ssid != VMACCEL_SMMU_NO_SSID && ssid >> VA_SMMU_SSID_BITS)
-        return va_fail(VMACCEL_EINVAL, "SubstreamID 0x%x exceeds %d bits", ssid,
-                       VA_SMMU_SSID_BITS);
-    uint32_t ss = ssid == VMACCEL_SMMU_NO_SSID ? VA_SSID_NONE : ssid;
+    uint32_t ss;
+    int rc = check_args(smmu, ssid, access, out, &ss);
+    if (rc)
+        return rc;
     va_stream *st = va_smmu_stream_peek(smmu, sid);
     if (st && try_hit(smmu, st, ss, iova, access, out))
         return 0;
-    pthread_mutex_lock(&smmu->lock);
-    va_smmu_write_begin(smmu);
-    int rc = va_smmu_translate_locked(smmu, sid, ss, iova, access, out);
-    va_smmu_write_end(smmu);
-    pthread_mutex_unlock(&smmu->lock);
-    if (rc == VMACCEL_EFAULT)
-        return va_fail(rc, "SMMU fault: event 0x%02x stage %u level %d at 0x%llx",
-                       out->fault.event, out->fault.stage, out->fault.level,
-                       (unsigned long long)iova);
+    return translate_slow(smmu, sid, ss, iova, access, out, NULL);
+}
+
+VMACCEL_API int vmaccel_smmu_translate_stallable(vmaccel_smmu *smmu, uint32_t sid,
+                                                 uint32_t ssid, uint64_t iova,
+                                                 unsigned access,
+                                                 vmaccel_smmu_result *out,
+                                                 uint32_t *stall_id)
+{
+    uint32_t ss;
+    int rc = check_args(smmu, ssid, access, out, &ss);
+    if (rc)
+        return rc;
+    if (!stall_id)
+        return va_fail(VMACCEL_EINVAL, "vmaccel_smmu_translate_stallable: stall_id is NULL");
+    va_stream *st = va_smmu_stream_peek(smmu, sid);
+    if (st && try_hit(smmu, st, ss, iova, access, out))
+        return 0;
+    return translate_slow(smmu, sid, ss, iova, access, out, stall_id);
+}
+
+VMACCEL_API int vmaccel_smmu_translate_many(vmaccel_smmu *smmu, uint32_t sid,
+                                            uint32_t ssid, const uint64_t *iovas,
+                                            size_t n, unsigned access,
+                                            vmaccel_smmu_result *out, size_t *done)
+{
+    uint32_t ss;
+    int rc = check_args(smmu, ssid, access, out, &ss);
+    if (rc)
+        return rc;
+    if (!done || (n && !iovas))
+        return va_fail(VMACCEL_EINVAL, "vmaccel_smmu_translate_many: %s is NULL",
+                       done ? "iovas" : "done");
+    va_stream *st = va_smmu_stream_peek(smmu, sid);
+    size_t i = st ? hit_many(smmu, st, ss, iovas, n, access, out) : 0;
+    for (; i < n; i++) {
+        if (st && try_hit(smmu, st, ss, iovas[i], access, &out[i]))
+            continue;
+        rc = translate_slow(smmu, sid, ss, iovas[i], access, &out[i], NULL);
+        if (rc)
+            break;
+        st = va_smmu_stream_peek(smmu, sid); /* the slow path made it */
+    }
+    *done = i;
     return rc;
 }

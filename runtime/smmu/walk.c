@@ -82,7 +82,7 @@ int va_walk(const va_walk_req *rq, va_fetch_fn fetch, void *ctx,
             va_fault_set(f, EVT_F_ADDR_SIZE, rq->stage, (int)level);
             return VMACCEL_EFAULT;
         }
-        if (!DESC_AF(d) && !rq->affd) {
+        if (!DESC_AF(d) && !rq->affd && !rq->ha) {
             va_fault_set(f, EVT_F_ACCESS, rq->stage, (int)level);
             return VMACCEL_EFAULT;
         }
@@ -90,6 +90,7 @@ int va_walk(const va_walk_req *rq, va_fetch_fn fetch, void *ctx,
         res->shift = (uint8_t)shift;
         res->level = (uint8_t)level;
         res->desc = d;
+        res->desc_addr = table + idx * 8;
         return 0;
     }
     va_fault_set(f, EVT_F_TRANSLATION, rq->stage, 3); /* not reached */

@@ -21,6 +21,8 @@ typedef struct va_walk_req {
     uint8_t stage;      /* 1 or 2 */
     bool had;           /* stage 1: hierarchical attributes disabled */
     bool affd;          /* access flag faults disabled */
+    bool ha;            /* hardware Access flag update: AF == 0 is no fault
+                         * (the caller sets AF, see httu.c) */
     const va_wc_ref *wc; /* walk cache, or NULL */
 } va_walk_req;
 
@@ -29,6 +31,7 @@ typedef struct va_walk_res {
     uint8_t shift;      /* page or block size */
     uint8_t level;
     uint64_t desc;      /* the leaf descriptor */
+    uint64_t desc_addr; /* where it was read (an IPA in nested stage 1) */
     unsigned aptable, pxntable, uxntable; /* stage 1 table attributes */
 } va_walk_res;
 

@@ -1,6 +1,7 @@
 /* One address through stage 1, stage 2 or both. */
 #include "smmu/xlate.h"
 
+#include "smmu/httu.h"
 #include "smmu/smmu_model.h"
 #include "smmu/smmu_spec.h"
 #include "smmu/walk.h"
@@ -55,25 +56,75 @@ static uint64_t wc_tag(uint64_t space, unsigned g, unsigned range, unsigned stag
     return space << 9 | (uint64_t)g << 2 | range << 1 | (stage - 1);
 }
 
+static int eabt(vmaccel_smmu_fault *f, unsigned stage, int level, uint64_t pa,
+                unsigned cls)
+{
+    va_fault_set(f, EVT_F_WALK_EABT, stage, level);
+    f->fetch_addr = pa;
+    f->fault_class = cls;
+    return VMACCEL_EFAULT;
+}
+
+/* The physical address of a stage-1 table address (an IPA when nested),
+ * for reading (`need` 1) or for an HTTU write (2). */
+static int table_pa(fetch_ctx *c, uint64_t addr, unsigned need, uint64_t *pa,
+                    vmaccel_smmu_fault *f)
+{
+    *pa = addr;
+    if (!c->s2)
+        return 0;
+    uint8_t shift;
+    unsigned perms;
+    int rc = va_s2_xlate(c->s, c->s2, addr, need, EVT_CLASS_TT, c->vslot, pa,
+                         &shift, &perms, f);
+    /* A stage-2 Permission fault of a descriptor write says so (TTRnW). */
+    if (rc && (need & VMACCEL_SMMU_WRITE) && f->event == EVT_F_PERMISSION)
+        c->s->fault_tt_write = true;
+    return rc;
+}
+
 static int fetch(void *vctx, uint64_t addr, int level, uint64_t *desc,
                  vmaccel_smmu_fault *f)
 {
     fetch_ctx *c = vctx;
-    uint64_t pa = addr;
-    if (c->s2) {
-        uint8_t shift;
-        unsigned perms;
-        if (va_s2_xlate(c->s, c->s2, addr, 1u, EVT_CLASS_TT, c->vslot, &pa, &shift,
-                        &perms, f))
-            return VMACCEL_EFAULT;
-    }
-    if (va_mem_read64(c->s, pa, desc)) {
-        va_fault_set(f, EVT_F_WALK_EABT, c->stage, level);
-        f->fetch_addr = pa;
-        f->fault_class = EVT_CLASS_TT;
+    uint64_t pa;
+    if (table_pa(c, addr, VMACCEL_SMMU_READ, &pa, f))
         return VMACCEL_EFAULT;
-    }
+    if (va_mem_read64(c->s, pa, desc))
+        return eabt(f, c->stage, level, pa, EVT_CLASS_TT);
     return 0;
+}
+
+/* Stores an HTTU update of the leaf the walk read: 0 stored, 1 the guest
+ * changed it first (walk again), VMACCEL_EFAULT with f. `cls` is the CLASS
+ * an abort is reported with. */
+static int store_leaf(fetch_ctx *c, const va_walk_res *r, uint64_t want,
+                      unsigned cls, vmaccel_smmu_fault *f)
+{
+    uint64_t pa, expected = r->desc;
+    int rc = table_pa(c, r->desc_addr, VMACCEL_SMMU_WRITE, &pa, f);
+    if (rc)
+        return rc;
+    rc = va_mem_cas64(c->s, pa, &expected, want);
+    if (rc < 0)
+        return eabt(f, c->stage, r->level, pa, cls);
+    return rc;
+}
+
+/* After VA_HTTU_MAX_TRIES lost races, the walk gives up (see httu.h). */
+static int too_many_races(unsigned tries, const va_walk_res *r, unsigned stage,
+                          unsigned cls, vmaccel_smmu_fault *f)
+{
+    if (tries + 1 < VA_HTTU_MAX_TRIES)
+        return 0;
+    return eabt(f, stage, r->level, r->desc_addr, cls);
+}
+
+/* S2PTW: CD fetches and stage-1 walks must not reach Device memory
+ * (stage-2 MemAttr[3:2] == 0b00). */
+static bool device_for_walk(const va_s2cfg *c, uint64_t desc, unsigned cls)
+{
+    return c->ptw && cls != EVT_CLASS_IN && VA_BITS(desc, 5, 4) == 0;
 }
 
 int va_s2_xlate(vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
@@ -89,7 +140,7 @@ int va_s2_xlate(vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
     }
     va_walk_req rq = {.ttb = c->ttb, .ia = ipa, .ias = c->ias,
                       .gshift = c->gshift, .start = c->start, .oas = c->oas,
-                      .stage = 2, .affd = c->affd};
+                      .stage = 2, .affd = c->affd, .ha = c->ha};
     va_wc_ref wr;
     if (vslot != VA_NIL) {
         /* Stage-2 tables belong to the VMID: no ASID generation. */
@@ -101,28 +152,35 @@ int va_s2_xlate(vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
         rq.wc = &wr;
     }
     fetch_ctx fc = {s, NULL, 2, VA_NIL};
-    va_walk_res r;
-    int rc = va_walk(&rq, fetch, &fc, &r, f);
-    if (rc) {
-        f->ipa = ipa;
-        f->fault_class = cls;
-        f->stage = 2;
-        return rc;
+    for (unsigned tries = 0;; tries++) {
+        va_walk_res r;
+        int rc = va_walk(&rq, fetch, &fc, &r, f);
+        if (!rc && device_for_walk(c, r.desc, cls)) {
+            va_fault_set(f, EVT_F_PERMISSION, 2, r.level);
+            rc = VMACCEL_EFAULT;
+        }
+        uint64_t want = rc ? 0 : va_httu_s2_leaf(r.desc, c, need, cls, perms);
+        bool probe = need & VA_XLATE_PROBE;
+        if (!rc && !probe && (need & ~*perms & 7u)) {
+            va_fault_set(f, EVT_F_PERMISSION, 2, r.level);
+            rc = VMACCEL_EFAULT;
+        }
+        /* A probe that grants nothing leaves the descriptor alone. */
+        if (!rc && want != r.desc && (!probe || (need & *perms & 7u))) {
+            rc = store_leaf(&fc, &r, want, cls, f);
+            if (rc == 1 && !(rc = too_many_races(tries, &r, 2, cls, f)))
+                continue;
+        }
+        if (rc) {
+            f->ipa = ipa;
+            f->fault_class = cls;
+            f->stage = 2;
+            return rc;
+        }
+        *pa = r.oa;
+        *shift = r.shift;
+        return 0;
     }
-    *perms = va_s2_perms(r.desc);
-    /* S2PTW: CD fetches and stage-1 walks must not reach Device memory
-     * (stage-2 MemAttr[3:2] == 0b00). */
-    if (c->ptw && cls != EVT_CLASS_IN && VA_BITS(r.desc, 5, 4) == 0) {
-        va_fault_set(f, EVT_F_PERMISSION, 2, r.level);
-        return VMACCEL_EFAULT;
-    }
-    if (need & ~*perms & 7u) {
-        va_fault_set(f, EVT_F_PERMISSION, 2, r.level);
-        return VMACCEL_EFAULT;
-    }
-    *pa = r.oa;
-    *shift = r.shift;
-    return 0;
 }
 
 /* Picks TTB0 or TTB1 by VA[55] and checks the VA lies in that range. */
@@ -143,7 +201,8 @@ static int s1_range(const va_s1cfg *c, uint64_t va, int *range, uint64_t *ia)
 }
 
 static int stage1(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
-                  unsigned access, uint32_t slots, va_xout *o, vmaccel_smmu_fault *f)
+                  unsigned access, uint32_t slots, bool probe, va_xout *o,
+                  vmaccel_smmu_fault *f)
 {
     const va_s1cfg *c = &x->s1c;
     int r;
@@ -156,7 +215,7 @@ static int stage1(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
     va_walk_req rq = {.ttb = c->ttb[r], .ia = ia, .ias = c->ias[r],
                       .gshift = c->gshift[r], .start = c->start[r],
                       .oas = c->oas, .stage = 1, .had = c->had[r],
-                      .affd = c->affd};
+                      .affd = c->affd, .ha = c->ha};
     uint32_t vslot = slots == VA_NIL ? VA_NIL : slots >> 16;
     fetch_ctx fc = {s, x->s2 ? &x->s2c : NULL, 1, vslot};
     va_wc_ref wr;
@@ -166,31 +225,43 @@ static int stage1(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
                          va_iotlb_gen(&s->tlb, slots & 0xffff, vslot) + s->wc.epoch};
         rq.wc = &wr;
     }
-    va_walk_res w;
-    o->walks++;
-    int rc = va_walk(&rq, fetch, &fc, &w, f);
-    if (rc)
-        return rc;
-    o->perms = va_s1_perms(&w, c->single_priv, c->wxn, c->pan, c->had[r]);
-    o->global = !DESC_NG(w.desc);
-    unsigned p = access & VMACCEL_SMMU_PRIV ? o->perms : o->perms >> 3;
-    if (va_need(access) & ~p & 7u) {
-        va_fault_set(f, EVT_F_PERMISSION, 1, w.level);
-        return VMACCEL_EFAULT;
+    for (unsigned tries = 0;; tries++) {
+        va_walk_res w;
+        o->walks++;
+        int rc = va_walk(&rq, fetch, &fc, &w, f);
+        if (rc)
+            return rc;
+        uint64_t want = va_httu_s1_leaf(&w, c, r, access, &o->perms);
+        unsigned p = access & VMACCEL_SMMU_PRIV ? o->perms : o->perms >> 3;
+        if (!probe && (va_need(access) & ~p & 7u)) {
+            /* No update: whether AF is set on a Permission fault is
+             * UNKNOWN (3.13.2), and no write is allowed to dirty. */
+            va_fault_set(f, EVT_F_PERMISSION, 1, w.level);
+            return VMACCEL_EFAULT;
+        }
+        /* A probe that grants nothing leaves the descriptor alone. */
+        if (want != w.desc && (!probe || (va_need(access) & p))) {
+            rc = store_leaf(&fc, &w, want, EVT_CLASS_TT, f);
+            if (rc == 1 && !(rc = too_many_races(tries, &w, 1, EVT_CLASS_TT, f)))
+                continue;
+            if (rc)
+                return rc;
+        }
+        o->global = !DESC_NG(w.desc);
+        o->pa = w.oa;
+        o->shift = w.shift;
+        return 0;
     }
-    o->pa = w.oa;
-    o->shift = w.shift;
-    return 0;
 }
 
 int va_xlate(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova, unsigned access,
-             uint32_t slots, va_xout *o, vmaccel_smmu_fault *f)
+             uint32_t slots, bool probe, va_xout *o, vmaccel_smmu_fault *f)
 {
     *o = (va_xout){.pa = iova, .shift = 12, .perms = 0x3f, .global = false};
     f->input_addr = iova;
     int rc = 0;
     if (x->s1) {
-        rc = stage1(s, x, iova, access, slots, o, f);
+        rc = stage1(s, x, iova, access, slots, probe, o, f);
     } else if (iova >> VA_SMMU_OAS) {
         /* Stage 1 bypassed: an input beyond the IAS (= OAS here) is a
          * stage 1 Address Size fault (IHI 0070 3.4). */
@@ -198,13 +269,19 @@ int va_xlate(vmaccel_smmu *s, const va_xcfg *x, uint64_t iova, unsigned access,
         va_fault_set(f, EVT_F_ADDR_SIZE, 1, 0);
         rc = VMACCEL_EFAULT;
     }
-    if (!rc && x->s2) {
+    unsigned s1p = access & VMACCEL_SMMU_PRIV ? o->perms : o->perms >> 3;
+    /* A probe goes on to stage 2 with what stage 1 grants, if anything. */
+    unsigned need = probe ? va_need(access) & s1p : va_need(access);
+    if (!rc && x->s2 && probe && !need) {
+        o->perms = 0; /* stage 1 granted nothing: no stage-2 translation */
+    } else if (!rc && x->s2) {
         uint64_t pa;
         uint8_t shift;
         unsigned perms;
         o->walks++;
-        rc = va_s2_xlate(s, &x->s2c, o->pa, va_need(access), EVT_CLASS_IN,
-                         slots == VA_NIL ? VA_NIL : slots >> 16, &pa, &shift, &perms, f);
+        rc = va_s2_xlate(s, &x->s2c, o->pa, need | (probe ? VA_XLATE_PROBE : 0),
+                         EVT_CLASS_IN, slots == VA_NIL ? VA_NIL : slots >> 16, &pa,
+                         &shift, &perms, f);
         if (!rc) {
             o->pa = pa;
             if (!x->s1 || shift < o->shift)

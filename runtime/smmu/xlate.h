@@ -31,7 +31,10 @@ int va_mem_read_dwords(struct vmaccel_smmu *s, uint64_t addr, uint64_t *d,
 int va_mem_write_dwords(struct vmaccel_smmu *s, uint64_t addr,
                         const uint64_t *d, unsigned n);
 
-/* Stage 2 of one IPA for `need` (rwx bits); fault CLASS `cls`. `vslot`:
+/* In `need` of va_s2_xlate: report the permissions instead of faulting. */
+#define VA_XLATE_PROBE 0x100u
+
+/* Stage 2 of one IPA for `need` (rwx bits, VA_XLATE_PROBE); fault CLASS `cls`. `vslot`:
  * the VMID's IOTLB generation slot to use the walk cache with, or VA_NIL. */
 int va_s2_xlate(struct vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
                 unsigned need, unsigned cls, uint32_t vslot, uint64_t *pa,
@@ -39,9 +42,13 @@ int va_s2_xlate(struct vmaccel_smmu *s, const va_s2cfg *c, uint64_t ipa,
 
 /* Translates iova with context x for `access` (VMACCEL_SMMU_* flags).
  * `slots` (space slot | VMID slot << 16, or VA_NIL) enables the walk
- * cache. Returns 0 or VMACCEL_EFAULT with f filled (input_addr too). */
+ * cache. Returns 0 or VMACCEL_EFAULT with f filled (input_addr too).
+ * With `probe` (ATS Translation Requests), permissions do not fault: o->perms
+ * tells what the stages grant, and a stage that grants none of `access`
+ * ends the translation (13.7.1: its output is not translated further). */
 int va_xlate(struct vmaccel_smmu *s, const va_xcfg *x, uint64_t iova,
-             unsigned access, uint32_t slots, va_xout *o, vmaccel_smmu_fault *f);
+             unsigned access, uint32_t slots, bool probe, va_xout *o,
+             vmaccel_smmu_fault *f);
 
 /* rwx bits an access needs. */
 static inline unsigned va_need(unsigned access)

@@ -424,16 +424,22 @@ TEST_CASE("hits on other threads while the IOTLB is invalidated stay correct", "
 TEST_CASE("ID registers tell what is implemented", "[smmu][mmio]")
 {
     Model m;
-    uint32_t idr0 = m.rd(0x0), idr1 = m.rd(0x4), idr5 = m.rd(0x14);
+    uint32_t idr0 = m.rd(0x0), idr1 = m.rd(0x4), idr3 = m.rd(0xc), idr5 = m.rd(0x14);
     CHECK((idr0 & 3) == 3);               // S1P and S2P
     CHECK(((idr0 >> 2) & 3) == 2);        // TTF: AArch64 only
     CHECK(((idr0 >> 27) & 3) == 1);       // ST_LEVEL: 2-level stream table
     CHECK((idr0 >> 19) & 1);              // CD2L
-    CHECK(((idr0 >> 10) & 1) == 0);       // no ATS
-    CHECK(((idr0 >> 16) & 1) == 0);       // no PRI
-    CHECK(((idr0 >> 6) & 3) == 0);        // no HTTU
+    CHECK(((idr0 >> 10) & 1) == 1);       // ATS
+    CHECK(((idr0 >> 11) & 1) == 1);       // NS1ATS: no split-stage ATS
+    CHECK(((idr0 >> 16) & 1) == 1);       // PRI
+    CHECK(((idr0 >> 6) & 3) == 2);        // HTTU: Access flag and dirty state
+    CHECK(((idr0 >> 24) & 3) == 0);       // STALL_MODEL: stall and terminate
+    CHECK(((idr0 >> 26) & 1) == 1);       // TERM_MODEL: abort only
     CHECK((idr1 & 0x3f) == 16);           // SIDSIZE
     CHECK(((idr1 >> 6) & 0x1f) == 20);    // SSIDSIZE
+    CHECK(((idr1 >> 11) & 0x1f) == 12);   // PRIQS
+    CHECK(((idr3 >> 5) & 1) == 1);        // PPS
+    CHECK((idr5 >> 16) == 256);           // STALL_MAX
     CHECK((idr5 & 7) == 5);               // OAS 48 bits
     CHECK(((idr5 >> 4) & 7) == 7);        // 4K, 16K, 64K
     CHECK(((idr5 >> 10) & 3) == 0);       // no 52-bit VA
@@ -522,11 +528,19 @@ TEST_CASE("unknown and unimplemented commands are CERROR_ILL", "[smmu][cmdq]")
         push(m, 0x12, 2ull << 10 | 1ull << 8 | 0x10000);
         CHECK(((m.rd(0x9c) >> 24) & 0x7f) == 1);
     }
-    for (uint64_t op : {0x00ull, 0x09ull, 0x18ull, 0x40ull, 0x41ull, 0x44ull, 0x7full}) {
+    for (uint64_t op : {0x00ull, 0x09ull, 0x18ull, 0x7full}) {
         Model m;
         setup_queues(m);
         push(m, op, 0);
         INFO("opcode " << op);
+        CHECK(((m.rd(0x9c) >> 24) & 0x7f) == 1);
+    }
+    // CMD_ATC_INV with a Size beyond 52; CMD_PRI_RESP with Resp 0b11.
+    for (auto c : {std::make_pair(0x40ull, 53ull), std::make_pair(0x41ull, 3ull << 12)}) {
+        Model m;
+        setup_queues(m);
+        push(m, c.first, c.second);
+        INFO("opcode " << c.first);
         CHECK(((m.rd(0x9c) >> 24) & 0x7f) == 1);
     }
 }
@@ -546,9 +560,9 @@ struct GuestStreams {
     void s1(uint32_t sid, uint64_t ttb, uint16_t asid)
     {
         uint64_t cda = m.g.alloc(64);
-        // CD: T0SZ 25, TG0 4K, EPD1, V, IPS 48, AA64, R, ASID; TTB0
+        // CD: T0SZ 25, TG0 4K, EPD1, V, IPS 48, AA64, R, A, ASID; TTB0
         m.g.w64(cda, 25 | 1ull << 30 | 1ull << 31 | 5ull << 32 | 1ull << 41 |
-                         1ull << 45 | (uint64_t)asid << 48);
+                         1ull << 45 | 1ull << 46 | (uint64_t)asid << 48);
         m.g.w64(cda + 8, ttb);
         uint64_t e = strtab + 64 * sid;
         m.g.w64(e, 1 | 5u << 1 | cda); // V, Config S1, S1ContextPtr

@@ -170,7 +170,8 @@ IPS = {32: 0, 36: 1, 40: 2, 42: 3, 44: 4, 48: 5}
 
 
 def cd(t0sz, tg0, ttb0, asid=0, ips=48, v=1, aa64=1, epd0=0, epd1=1, t1sz=0,
-       tg1=12, ttb1=0, affd=0, wxn=0, pan=0, r=1, tbi=0, had0=0):
+       tg1=12, ttb1=0, affd=0, wxn=0, pan=0, r=1, a=1, s=0, ha=0, hd=0, tbi=0,
+       had0=0):
     tg0 = GRANULES.get(tg0, tg0)   # bytes or a shift
     tg1 = GRANULES.get(tg1, tg1)
     x = 0
@@ -187,7 +188,11 @@ def cd(t0sz, tg0, ttb0, asid=0, ips=48, v=1, aa64=1, epd0=0, epd1=1, t1sz=0,
     x = put(x, 39, 38, tbi)
     x = put(x, 40, 40, pan)
     x = put(x, 41, 41, aa64)
+    x = put(x, 42, 42, hd)
+    x = put(x, 43, 43, ha)
+    x = put(x, 44, 44, s)
     x = put(x, 45, 45, r)
+    x = put(x, 46, 46, a)
     x = put(x, 63, 48, asid)
     x = put(x, 65, 65, had0)
     x = put(x, 115, 68, ttb0 >> 4)

@@ -108,9 +108,6 @@ TEST_CASE("STE validity: V, reserved Config, STRW, S2 geometry", "[smmu][ste]")
     Bits sl3 = valid_s2_ste();
     sl3.set(167, 166, 3);
     CHECK(va_ste_decode(sl3.d, &ste) == EVT_C_BAD_STE);
-    Bits ha = valid_s2_ste();
-    ha.set(184, 184, 1);                       // S2HA without HTTU: ILLEGAL
-    CHECK(va_ste_decode(ha.d, &ste) == EVT_C_BAD_STE);
     Bits big = valid_s2_ste();
     big.set(165, 160, 40);                     // S2T0SZ above 39 (no STT)
     CHECK(va_ste_decode(big.d, &ste) == EVT_C_BAD_STE);
@@ -179,10 +176,11 @@ TEST_CASE("CD fields: T0SZ, TG0, EPD, IPS, AFFD, WXN, PAN, AA64, R, ASID, TTB0",
     c.set(14, 14, 0).set(30, 30, 1);        // EPD0 0, EPD1 1
     c.set(31, 31, 1).set(34, 32, 0b010);    // V, IPS 40 bits
     c.set(35, 35, 1).set(36, 36, 1).set(40, 40, 1).set(41, 41, 1);
-    c.set(45, 45, 1).set(63, 48, 0xa51d);
+    c.set(45, 45, 1).set(46, 46, 1);        // R, A (TERM_MODEL 1: A must be 1)
+    c.set(63, 48, 0xa51d);
     c.set(115, 68, 0x40008000ull >> 4);     // TTB0
     va_s1cfg s1;
-    REQUIRE(va_cd_decode(c.d, STRW_NSEL1, false, &s1) == 0);
+    REQUIRE(va_cd_decode(c.d, STRW_NSEL1, false, false, &s1) == 0);
     CHECK(s1.ias[0] == 39);
     CHECK(s1.gshift[0] == 14);
     CHECK(s1.start[0] == 1);
@@ -197,49 +195,49 @@ TEST_CASE("CD fields: T0SZ, TG0, EPD, IPS, AFFD, WXN, PAN, AA64, R, ASID, TTB0",
 
     Bits bad = c;
     bad.set(41, 41, 0);                      // AArch32 tables: not offered
-    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, false, &s1) == EVT_C_BAD_CD);
     bad = c;
     bad.set(31, 31, 0);
-    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, false, &s1) == EVT_C_BAD_CD);
     bad = c;
     bad.set(5, 0, 12);                       // 52-bit VA: not offered
-    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, false, &s1) == EVT_C_BAD_CD);
     bad = c;
     bad.set(7, 6, 0b11);                     // TG0 reserved
-    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, false, &s1) == EVT_C_BAD_CD);
     bad = c;
-    bad.set(43, 43, 1);                      // HA without HTTU: ILLEGAL
-    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    bad.set(46, 46, 0);                      // A == 0: RAZ/WI not implemented
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, false, &s1) == EVT_C_BAD_CD);
     bad = c;
     bad.set(115, 68, (1ull << 41) >> 4);     // TTB0 beyond the 40-bit IPS
-    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    CHECK(va_cd_decode(bad.d, STRW_NSEL1, false, false, &s1) == EVT_C_BAD_CD);
     bad = c;
     bad.set(14, 14, 1);                      // EPD0: TTB0 walks disabled
-    REQUIRE(va_cd_decode(bad.d, STRW_NSEL1, false, &s1) == 0);
+    REQUIRE(va_cd_decode(bad.d, STRW_NSEL1, false, false, &s1) == 0);
     CHECK(s1.epd[0]);
-    REQUIRE(va_cd_decode(bad.d, STRW_EL2, false, &s1) == 0);
+    REQUIRE(va_cd_decode(bad.d, STRW_EL2, false, false, &s1) == 0);
     CHECK_FALSE(s1.epd[0]);                  // IGNORED for EL2 streams
     CHECK(s1.single_priv);
-    REQUIRE(va_cd_decode(bad.d, STRW_EL2, true, &s1) == 0);
+    REQUIRE(va_cd_decode(bad.d, STRW_EL2, true, false, &s1) == 0);
     CHECK(s1.epd[0]);                        // EL2-E2H behaves as EL1
 }
 
 TEST_CASE("CD TG1 uses the TCR TG1 encoding", "[smmu][cd]")
 {
     Bits c;
-    c.set(31, 31, 1).set(41, 41, 1).set(34, 32, 5);
+    c.set(31, 31, 1).set(41, 41, 1).set(34, 32, 5).set(46, 46, 1);
     c.set(14, 14, 1);                        // only TTB1
     c.set(21, 16, 25).set(30, 30, 0);
     const unsigned tg1[] = {0b10, 0b01, 0b11}, shift[] = {12, 14, 16};
     for (int i = 0; i < 3; i++) {
         c.set(23, 22, tg1[i]);
         va_s1cfg s1;
-        REQUIRE(va_cd_decode(c.d, STRW_NSEL1, false, &s1) == 0);
+        REQUIRE(va_cd_decode(c.d, STRW_NSEL1, false, false, &s1) == 0);
         CHECK(s1.gshift[1] == shift[i]);
     }
     c.set(23, 22, 0);                        // reserved
     va_s1cfg s1;
-    CHECK(va_cd_decode(c.d, STRW_NSEL1, false, &s1) == EVT_C_BAD_CD);
+    CHECK(va_cd_decode(c.d, STRW_NSEL1, false, false, &s1) == EVT_C_BAD_CD);
 }
 
 TEST_CASE("command and event field positions", "[smmu][cmd]")
@@ -259,4 +257,101 @@ TEST_CASE("command and event field positions", "[smmu][cmd]")
     CHECK(CMD_TLBI_ADDR(c) == 0xabcde000ull);
     uint64_t sync[2] = {0x46 | 3ull << 12, 0};
     CHECK(CMD_SYNC_CS(sync) == 3);
+}
+
+TEST_CASE("STE HTTU, stall and ATS fields: S2HA 184, S2HD 183, S2S 185, EATS 93:92, "
+          "S1STALLD 91", "[smmu][ste][httu]")
+{
+    va_ste ste;
+    Bits s = valid_s2_ste();
+    s.set(184, 184, 1).set(183, 183, 1).set(185, 185, 1);
+    REQUIRE(va_ste_decode(s.d, &ste) == 0);
+    CHECK(ste.s2c.ha);
+    CHECK(ste.s2c.hd);
+    CHECK(ste.s2c.stall);
+    CHECK(ste.eats == EATS_OFF);
+    Bits hd_only = valid_s2_ste();
+    hd_only.set(183, 183, 1);                  // {S2HA, S2HD} 0b01: as 0b00
+    REQUIRE(va_ste_decode(hd_only.d, &ste) == 0);
+    CHECK_FALSE(ste.s2c.ha);
+    CHECK_FALSE(ste.s2c.hd);
+    Bits ats = valid_s2_ste();
+    ats.set(93, 92, 0b01);
+    REQUIRE(va_ste_decode(ats.d, &ste) == 0);
+    CHECK(ste.eats == EATS_FULL);
+    ats.set(185, 185, 1);                      // full ATS with S2S: ILLEGAL
+    CHECK(va_ste_decode(ats.d, &ste) == EVT_C_BAD_STE);
+    Bits split = valid_s2_ste();
+    split.set(3, 1, 0b111).set(93, 92, 0b10);  // split-stage: IDR0.NS1ATS == 1
+    CHECK(va_ste_decode(split.d, &ste) == EVT_C_BAD_STE);
+    Bits dpt = valid_s2_ste();
+    dpt.set(93, 92, 0b11);                     // no IDR3.DPT: behaves as 0b00
+    REQUIRE(va_ste_decode(dpt.d, &ste) == 0);
+    CHECK(ste.eats == EATS_OFF);
+    Bits byp = valid_s2_ste();
+    byp.set(3, 1, 0b100).set(93, 92, 0b10);    // IGNORED when Config[1:0] == 0
+    REQUIRE(va_ste_decode(byp.d, &ste) == 0);
+    CHECK(ste.eats == EATS_OFF);
+    Bits stalld = valid_s2_ste();
+    stalld.set(3, 1, 0b101).set(51, 6, 0x40002000ull >> 6).set(91, 91, 1);
+    REQUIRE(va_ste_decode(stalld.d, &ste) == 0);
+    CHECK(ste.s1stalld);
+}
+
+TEST_CASE("CD HTTU and fault fields: HD 42, HA 43, S 44, A 46", "[smmu][cd][httu]")
+{
+    Bits c;
+    c.set(5, 0, 25).set(31, 31, 1).set(34, 32, 5).set(41, 41, 1).set(46, 46, 1);
+    c.set(30, 30, 1).set(115, 68, 0x40008000ull >> 4);
+    va_s1cfg s1;
+    Bits both = c;
+    both.set(43, 43, 1).set(42, 42, 1).set(44, 44, 1);
+    REQUIRE(va_cd_decode(both.d, STRW_NSEL1, false, false, &s1) == 0);
+    CHECK(s1.ha);
+    CHECK(s1.hd);
+    CHECK(s1.stall);
+    Bits hd_only = c;
+    hd_only.set(42, 42, 1);                    // {HD, HA} 0b10: as 0b00
+    REQUIRE(va_cd_decode(hd_only.d, STRW_NSEL1, false, false, &s1) == 0);
+    CHECK_FALSE(s1.ha);
+    CHECK_FALSE(s1.hd);
+    Bits stall = c;
+    stall.set(44, 44, 1);                      // CD.S with STE.S1STALLD: ILLEGAL
+    CHECK(va_cd_decode(stall.d, STRW_NSEL1, false, true, &s1) == EVT_C_BAD_CD);
+    REQUIRE(va_cd_decode(stall.d, STRW_NSEL1, false, false, &s1) == 0);
+}
+
+TEST_CASE("ATS, PRI and stall command fields, PRI queue record bits", "[smmu][cmd]")
+{
+    // CMD_ATC_INV: Global 9, SSV 11, SSID 31:12, SID 63:32; Size 69:64,
+    // Address 127:76.
+    uint64_t atc[2] = {0x40 | 1ull << 9 | 1ull << 11 | 0x12345ull << 12 | 0x77ull << 32,
+                       52 | 0xfedcb000ull};
+    CHECK(CMD_OP(atc) == CMD_ATC_INV);
+    CHECK(CMD_ATC_GLOBAL(atc) == 1);
+    CHECK(CMD_SSV(atc) == 1);
+    CHECK(CMD_SSID(atc) == 0x12345);
+    CHECK(CMD_SID(atc) == 0x77);
+    CHECK(CMD_ATC_SIZE(atc) == 52);
+    CHECK(CMD_ATC_ADDR(atc) == 0xfedcb000ull);
+    // CMD_PRI_RESP: PRGIndex 72:64, Resp 77:76.
+    uint64_t pri[2] = {0x41, 0x1ff | 2ull << 12};
+    CHECK(CMD_PRI_PRGI(pri) == 0x1ff);
+    CHECK(CMD_PRI_RESP_CODE(pri) == PRI_RESP_SUCCESS);
+    // CMD_RESUME: Ac 12, Ab 13, SID 63:32; STAG 79:64.
+    uint64_t res[2] = {0x44 | 1ull << 12 | 9ull << 32, 0xbeef};
+    CHECK(CMD_RESUME_RETRY(res) == 1);
+    CHECK(CMD_SID(res) == 9);
+    CHECK(CMD_RESUME_STAG(res) == 0xbeef);
+    // PRI queue record: SID 31:0, SSID 51:32, Priv 58, Exe 59, R 60, W 61,
+    // L 62, SSV 63.
+    CHECK(PRIQ0_PRIV == 1ull << 58);
+    CHECK(PRIQ0_EXEC == 1ull << 59);
+    CHECK(PRIQ0_READ == 1ull << 60);
+    CHECK(PRIQ0_WRITE == 1ull << 61);
+    CHECK(PRIQ0_LAST == 1ull << 62);
+    CHECK(PRIQ0_SSV == 1ull << 63);
+    // Event record: STAG 79:64, Stall 95, TTRnW 108.
+    CHECK(EVT1_STALL == 1ull << (95 - 64));
+    CHECK(EVT1_TTRNW == 1ull << (108 - 64));
 }
