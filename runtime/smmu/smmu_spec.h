@@ -210,7 +210,10 @@ enum { STRW_NSEL1 = 0, STRW_EL2 = 2 };
 #define DESC_PXNTABLE(d) VA_BIT(d, 59)
 #define DESC_UXNTABLE(d) VA_BIT(d, 60)
 #define DESC_APTABLE(d) VA_BITS(d, 62, 61)
-#define DESC_OA_MASK VA_MASK(51, 12) /* narrowed to the granule by the walker */
+/* Output and next-level table addresses are descriptor bits [47:granule]
+ * (48-bit OA, no FEAT_LPA): bits [50:48] are RES0 and bit 51 of a leaf is
+ * DBM, of a table descriptor IGNORED. */
+#define DESC_OA_TOP 47
 
 /* ---- Commands (section 4), 16 bytes ---- */
 enum {

@@ -56,7 +56,7 @@ int va_walk(const va_walk_req *rq, va_fetch_fn fetch, void *ctx,
             return VMACCEL_EFAULT;
         }
         if (level < 3 && DESC_TABLE(d)) {
-            uint64_t next = d & VA_MASK(51, g);
+            uint64_t next = d & VA_MASK(DESC_OA_TOP, g);
             if (next >> rq->oas) {
                 va_fault_set(f, EVT_F_ADDR_SIZE, rq->stage, (int)level);
                 return VMACCEL_EFAULT;
@@ -77,7 +77,7 @@ int va_walk(const va_walk_req *rq, va_fetch_fn fetch, void *ctx,
             va_fault_set(f, EVT_F_TRANSLATION, rq->stage, (int)level);
             return VMACCEL_EFAULT;
         }
-        uint64_t oa = d & VA_MASK(51, shift);
+        uint64_t oa = d & VA_MASK(DESC_OA_TOP, shift);
         if (oa >> rq->oas) {
             va_fault_set(f, EVT_F_ADDR_SIZE, rq->stage, (int)level);
             return VMACCEL_EFAULT;

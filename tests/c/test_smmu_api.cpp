@@ -2,139 +2,28 @@
 // invalidate/detach, the bounded IOTLB, and the register front end with
 // the command and event queues in guest memory. Tables are written here
 // from the VMSAv8-64 and SMMUv3 formats (not with the model's code).
-#include <catch2/catch.hpp>
-
-#include <vmaccel/vmaccel.h>
+#include "smmu_fixture.hpp"
 
 #include <atomic>
 #include <cstring>
 #include <thread>
+#include <utility>
 #include <vector>
+
+using namespace smmu_test;
 
 namespace {
 
-const uint64_t BASE = 0x40000000;
-
-struct Guest {
-    std::vector<uint8_t> ram = std::vector<uint8_t>(8 << 20);
-    uint64_t next = BASE + 0x100000; // bump allocator for tables
-    std::vector<uint32_t> syncs;
-    std::vector<int> irqs;
-
-    uint64_t alloc(uint64_t size)
-    {
-        uint64_t a = (next + size - 1) & ~(size - 1);
-        next = a + size;
-        return a;
-    }
-    uint64_t r64(uint64_t a)
-    {
-        uint64_t v;
-        memcpy(&v, &ram[a - BASE], 8);
-        return v;
-    }
-    void w64(uint64_t a, uint64_t v) { memcpy(&ram[a - BASE], &v, 8); }
-
-    static int read(void *ctx, uint64_t addr, void *buf, size_t len)
-    {
-        Guest *g = static_cast<Guest *>(ctx);
-        if (addr < BASE || addr - BASE + len > g->ram.size())
-            return -1;
-        memcpy(buf, &g->ram[addr - BASE], len);
-        return 0;
-    }
-    static int write(void *ctx, uint64_t addr, const void *buf, size_t len)
-    {
-        Guest *g = static_cast<Guest *>(ctx);
-        if (addr < BASE || addr - BASE + len > g->ram.size())
-            return -1;
-        memcpy(&g->ram[addr - BASE], buf, len);
-        return 0;
-    }
-    static void sync(void *ctx, uint32_t idx) { static_cast<Guest *>(ctx)->syncs.push_back(idx); }
-    static void irq(void *ctx, vmaccel_smmu_irq i) { static_cast<Guest *>(ctx)->irqs.push_back(i); }
-};
-
-// A 39-bit, 4K-granule stage-1 regime (levels 1-3), VMSAv8-64 formats.
-struct S1 {
-    Guest &g;
-    uint64_t root;
-    explicit S1(Guest &guest) : g(guest), root(guest.alloc(4096)) {}
-    uint64_t next_table(uint64_t table, unsigned idx)
-    {
-        uint64_t d = g.r64(table + 8 * idx);
-        if ((d & 3) != 3) {
-            uint64_t t = g.alloc(4096);
-            g.w64(table + 8 * idx, t | 3);
-            return t;
-        }
-        return d & 0xfffffffff000ull;
-    }
+// The 4K stage-1 builder the tests below were written with.
+struct S1 : Tables {
+    explicit S1(Guest &guest) : Tables(guest) {}
     // Points the level-2 entry for va at a fresh, empty level-3 table.
     void new_l3(uint64_t va)
     {
         uint64_t l2 = next_table(root, (va >> 30) & 511);
         g.w64(l2 + 8 * ((va >> 21) & 511), g.alloc(4096) | 3);
     }
-    // AP[2:1] at 7:6, AF at 10, UXN 54; page descriptor 0b11.
-    void page(uint64_t va, uint64_t pa, unsigned ap = 1, bool af = true)
-    {
-        uint64_t l2 = next_table(root, (va >> 30) & 511);
-        uint64_t l3 = next_table(l2, (va >> 21) & 511);
-        g.w64(l3 + 8 * ((va >> 12) & 511), pa | 3 | (uint64_t)ap << 6 | (af ? 1u << 10 : 0));
-    }
 };
-
-struct Model {
-    vmaccel_smmu *s = nullptr;
-    Guest g;
-    explicit Model(unsigned entries = 0)
-    {
-        vmaccel_smmu_options o = VMACCEL_SMMU_OPTIONS_INIT;
-        o.iotlb_entries = entries;
-        REQUIRE(vmaccel_smmu_new(&o, &s) == 0);
-        vmaccel_smmu_memory m = VMACCEL_SMMU_MEMORY_INIT;
-        m.read = Guest::read;
-        m.write = Guest::write;
-        m.sync = Guest::sync;
-        m.irq = Guest::irq;
-        m.ctx = &g;
-        REQUIRE(vmaccel_smmu_set_memory(s, &m) == 0);
-    }
-    ~Model() { vmaccel_smmu_free(s); }
-    uint32_t rd(uint64_t off)
-    {
-        uint64_t v = 0;
-        REQUIRE(vmaccel_smmu_mmio_read(s, off, 4, &v) == 0);
-        return (uint32_t)v;
-    }
-    void wr(uint64_t off, uint64_t v, unsigned size = 4)
-    {
-        REQUIRE(vmaccel_smmu_mmio_write(s, off, size, v) == 0);
-    }
-};
-
-vmaccel_smmu_domain s1_domain(uint64_t ttb, uint16_t asid)
-{
-    vmaccel_smmu_domain d;
-    vmaccel_smmu_domain_init(&d);
-    d.mode = VMACCEL_SMMU_MODE_S1;
-    d.s1_ttb0 = ttb;
-    d.s1_t0sz = 25;
-    d.asid = asid;
-    return d;
-}
-
-vmaccel_smmu_stream_stats stats(vmaccel_smmu *s, uint32_t sid)
-{
-    vmaccel_smmu_stream_stats st;
-    REQUIRE(vmaccel_smmu_stream_stats_get(s, sid, &st) == 0);
-    return st;
-}
-
-const unsigned R = VMACCEL_SMMU_READ, W = VMACCEL_SMMU_WRITE, X = VMACCEL_SMMU_EXEC,
-               PRIV = VMACCEL_SMMU_PRIV;
-const uint32_t NOSS = VMACCEL_SMMU_NO_SSID;
 
 } // namespace
 
@@ -450,33 +339,6 @@ TEST_CASE("ID registers tell what is implemented", "[smmu][mmio]")
     CHECK(m.rd(0x1000) == 0);             // reserved: RAZ
 }
 
-namespace {
-
-// Command queue at CQ (16 entries), event queue at EQ (4 entries).
-const uint64_t CQ = BASE + 0x10000, EQ = BASE + 0x20000;
-
-void setup_queues(Model &m, unsigned evlog2 = 2)
-{
-    m.wr(0x90, CQ | 4, 8);          // CMDQ_BASE, LOG2SIZE 4
-    m.wr(0x9c, 0);
-    m.wr(0x98, 0);
-    m.wr(0xa0, EQ | evlog2, 8);     // EVENTQ_BASE
-    m.wr(0x100a8, 0);
-    m.wr(0x100ac, 0);
-    m.wr(0x20, 0x4 | 0x8);          // EVENTQEN | CMDQEN
-}
-
-void push(Model &m, uint64_t c0, uint64_t c1)
-{
-    uint32_t prod = m.rd(0x98);
-    uint64_t a = CQ + (prod & 15) * 16;
-    m.g.w64(a, c0);
-    m.g.w64(a + 8, c1);
-    m.wr(0x98, (prod + 1) & 31);
-}
-
-} // namespace
-
 TEST_CASE("CR0ACK follows CR0; CMDQ_CONS is writable only while CMDQEN=0", "[smmu][mmio]")
 {
     Model m;
@@ -504,9 +366,7 @@ TEST_CASE("CMD_SYNC completes through the callback; CS=0b11 is CERROR_ILL", "[sm
     CHECK(m.g.syncs[0] == 0);
     // SIG_IRQ with an MSI address: MSIData written there
     push(m, 0x46 | 1u << 12 | 0xcafef00dull << 32, BASE + 0x30000);
-    uint32_t msi;
-    memcpy(&msi, &m.g.ram[0x30000], 4);
-    CHECK(msi == 0xcafef00d);
+    CHECK(m.g.r32(BASE + 0x30000) == 0xcafef00d);
     push(m, 0x46 | 3u << 12, 0);               // CS=0b11: reserved
     uint32_t cons = m.rd(0x9c);
     CHECK((cons & 0xfffff) == 2);              // stopped at the bad command
@@ -544,33 +404,6 @@ TEST_CASE("unknown and unimplemented commands are CERROR_ILL", "[smmu][cmdq]")
         CHECK(((m.rd(0x9c) >> 24) & 0x7f) == 1);
     }
 }
-
-namespace {
-
-// A linear stream table with stage-1 STEs, one CD each, written from the
-// spec's field positions.
-struct GuestStreams {
-    Model &m;
-    uint64_t strtab;
-    explicit GuestStreams(Model &model) : m(model), strtab(model.g.alloc(64 * 16))
-    {
-        m.wr(0x80, strtab, 8);
-        m.wr(0x88, 4);               // linear, 16 STEs
-    }
-    void s1(uint32_t sid, uint64_t ttb, uint16_t asid)
-    {
-        uint64_t cda = m.g.alloc(64);
-        // CD: T0SZ 25, TG0 4K, EPD1, V, IPS 48, AA64, R, A, ASID; TTB0
-        m.g.w64(cda, 25 | 1ull << 30 | 1ull << 31 | 5ull << 32 | 1ull << 41 |
-                         1ull << 45 | 1ull << 46 | (uint64_t)asid << 48);
-        m.g.w64(cda + 8, ttb);
-        uint64_t e = strtab + 64 * sid;
-        m.g.w64(e, 1 | 5u << 1 | cda); // V, Config S1, S1ContextPtr
-        m.g.w64(e + 8, 0);
-    }
-};
-
-} // namespace
 
 TEST_CASE("guest tables: STE cached until CMD_CFGI_STE, TLB until CMD_TLBI", "[smmu][cmdq]")
 {
