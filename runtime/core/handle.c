@@ -1,5 +1,7 @@
 #include "handle.h"
 
+#include "core/handle_fast.h"
+
 #include "error.h"
 
 #include <pthread.h>
@@ -11,21 +13,17 @@
  * up the table is rebuilt in place. Readers never lock: a sequence counter
  * (odd while a rebuild runs) tells them to retry if a rebuild overlapped
  * their probe. */
-#define VA_HANDLE_SLOTS (1u << 15)
 #define VA_HANDLE_CAPACITY (VA_HANDLE_SLOTS / 2)
 #define TOMBSTONE ((uintptr_t)1)
 
-static _Atomic uintptr_t slots[VA_HANDLE_SLOTS];
-static atomic_uint rebuild_seq;
+_Atomic uintptr_t va_handle_slots[VA_HANDLE_SLOTS];
+_Atomic unsigned va_handle_rebuild_seq;
+#define slots va_handle_slots
+#define rebuild_seq va_handle_rebuild_seq
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned live_count, tombstone_count;
 
-static size_t slot_of(uintptr_t p)
-{
-    uint64_t x = (uint64_t)p >> 4;
-    x *= 0x9e3779b97f4a7c15ull;
-    return (size_t)(x >> 49) & (VA_HANDLE_SLOTS - 1);
-}
+#define slot_of va_handle_slot_of
 
 static ptrdiff_t probe(uintptr_t p)
 {

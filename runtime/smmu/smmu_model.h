@@ -47,18 +47,17 @@ typedef struct va_ctx {
     va_xcfg x;       /* what the walk needs */
 } va_ctx;
 
+/* A context as the hit path sees it: the tag (epoch << 21 | ssid tag,
+ * 0 = empty), the IOTLB space key and that space's generation then. */
+typedef struct va_fast {
+    _Atomic uint64_t tag, key, gen;
+} va_fast;
+
 typedef struct va_stream {
-    uint32_t sid;
-    uint32_t part;          /* partition index (== stream index) */
-    bool host;              /* attached through the host API */
-    bool ste_valid;         /* guest STE fetched and decoded */
-    va_ste ste;
-    va_ctx ctx[VA_CTX_WAYS];
-    /* Read by the hit path: per way, the tag (epoch << 21 | ssid tag, 0 =
-     * empty) and the resolved IOTLB space. */
-    _Atomic uint64_t fast_tag[VA_CTX_WAYS];
-    _Atomic uint64_t fast_key[VA_CTX_WAYS];
-    _Atomic uint64_t fast_gen[VA_CTX_WAYS]; /* the space's generation then */
+    /* The hit path's fields first: a hit reads the way's va_fast, `sizes`
+     * on a hint miss, one hint and bumps `hits`. */
+    _Alignas(64) va_fast fast[VA_CTX_WAYS];
+    _Atomic uint64_t hits;
     _Atomic uint64_t sizes;  /* page/block shifts this stream has cached */
     /* Hints: the IOTLB entry that last served each 4K slot (iova >> 12 mod
      * VA_HINTS). A hint only saves the hash probe; the entry is checked as
@@ -70,7 +69,13 @@ typedef struct va_stream {
     _Atomic uint64_t uring[VA_UMON_RING];
     _Atomic uint32_t uhead;
     uint32_t utail;
-    _Atomic uint64_t hits, misses, walks, faults;
+    _Atomic uint64_t misses, walks, faults;
+    uint32_t sid;
+    uint32_t part;          /* partition index (== stream index) */
+    bool host;              /* attached through the host API */
+    bool ste_valid;         /* guest STE fetched and decoded */
+    va_ste ste;
+    va_ctx ctx[VA_CTX_WAYS];
 } va_stream;
 
 typedef struct va_regs {

@@ -11,6 +11,7 @@
 #include "smmu/xlate.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 va_stream *va_smmu_stream_get(vmaccel_smmu *s, uint32_t sid)
 {
@@ -32,7 +33,9 @@ va_stream *va_smmu_stream_get(vmaccel_smmu *s, uint32_t sid)
         s->list = l;
         s->list_cap = n;
     }
-    st = calloc(1, sizeof *st);
+    st = aligned_alloc(_Alignof(va_stream), sizeof *st);
+    if (st)
+        memset(st, 0, sizeof *st);
     if (!st || va_iotlb_add_part(&s->tlb, s->nstreams)) {
         free(st);
         return NULL;
@@ -50,7 +53,7 @@ void va_smmu_stream_forget(vmaccel_smmu *s, va_stream *st, bool ste_too)
     for (unsigned w = 0; w < VA_CTX_WAYS; w++) {
         if (!st->host)
             st->ctx[w].valid = false; /* host contexts are not a cache */
-        atomic_store_explicit(&st->fast_tag[w], 0, memory_order_relaxed);
+        atomic_store_explicit(&st->fast[w].tag, 0, memory_order_relaxed);
     }
     if (ste_too && !st->host)
         st->ste_valid = false;
@@ -245,7 +248,7 @@ int va_smmu_resolve(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
     c->ssid = ssid;
     c->x = x;
     c->valid = true;
-    atomic_store_explicit(&st->fast_tag[va_ctx_way(ssid)], 0, memory_order_relaxed);
+    atomic_store_explicit(&st->fast[va_ctx_way(ssid)].tag, 0, memory_order_relaxed);
     *ctx = c;
     return 0;
 }

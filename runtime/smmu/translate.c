@@ -5,6 +5,7 @@
 #include "smmu/smmu_model.h"
 
 #include "core/error.h"
+#include "core/handle_fast.h"
 #include "smmu/smmu_spec.h"
 #include "smmu/walk.h"
 #include "smmu/xlate.h"
@@ -153,9 +154,9 @@ static int translate_ctx(vmaccel_smmu *s, va_stream *st, va_ctx *c,
     uint32_t vslot = va_iotlb_vmid_slot(t, c->x.vmid_tag);
     uint32_t slots = sslot | vslot << 16;
     unsigned w = va_ctx_way(ssid);
-    atomic_store_explicit(&st->fast_key[w], key, RLX);
-    atomic_store_explicit(&st->fast_gen[w], va_iotlb_gen(t, sslot, vslot), RLX);
-    atomic_store_explicit(&st->fast_tag[w],
+    atomic_store_explicit(&st->fast[w].key, key, RLX);
+    atomic_store_explicit(&st->fast[w].gen, va_iotlb_gen(t, sslot, vslot), RLX);
+    atomic_store_explicit(&st->fast[w].tag,
                           va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid), RLX);
     unsigned shift;
     uint64_t hash;
@@ -300,47 +301,107 @@ static inline va_tlbe *from_hint(va_iotlb *t, va_stream *st, uint64_t key,
     return e;
 }
 
-/* The hit path: no lock, validated by the sequence counter. Returns 1 on
- * a hit, 0 when the slow path must run. */
-static int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid, uint64_t iova,
-                   unsigned access, vmaccel_smmu_result *out)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* The seqlock reader's check after its data loads: an acquire fence, then
+ * the counter again. GCC refuses a fence inlined into another function
+ * under -fsanitize=thread (TSan models no fences), so that build keeps the
+ * check out of line. */
+#ifdef __SANITIZE_THREAD__
+static __attribute__((noinline)) bool
+#else
+static ALWAYS_INLINE bool
+#endif
+seq_unchanged(vmaccel_smmu *s, uint64_t seq)
 {
-    unsigned w = va_ctx_way(ssid);
-    va_iotlb *t = &s->tlb;
-    for (int tries = 0; tries < 4; tries++) {
-        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-        if (seq & 1)
-            continue;
-        uint64_t tag = atomic_load_explicit(&st->fast_tag[w], RLX);
-        if (tag != va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid))
-            return 0;
-        uint64_t key = atomic_load_explicit(&st->fast_key[w], RLX);
-        /* Valid while the epoch is: every generation bump bumps it. */
-        uint64_t gen = atomic_load_explicit(&st->fast_gen[w], RLX);
-        unsigned shift;
-        va_tlbe *e = from_hint(t, st, key, gen, iova, &shift);
-        if (!e) {
-            uint64_t sizes = atomic_load_explicit(&st->sizes, RLX), h;
-            e = lookup(t, key, gen, sizes, iova, &shift, &h);
-            if (!e)
-                return 0;
-            atomic_store_explicit(&st->hint[(iova >> 12) % VA_HINTS],
-                                  (uint32_t)(e - t->e), RLX);
-        }
-        uint64_t outw = atomic_load_explicit(&e->out, RLX);
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&s->seq, RLX) != seq)
-            continue;
-        if (!from_entry(outw, shift, iova, access, out))
-            return 0; /* the slow path walks and reports the exact fault */
-        if (!atomic_load_explicit(&e->ref, RLX))
-            atomic_store_explicit(&e->ref, 1, RLX);
-        bump(&st->hits);
-        if (outw & VA_ENTRY_SAMPLED)
-            sample_hit(st, va_iotlb_hash(key << 8 | shift, iova >> shift));
-        return 1;
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&s->seq, RLX) == seq;
+}
+
+/* The hash probe for every size the stream has cached, out of line so that
+ * the hint path keeps few registers; a found entry becomes the hint. */
+static __attribute__((noinline)) va_tlbe *probe_sizes(va_iotlb *t, va_stream *st,
+                                                      uint64_t key, uint64_t gen,
+                                                      uint64_t iova, unsigned *shift)
+{
+    uint64_t h;
+    va_tlbe *e = lookup(t, key, gen, atomic_load_explicit(&st->sizes, RLX), iova, shift, &h);
+    if (e)
+        atomic_store_explicit(&st->hint[(iova >> 12) % VA_HINTS], (uint32_t)(e - t->e), RLX);
+    return e;
+}
+
+/* The live entry holding (key, gen, iova): the stream's hint first. */
+static ALWAYS_INLINE va_tlbe *find_entry(va_iotlb *t, va_stream *st, uint64_t key,
+                                         uint64_t gen, uint64_t iova, unsigned *shift)
+{
+    va_tlbe *e = from_hint(t, st, key, gen, iova, shift);
+    return e ? e : probe_sizes(t, st, key, gen, iova, shift);
+}
+
+/* The IOTLB space (key, generation) the stream's context for ssid was
+ * resolved to; false when that context is stale or was never resolved. */
+static ALWAYS_INLINE bool fast_ctx(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
+                                   uint64_t *key, uint64_t *gen)
+{
+    va_fast *f = &st->fast[va_ctx_way(ssid)];
+    if (atomic_load_explicit(&f->tag, RLX) !=
+        va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid))
+        return false;
+    /* The generation stays valid while the epoch does: every generation
+     * bump bumps the epoch too. */
+    *key = atomic_load_explicit(&f->key, RLX);
+    *gen = atomic_load_explicit(&f->gen, RLX);
+    return true;
+}
+
+/* One attempt of the hit path: 1 a hit, 0 the slow path must run, -1 a
+ * writer overlapped (try again). */
+static ALWAYS_INLINE int hit_once(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
+                                  uint64_t iova, unsigned access,
+                                  vmaccel_smmu_result *out)
+{
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire), key, gen;
+    if (seq & 1)
+        return -1;
+    unsigned shift;
+    va_tlbe *e;
+    if (!fast_ctx(s, st, ssid, &key, &gen) ||
+        !(e = find_entry(&s->tlb, st, key, gen, iova, &shift)))
+        return 0;
+    uint64_t outw = atomic_load_explicit(&e->out, RLX);
+    if (!seq_unchanged(s, seq))
+        return -1;
+    if (!from_entry(outw, shift, iova, access, out))
+        return 0; /* the slow path walks and reports the exact fault */
+    if (!atomic_load_explicit(&e->ref, RLX))
+        atomic_store_explicit(&e->ref, 1, RLX);
+    bump(&st->hits);
+    if (outw & VA_ENTRY_SAMPLED)
+        sample_hit(st, va_iotlb_hash(key << 8 | shift, iova >> shift));
+    return 1;
+}
+
+static __attribute__((noinline)) int hit_retry(vmaccel_smmu *s, va_stream *st,
+                                               uint32_t ssid, uint64_t iova,
+                                               unsigned access, vmaccel_smmu_result *out)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        int r = hit_once(s, st, ssid, iova, access, out);
+        if (r >= 0)
+            return r;
     }
     return 0;
+}
+
+/* The hit path: no lock, validated by the sequence counter. Returns 1 on
+ * a hit, 0 when the slow path must run. */
+static ALWAYS_INLINE int try_hit(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
+                                 uint64_t iova, unsigned access,
+                                 vmaccel_smmu_result *out)
+{
+    int r = hit_once(s, st, ssid, iova, access, out);
+    return r >= 0 ? r : hit_retry(s, st, ssid, iova, access, out);
 }
 
 #define BATCH 32
@@ -352,43 +413,49 @@ static size_t hit_many(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
                        const uint64_t *iovas, size_t n, unsigned access,
                        vmaccel_smmu_result *out)
 {
-    unsigned w = va_ctx_way(ssid);
     va_iotlb *t = &s->tlb;
     size_t i = 0;
     for (int tries = 0; i < n && tries < 4; tries++) {
-        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire), key, gen;
         if (seq & 1)
             continue;
-        uint64_t tag = atomic_load_explicit(&st->fast_tag[w], RLX);
-        if (tag != va_fast_tag(atomic_load_explicit(&s->epoch, RLX), ssid))
+        if (!fast_ctx(s, st, ssid, &key, &gen))
             return i;
-        uint64_t key = atomic_load_explicit(&st->fast_key[w], RLX);
-        uint64_t gen = atomic_load_explicit(&st->fast_gen[w], RLX);
         uint64_t sampled[BATCH];
         unsigned nsampled = 0;
         size_t k = i, end = n - i > BATCH ? i + BATCH : n;
+        /* 4K pages, the common case, are matched without a shift. */
+        uint64_t tag4k = key << 8 | 12;
+        unsigned pshift = access & VMACCEL_SMMU_PRIV ? 0 : 3, need = va_need(access);
         for (; k < end; k++) {
-            unsigned shift;
-            va_tlbe *e = from_hint(t, st, key, gen, iovas[k], &shift);
-            if (!e) {
-                uint64_t h;
-                e = lookup(t, key, gen, atomic_load_explicit(&st->sizes, RLX), iovas[k],
-                           &shift, &h);
-                if (!e)
+            uint64_t iova = iovas[k];
+            uint32_t h = atomic_load_explicit(&st->hint[(iova >> 12) % VA_HINTS], RLX);
+            va_tlbe *e = h < t->cap ? &t->e[h] : NULL;
+            unsigned shift = 12;
+            uint64_t outw;
+            if (e && atomic_load_explicit(&e->tag, RLX) == tag4k &&
+                atomic_load_explicit(&e->page, RLX) == iova >> 12 &&
+                atomic_load_explicit(&e->gen, RLX) == gen) {
+                outw = atomic_load_explicit(&e->out, RLX);
+                unsigned perm = (unsigned)(outw >> pshift) & 7u;
+                if (need & ~perm)
                     break;
-                atomic_store_explicit(&st->hint[(iovas[k] >> 12) % VA_HINTS],
-                                      (uint32_t)(e - t->e), RLX);
+                out[k].pa = (outw & ~0xfffull) | (iova & 0xfff);
+                out[k].size = 4096;
+                out[k].perm = perm;
+            } else {
+                if (!(e = find_entry(t, st, key, gen, iova, &shift)))
+                    break;
+                outw = atomic_load_explicit(&e->out, RLX);
+                if (!from_entry(outw, shift, iova, access, &out[k]))
+                    break;
             }
-            uint64_t outw = atomic_load_explicit(&e->out, RLX);
-            if (!from_entry(outw, shift, iovas[k], access, &out[k]))
-                break;
             if (!atomic_load_explicit(&e->ref, RLX))
                 atomic_store_explicit(&e->ref, 1, RLX);
             if (outw & VA_ENTRY_SAMPLED)
-                sampled[nsampled++] = va_iotlb_hash(key << 8 | shift, iovas[k] >> shift);
+                sampled[nsampled++] = va_iotlb_hash(key << 8 | shift, iova >> shift);
         }
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&s->seq, RLX) != seq)
+        if (!seq_unchanged(s, seq))
             continue; /* a writer overlapped: do this batch again */
         atomic_store_explicit(&st->hits, atomic_load_explicit(&st->hits, RLX) + (k - i), RLX);
         for (unsigned j = 0; j < nsampled; j++)
@@ -406,6 +473,7 @@ static size_t hit_many(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
 static int check_args(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
                       const void *out, uint32_t *ss)
 {
+    *ss = VA_SSID_NONE;
     if (!va_handle_is_live(smmu, VA_HANDLE_SMMU))
         return va_handle_check(smmu, VA_HANDLE_SMMU, "SMMU");
     if (!out)
@@ -420,7 +488,8 @@ static int check_args(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
 }
 
 /* The slow path of one transaction, under the lock. */
-static int translate_slow(vmaccel_smmu *smmu, uint32_t sid, uint32_t ss,
+static __attribute__((noinline)) int
+translate_slow(vmaccel_smmu *smmu, uint32_t sid, uint32_t ss,
                           uint64_t iova, unsigned access, vmaccel_smmu_result *out,
                           uint32_t *stall_id)
 {
@@ -440,10 +509,49 @@ static int translate_slow(vmaccel_smmu *smmu, uint32_t sid, uint32_t ss,
     return rc;
 }
 
-VMACCEL_API int vmaccel_smmu_translate(vmaccel_smmu *smmu, uint32_t sid,
-                                       uint32_t ssid, uint64_t iova,
-                                       unsigned access,
-                                       vmaccel_smmu_result *out)
+/* Whether a call may try the hit path before any check with a message:
+ * a live handle in its registry home slot, an out buffer, known access
+ * flags, a SubstreamID in range. Otherwise translate_rest decides. */
+static ALWAYS_INLINE bool hit_args(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
+                                   const void *out)
+{
+    return va_handle_in_home_slot(smmu, VA_HANDLE_SMMU) && out && !(access & ~15u) &&
+           (ssid == VMACCEL_SMMU_NO_SSID || !(ssid >> VA_SMMU_SSID_BITS));
+}
+
+/* The hit path through the stream's hint alone. It calls nothing, so that
+ * a hit needs no stack frame; everything else (a hash probe, a writer
+ * overlapping, a miss) is translate_rest's. 1 a hit, 0 not served here. */
+static ALWAYS_INLINE int hit_by_hint(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
+                                     uint64_t iova, unsigned access,
+                                     vmaccel_smmu_result *out)
+{
+    va_stream *st = va_smmu_stream_peek(s, sid);
+    if (!st)
+        return 0;
+    ssid = ssid == VMACCEL_SMMU_NO_SSID ? VA_SSID_NONE : ssid;
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire), key, gen;
+    unsigned shift;
+    va_tlbe *e;
+    if ((seq & 1) || !fast_ctx(s, st, ssid, &key, &gen) ||
+        !(e = from_hint(&s->tlb, st, key, gen, iova, &shift)))
+        return 0;
+    uint64_t outw = atomic_load_explicit(&e->out, RLX);
+    if (!seq_unchanged(s, seq) || !from_entry(outw, shift, iova, access, out))
+        return 0;
+    if (!atomic_load_explicit(&e->ref, RLX))
+        atomic_store_explicit(&e->ref, 1, RLX);
+    bump(&st->hits);
+    if (outw & VA_ENTRY_SAMPLED)
+        sample_hit(st, va_iotlb_hash(key << 8 | shift, iova >> shift));
+    return 1;
+}
+
+/* A transaction the hint did not serve: the checks with their messages,
+ * the whole hit path, then the slow path. */
+static int translate_rest_stall(vmaccel_smmu *smmu, uint32_t sid, uint32_t ssid,
+                                uint64_t iova, unsigned access, vmaccel_smmu_result *out,
+                                uint32_t *stall_id)
 {
     uint32_t ss;
     int rc = check_args(smmu, ssid, access, out, &ss);
@@ -452,7 +560,26 @@ VMACCEL_API int vmaccel_smmu_translate(vmaccel_smmu *smmu, uint32_t sid,
     va_stream *st = va_smmu_stream_peek(smmu, sid);
     if (st && try_hit(smmu, st, ss, iova, access, out))
         return 0;
-    return translate_slow(smmu, sid, ss, iova, access, out, NULL);
+    return translate_slow(smmu, sid, ss, iova, access, out, stall_id);
+}
+
+/* The same for vmaccel_smmu_translate; six arguments, so that the hit path
+ * reaches it by a tail call. */
+static __attribute__((noinline)) int
+translate_rest(vmaccel_smmu *smmu, uint32_t sid, uint32_t ssid, uint64_t iova,
+               unsigned access, vmaccel_smmu_result *out)
+{
+    return translate_rest_stall(smmu, sid, ssid, iova, access, out, NULL);
+}
+
+VMACCEL_API int vmaccel_smmu_translate(vmaccel_smmu *smmu, uint32_t sid,
+                                       uint32_t ssid, uint64_t iova,
+                                       unsigned access,
+                                       vmaccel_smmu_result *out)
+{
+    if (hit_args(smmu, ssid, access, out) && hit_by_hint(smmu, sid, ssid, iova, access, out))
+        return 0;
+    return translate_rest(smmu, sid, ssid, iova, access, out);
 }
 
 VMACCEL_API int vmaccel_smmu_translate_stallable(vmaccel_smmu *smmu, uint32_t sid,
@@ -461,16 +588,11 @@ VMACCEL_API int vmaccel_smmu_translate_stallable(vmaccel_smmu *smmu, uint32_t si
                                                  vmaccel_smmu_result *out,
                                                  uint32_t *stall_id)
 {
-    uint32_t ss;
-    int rc = check_args(smmu, ssid, access, out, &ss);
-    if (rc)
-        return rc;
     if (!stall_id)
         return va_fail(VMACCEL_EINVAL, "vmaccel_smmu_translate_stallable: stall_id is NULL");
-    va_stream *st = va_smmu_stream_peek(smmu, sid);
-    if (st && try_hit(smmu, st, ss, iova, access, out))
+    if (hit_args(smmu, ssid, access, out) && hit_by_hint(smmu, sid, ssid, iova, access, out))
         return 0;
-    return translate_slow(smmu, sid, ss, iova, access, out, stall_id);
+    return translate_rest_stall(smmu, sid, ssid, iova, access, out, stall_id);
 }
 
 VMACCEL_API int vmaccel_smmu_translate_many(vmaccel_smmu *smmu, uint32_t sid,
