@@ -2,10 +2,12 @@
  * vmaccel smmu replay SCENARIO.json: replays register accesses and
  * translations against a guest memory image (smmu_image.c), through the
  * register front end of the SMMUv3 model, and prints one JSON object per
- * register read, translation and memory dump.
+ * register read, translation and memory dump. The device-side steps of
+ * "queries" (ATS, PRI, commands, stalls, endpoint messages) are in
+ * smmu_steps.c.
  */
 #include "cli.h"
-#include "smmu_image.h"
+#include "smmu_replay.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,25 @@ static const regname regs[] = {
     {"STRTAB_BASE", 0x80, 8}, {"STRTAB_BASE_CFG", 0x88, 4},
     {"CMDQ_BASE", 0x90, 8}, {"CMDQ_CONS", 0x9c, 4},
     {"EVENTQ_BASE", 0xa0, 8}, {"EVENTQ_PROD", 0x100a8, 4},
-    {"EVENTQ_CONS", 0x100ac, 4}, {"CR0", 0x20, 4}, {"CMDQ_PROD", 0x98, 4},
+    {"EVENTQ_CONS", 0x100ac, 4}, {"PRIQ_BASE", 0xc0, 8},
+    {"PRIQ_IRQ_CFG2", 0xdc, 4}, {"PRIQ_PROD", 0x100c8, 4}, {"PRIQ_CONS", 0x100cc, 4},
+    {"CR0", 0x20, 4}, {"CMDQ_PROD", 0x98, 4},
+    /* read-only, for "read_reg" steps */
+    {"IDR0", 0x0, 4}, {"IDR1", 0x4, 4}, {"IDR3", 0xc, 4}, {"IDR5", 0x14, 4},
+    {"GERROR", 0x60, 4},
 };
+#define NWRITABLE 18 /* the first entries: what "registers" may set */
+
+int smmu_register(const char *name, uint64_t *offset, unsigned *size)
+{
+    for (size_t i = 0; i < sizeof regs / sizeof *regs; i++)
+        if (!strcmp(name, regs[i].name)) {
+            *offset = regs[i].offset;
+            *size = regs[i].size;
+            return (int)i;
+        }
+    return -1;
+}
 
 static int load_registers(json_object *root, vmaccel_smmu *smmu)
 {
@@ -35,13 +54,13 @@ static int load_registers(json_object *root, vmaccel_smmu *smmu)
         return cli_error(-1, "smmu", "\"registers\" must be an object");
     json_object_object_foreach(o, key, val) {
         (void)val;
-        bool known = false;
-        for (size_t i = 0; i < sizeof regs / sizeof *regs; i++)
-            known |= !strcmp(key, regs[i].name);
-        if (!known)
+        uint64_t off;
+        unsigned size;
+        int i = smmu_register(key, &off, &size);
+        if (i < 0 || i >= NWRITABLE)
             return cli_error(-1, "smmu", "registers: unknown register \"%s\"", key);
     }
-    for (size_t i = 0; i < sizeof regs / sizeof *regs; i++) {
+    for (size_t i = 0; i < NWRITABLE; i++) {
         uint64_t v;
         int rc = smmu_json_u64(o, regs[i].name, false, &v, "registers");
         if (rc < 0)
@@ -66,7 +85,9 @@ static const char *event_name(unsigned e)
     case 0x02: return "C_BAD_STREAMID";
     case 0x03: return "F_STE_FETCH";
     case 0x04: return "C_BAD_STE";
+    case 0x05: return "F_BAD_ATS_TREQ";
     case 0x06: return "F_STREAM_DISABLED";
+    case 0x07: return "F_TRANSL_FORBIDDEN";
     case 0x08: return "C_BAD_SUBSTREAMID";
     case 0x09: return "F_CD_FETCH";
     case 0x0a: return "C_BAD_CD";
@@ -79,12 +100,15 @@ static const char *event_name(unsigned e)
     }
 }
 
-static int parse_access(json_object *q, unsigned *access, const char *what)
+int smmu_parse_access(json_object *q, unsigned *access, bool empty_ok, const char *what)
 {
     json_object *a, *p;
     *access = 0;
-    if (!json_object_object_get_ex(q, "access", &a))
+    if (!json_object_object_get_ex(q, "access", &a)) {
+        if (empty_ok)
+            return 0;
         return cli_error(-1, "smmu", "%s: \"access\" is missing", what);
+    }
     if (!json_object_is_type(a, json_type_string))
         return cli_error(-1, "smmu", "%s: \"access\" must be a string of r, w, x", what);
     const char *s = json_object_get_string(a);
@@ -99,7 +123,7 @@ static int parse_access(json_object *q, unsigned *access, const char *what)
             return cli_error(-1, "smmu", "%s: access \"%s\" (use r, w, x)", what,
                              json_object_get_string(a));
     }
-    if (!*access)
+    if (!*access && !empty_ok)
         return cli_error(-1, "smmu", "%s: empty access", what);
     if (json_object_object_get_ex(q, "priv", &p)) {
         if (!json_object_is_type(p, json_type_boolean))
@@ -110,20 +134,40 @@ static int parse_access(json_object *q, unsigned *access, const char *what)
     return 0;
 }
 
-static void print_result(int rc, const vmaccel_smmu_result *r)
+int smmu_field_bool(json_object *obj, const char *key, bool *out, const char *what)
+{
+    json_object *o;
+    *out = false;
+    if (!json_object_object_get_ex(obj, key, &o))
+        return 0;
+    if (!json_object_is_type(o, json_type_boolean))
+        return cli_error(-1, "smmu", "%s: \"%s\" must be true or false", what, key);
+    *out = json_object_get_boolean(o);
+    return 0;
+}
+
+const char *smmu_perm_string(unsigned perm, char buf[4])
+{
+    int n = 0;
+    if (perm & VMACCEL_SMMU_READ)
+        buf[n++] = 'r';
+    if (perm & VMACCEL_SMMU_WRITE)
+        buf[n++] = 'w';
+    if (perm & VMACCEL_SMMU_EXEC)
+        buf[n++] = 'x';
+    buf[n] = 0;
+    return buf;
+}
+
+/* One line for a translation: ok, a fault, or (stall: its index among the
+ * scenario's stalls) a stalled transaction. */
+static void print_result(int rc, const vmaccel_smmu_result *r, int stall)
 {
     if (!rc) {
         char perm[4];
-        int n = 0;
-        if (r->perm & VMACCEL_SMMU_READ)
-            perm[n++] = 'r';
-        if (r->perm & VMACCEL_SMMU_WRITE)
-            perm[n++] = 'w';
-        if (r->perm & VMACCEL_SMMU_EXEC)
-            perm[n++] = 'x';
-        perm[n] = 0;
         printf("{\"ok\":true,\"pa\":\"0x%llx\",\"size\":%llu,\"perm\":\"%s\"}\n",
-               (unsigned long long)r->pa, (unsigned long long)r->size, perm);
+               (unsigned long long)r->pa, (unsigned long long)r->size,
+               smmu_perm_string(r->perm, perm));
         return;
     }
     const vmaccel_smmu_fault *f = &r->fault;
@@ -135,19 +179,25 @@ static void print_result(int rc, const vmaccel_smmu_result *r)
     printf("{\"ok\":false,\"event\":\"%s\"", name);
     if (f->stage)
         printf(",\"stage\":%u,\"level\":%d", f->stage, f->level);
+    if (stall >= 0)
+        printf(",\"stalled\":%d", stall);
     printf("}\n");
 }
 
-static int run_query(vmaccel_smmu *smmu, json_object *q, const char *what)
+/* A translation {"sid":..,"iova":..,"access":..}; "stall":true lets it
+ * stall (vmaccel_smmu_translate_stallable). */
+static int run_query(replay *rp, json_object *q, const char *what)
 {
     if (!json_object_is_type(q, json_type_object))
         return cli_error(-1, "smmu", "%s must be an object", what);
     uint64_t sid, iova, ssid = 0;
     unsigned access;
+    bool stall;
     if (smmu_json_u64(q, "sid", true, &sid, what) || smmu_json_u64(q, "iova", true, &iova, what))
         return -1;
     int has_ssid = smmu_json_u64(q, "ssid", false, &ssid, what);
-    if (has_ssid < 0 || parse_access(q, &access, what))
+    if (has_ssid < 0 || smmu_parse_access(q, &access, false, what) ||
+        smmu_field_bool(q, "stall", &stall, what))
         return -1;
     /* "ssid" 0 means no SubstreamID unless "ssv" says there is one. */
     json_object *ssv;
@@ -160,12 +210,21 @@ static int run_query(vmaccel_smmu *smmu, json_object *q, const char *what)
     if (sid > 0xffffffffu || ssid > 0xfffff)
         return cli_error(-1, "smmu", "%s: sid must fit 32 bits and ssid 20 bits", what);
     vmaccel_smmu_result r;
-    int rc = vmaccel_smmu_translate(smmu, (uint32_t)sid,
-                                    with_ssid ? (uint32_t)ssid : VMACCEL_SMMU_NO_SSID,
-                                    iova, access, &r);
-    if (rc && rc != VMACCEL_EFAULT)
+    uint32_t ss = with_ssid ? (uint32_t)ssid : VMACCEL_SMMU_NO_SSID, id = 0;
+    int rc = stall ? vmaccel_smmu_translate_stallable(rp->smmu, (uint32_t)sid, ss, iova,
+                                                      access, &r, &id)
+                   : vmaccel_smmu_translate(rp->smmu, (uint32_t)sid, ss, iova, access, &r);
+    if (rc && rc != VMACCEL_EFAULT && rc != VMACCEL_EAGAIN)
         return cli_lib_error("smmu", what, rc);
-    print_result(rc, &r);
+    int stall_index = -1;
+    if (rc == VMACCEL_EAGAIN) {
+        if (rp->nstalls == SMMU_REPLAY_MAX_STALLS)
+            return cli_error(-1, "smmu", "%s: more than %d stalls", what,
+                             SMMU_REPLAY_MAX_STALLS);
+        stall_index = (int)rp->nstalls;
+        rp->stalls[rp->nstalls++] = id;
+    }
+    print_result(rc, &r, stall_index);
     return 0;
 }
 
@@ -222,7 +281,7 @@ static int run_dump_op(smmu_image *im, json_object *op, uint64_t addr, const cha
 
 /* One op of the "ops" list: exactly one of "write", "read", "translate"
  * (a query object) and "dump". */
-static int run_op(vmaccel_smmu *smmu, smmu_image *im, json_object *op, size_t i)
+static int run_op(replay *rp, json_object *op, size_t i)
 {
     char what[64];
     snprintf(what, sizeof what, "ops[%zu]", i);
@@ -240,13 +299,13 @@ static int run_op(vmaccel_smmu *smmu, smmu_image *im, json_object *op, size_t i)
         return cli_error(-1, "smmu", "%s needs exactly one of \"write\", \"read\", "
                          "\"translate\" and \"dump\"", what);
     if (rt)
-        return run_query(smmu, q, what);
+        return run_query(rp, q, what);
     if (rd == 0)
-        return run_dump_op(im, op, where, what);
-    return run_register_op(smmu, op, where, rw, what);
+        return run_dump_op(&rp->im, op, where, what);
+    return run_register_op(rp->smmu, op, where, rw, what);
 }
 
-static int run_ops(vmaccel_smmu *smmu, smmu_image *im, json_object *root)
+static int run_ops(replay *rp, json_object *root)
 {
     json_object *ops;
     if (!json_object_object_get_ex(root, "ops", &ops))
@@ -254,7 +313,7 @@ static int run_ops(vmaccel_smmu *smmu, smmu_image *im, json_object *root)
     if (!json_object_is_type(ops, json_type_array))
         return cli_error(-1, "smmu", "\"ops\" must be an array");
     for (size_t i = 0; i < json_object_array_length(ops); i++)
-        if (run_op(smmu, im, json_object_array_get_idx(ops, i), i))
+        if (run_op(rp, json_object_array_get_idx(ops, i), i))
             return -1;
     return 0;
 }
@@ -265,42 +324,61 @@ static bool flag(json_object *root, const char *key)
     return json_object_object_get_ex(root, key, &o) && json_object_get_boolean(o);
 }
 
-/* Prints the event records software would read, as {"events":[...]}. */
-static int print_events(vmaccel_smmu *smmu, smmu_image *im)
+/* The model with the scenario's endpoint, memory and registers. */
+static int setup(json_object *root, replay *rp)
 {
-    uint64_t base, prod, cons;
-    if (vmaccel_smmu_mmio_read(smmu, 0xa0, 8, &base) ||
-        vmaccel_smmu_mmio_read(smmu, 0x100a8, 4, &prod) ||
-        vmaccel_smmu_mmio_read(smmu, 0x100ac, 4, &cons))
-        return -1;
-    unsigned log2 = base & 31;
-    if (log2 > 12)
-        log2 = 12;
-    uint64_t wrap = (2ull << log2) - 1, idx = (1ull << log2) - 1;
-    printf("{\"events\":[");
-    for (uint64_t c = cons & wrap, n = 0; c != (prod & wrap) && n <= idx; c = (c + 1) & wrap, n++) {
-        uint8_t rec[32];
-        uint64_t addr = (base & 0x000fffffffffffe0ull) + (c & idx) * 32;
-        if (smmu_image_read(im, addr, rec, 32))
-            break;
-        printf("%s\"", n ? "," : "");
-        for (int b = 0; b < 32; b++)
-            printf("%02x", rec[b]);
-        printf("\"");
+    json_object *atc;
+    if (json_object_object_get_ex(root, "atc", &atc)) {
+        const char *m = json_object_get_string(atc);
+        static const char *const names[] = {"none", "complete", "fail", "defer"};
+        rp->atc = (atc_mode)-1;
+        for (int i = 0; i < 4; i++)
+            if (json_object_is_type(atc, json_type_string) && !strcmp(m, names[i]))
+                rp->atc = (atc_mode)i;
+        if ((int)rp->atc < 0)
+            return cli_error(-1, "smmu", "\"atc\" must be none, complete, fail or defer");
     }
-    printf("],\"overflow\":%s}\n", ((prod ^ cons) >> 31) ? "true" : "false");
+    int lrc = vmaccel_smmu_new(NULL, &rp->smmu);
+    if (lrc)
+        return cli_lib_error("smmu", "vmaccel_smmu_new", lrc);
+    vmaccel_smmu_memory mem = VMACCEL_SMMU_MEMORY_INIT;
+    mem.read = smmu_image_read;
+    mem.write = smmu_image_write;
+    mem.cas = smmu_image_cas;
+    mem.ctx = &rp->im;
+    if ((lrc = vmaccel_smmu_set_memory(rp->smmu, &mem)))
+        return cli_lib_error("smmu", "vmaccel_smmu_set_memory", lrc);
+    smmu_replay_endpoints(rp);
+    rp->im.track = flag(root, "print_touched");
+    return load_registers(root, rp->smmu);
+}
+
+/* The "queries": translations, and (without "sid") smmu_steps.c's steps. */
+static int run_queries(replay *rp, json_object *queries)
+{
+    for (size_t i = 0; i < json_object_array_length(queries); i++) {
+        char what[64];
+        snprintf(what, sizeof what, "queries[%zu]", i);
+        json_object *q = json_object_array_get_idx(queries, i);
+        int rc = json_object_is_type(q, json_type_object) &&
+                         !json_object_object_get_ex(q, "sid", NULL)
+                     ? smmu_step(rp, q, what)
+                     : run_query(rp, q, what);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
-static int replay(const char *path)
+static int run_replay(const char *path)
 {
     json_object *root = json_object_from_file(path);
     if (!root)
         return cli_error(CLI_FAILED, "smmu", "%s: not readable JSON (%s)", path,
                          json_util_get_last_err());
     int rc = CLI_FAILED;
-    smmu_image im = {0};
-    vmaccel_smmu *smmu = NULL;
+    replay rp = {.atc = ATC_NONE};
+    rp.messages = json_object_new_array();
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -318,39 +396,23 @@ static int replay(const char *path)
         cli_error(-1, "smmu", "%s: \"queries\" must be an array", path);
         goto out;
     }
-    if (smmu_image_load(root, dir, &im))
+    if (smmu_image_load(root, dir, &rp.im) || setup(root, &rp) || run_ops(&rp, root) ||
+        run_queries(&rp, queries))
         goto out;
-    int lrc = vmaccel_smmu_new(NULL, &smmu);
-    if (lrc) {
-        cli_lib_error("smmu", "vmaccel_smmu_new", lrc);
+    rp.im.track = false; /* what the queues' printers read is not the model's doing */
+    if (flag(root, "print_touched") && smmu_image_print_touched(&rp.im))
         goto out;
-    }
-    vmaccel_smmu_memory mem = VMACCEL_SMMU_MEMORY_INIT;
-    mem.read = smmu_image_read;
-    mem.write = smmu_image_write;
-    mem.ctx = &im;
-    if ((lrc = vmaccel_smmu_set_memory(smmu, &mem))) {
-        cli_lib_error("smmu", "vmaccel_smmu_set_memory", lrc);
+    if (flag(root, "print_events") &&
+        smmu_print_queue(&rp, "events", 0xa0, 0x100a8, 0x100ac, 32))
         goto out;
-    }
-    im.track = flag(root, "print_touched");
-    if (load_registers(root, smmu) || run_ops(smmu, &im, root))
-        goto out;
-    for (size_t i = 0; i < json_object_array_length(queries); i++) {
-        char what[64];
-        snprintf(what, sizeof what, "queries[%zu]", i);
-        if (run_query(smmu, json_object_array_get_idx(queries, i), what))
-            goto out;
-    }
-    im.track = false; /* what print_events reads is not the model's doing */
-    if (flag(root, "print_touched") && smmu_image_print_touched(&im))
-        goto out;
-    if (flag(root, "print_events") && print_events(smmu, &im))
+    if (flag(root, "print_priq") &&
+        smmu_print_queue(&rp, "priq", 0xc0, 0x100c8, 0x100cc, 16))
         goto out;
     rc = CLI_OK;
 out:
-    vmaccel_smmu_free(smmu);
-    smmu_image_free(&im);
+    vmaccel_smmu_free(rp.smmu);
+    smmu_image_free(&rp.im);
+    json_object_put(rp.messages);
     json_object_put(root);
     return rc;
 }
@@ -359,27 +421,44 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: vmaccel smmu replay SCENARIO.json\n\n"
-            "Replays register accesses and translations through the SMMUv3 model.\n"
-            "The scenario (numbers are JSON integers or \"0x...\" strings):\n"
+            "Replays register accesses, translations and device requests through the\n"
+            "SMMUv3 model. The scenario (numbers are JSON integers or \"0x...\" strings):\n"
             "  {\"memory\":[{\"base\":\"0x40000000\",\"hex\":\"...\"}\n"
             "             | {\"base\":...,\"file\":\"mem.bin\",\"offset\":0,\"length\":4096}],\n"
             "   \"registers\":{\"STRTAB_BASE\":\"0x...\",\"STRTAB_BASE_CFG\":...,\"CR0\":...,\"CR1\":...,\"CR2\":...},\n"
+            "   \"atc\":\"none|complete|fail|defer\",  (how the endpoint answers ATC invalidations)\n"
             "   \"ops\":[{\"write\":\"0x98\",\"value\":\"0x13\",\"size\":4}, {\"read\":\"0x9c\"},\n"
             "          {\"translate\":{QUERY}}, {\"dump\":\"0x4bc00000\",\"length\":32}],\n"
-            "   \"queries\":[{\"sid\":1,\"ssid\":0,\"iova\":\"0x1000\",\"access\":\"r|w|x\",\"priv\":false}],\n"
-            "   \"print_touched\":false, \"print_events\":false}\n"
+            "   \"queries\":[QUERY or STEP, ...],\n"
+            "   \"print_touched\":false, \"print_events\":false, \"print_priq\":false}\n"
             "Order: memory, registers (bases first, enables last), the ops in order,\n"
             "then the queries. Each register read prints {\"read\":\"0x9c\",\"value\":\"0x...\"};\n"
-            "each query or translate {\"ok\":true,\"pa\":\"0x...\",\"size\":4096,\"perm\":\"rw\"}\n"
-            "or {\"ok\":false,\"event\":\"F_TRANSLATION\",\"stage\":1,\"level\":2}; each dump\n"
-            "{\"dump\":\"0x...\",\"hex\":\"...\"}, the memory there at that point (up to 4096 bytes).\n"
+            "each dump {\"dump\":\"0x...\",\"hex\":\"...\"}, the memory there at that point (up to\n"
+            "4096 bytes). A QUERY is a translation:\n"
+            "  {\"sid\":1,\"ssid\":0,\"iova\":\"0x1000\",\"access\":\"r|w|x\",\"priv\":false,\"stall\":false}\n"
+            "  -> {\"ok\":true,\"pa\":\"0x...\",\"size\":4096,\"perm\":\"rw\"}\n"
+            "     or {\"ok\":false,\"event\":\"F_TRANSLATION\",\"stage\":1,\"level\":2[,\"stalled\":N]}\n"
+            "  (\"ssid\" 0 means none unless \"ssv\":true; \"stall\":true lets it stall: the\n"
+            "  Nth stall of the scenario.) A STEP of \"queries\" prints one line too:\n"
+            "  {\"ats\":{\"sid\":..,\"iova\":..,\"access\":\"rw\",\"ssid\":..}} -> {\"status\":\"SUCCESS|UR|CA\",...}\n"
+            "  {\"translated\":{\"sid\":..,\"pa\":..,\"access\":\"w\"}}    -> {\"ok\":true|false}\n"
+            "  {\"page_request\":{\"sid\":..,\"addr\":..,\"access\":\"rw\",\"prgi\":..,\"last\":true,\n"
+            "                   \"stop\":false,\"ssid\":..}}              -> {\"outcome\":\"QUEUED|...\"}\n"
+            "  {\"commands\":[[\"0x..\",\"0x..\"],...]}  queued at CMDQ_PROD -> {\"cons\":\"0x..\"}\n"
+            "  {\"resume\":{\"event\":N,\"retry\":true}}  CMD_RESUME for the stall record N\n"
+            "                   (SID and STAG read from it, as a driver does), CMD_SYNC\n"
+            "  {\"write_reg\":{\"name\":\"CR0\",\"value\":..}} -> {\"ok\":true}; {\"read_reg\":\"NAME\"} and\n"
+            "  {\"read64\":\"0xADDR\"} -> {\"value\":\"0x..\"}; {\"write64\":{\"addr\":..,\"value\":..}}\n"
+            "  {\"stall_wait\":N} -> {\"end\":\"PENDING|RETRY|ABORT\"}; {\"atc_complete\":true}\n"
+            "  {\"endpoint\":true} -> the ATC invalidations and PRG responses since the last one.\n"
             "A file region is the whole file, or \"length\" bytes (default: to its end)\n"
             "from \"offset\" (default 0); where regions overlap the first listed wins.\n"
-            "\"ssid\" 0 means no SubstreamID unless \"ssv\":true. Other registers: GBPA\n"
-            "(resets to ABORT), IRQ_CTRL, CMDQ_*, EVENTQ_*. \"print_touched\":true prints\n"
-            "{\"touched\":[[\"0xADDR\",PAGES],...]}, the 4 KiB pages the model read or wrote;\n"
-            "\"print_events\":true prints the event queue last. Memory outside the image\n"
-            "aborts (F_STE_FETCH, F_WALK_EABT...).\n");
+            "Registers: CR0-2, GBPA (resets to ABORT), IRQ_CTRL, GERRORN, STRTAB_*, CMDQ_*,\n"
+            "EVENTQ_*, PRIQ_BASE/PROD/CONS/IRQ_CFG2; read_reg also IDR0/1/3/5, GERROR.\n"
+            "\"print_touched\":true prints {\"touched\":[[\"0xADDR\",PAGES],...]}, the 4 KiB\n"
+            "pages the model read or wrote; \"print_events\" and \"print_priq\" print the\n"
+            "event and PRI queues last. Memory outside the image aborts (F_STE_FETCH,\n"
+            "F_WALK_EABT...).\n");
 }
 
 int cmd_smmu(int argc, char **argv)
@@ -392,5 +471,5 @@ int cmd_smmu(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    return replay(argv[2]);
+    return run_replay(argv[2]);
 }

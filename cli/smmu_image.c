@@ -89,6 +89,23 @@ int smmu_image_write(void *ctx, uint64_t addr, const void *buf, size_t len)
     return 0;
 }
 
+int smmu_image_cas(void *ctx, uint64_t addr, uint64_t *expected, uint64_t desired)
+{
+    uint8_t b[8];
+    if (smmu_image_read(ctx, addr, b, 8))
+        return -1;
+    uint64_t now = 0;
+    for (int i = 7; i >= 0; i--)
+        now = now << 8 | b[i];
+    if (now != *expected) {
+        *expected = now;
+        return 1;
+    }
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(desired >> 8 * i);
+    return smmu_image_write(ctx, addr, b, 8) ? -1 : 0;
+}
+
 int smmu_image_print_touched(smmu_image *im)
 {
     compact(im);

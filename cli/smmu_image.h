@@ -35,6 +35,9 @@ void smmu_image_free(smmu_image *im);
  * every region returns -1: the model sees an external abort. */
 int smmu_image_read(void *ctx, uint64_t addr, void *buf, size_t len);
 int smmu_image_write(void *ctx, uint64_t addr, const void *buf, size_t len);
+/* The cas callback (HTTU updates). The replay is one thread, so a compare
+ * and a store are atomic enough; values are little-endian in the image. */
+int smmu_image_cas(void *ctx, uint64_t addr, uint64_t *expected, uint64_t desired);
 
 /* Prints {"touched":[["0xADDR",PAGES],...]}: the 4 KiB pages the model read
  * or wrote, merged into runs. 0, or -1 when out of memory. */

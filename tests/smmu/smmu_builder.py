@@ -77,8 +77,9 @@ def table_desc(addr, aptable=0, xntable=0, pxntable=0):
     return put(d, 59, 59, pxntable)
 
 
-def s1_leaf(oa, level, ap=0, pxn=0, uxn=0, af=1, ng=0):
+def s1_leaf(oa, level, ap=0, pxn=0, uxn=0, af=1, ng=0, dbm=0):
     d = oa | (0b11 if level == 3 else 0b01)
+    d = put(d, 51, 51, dbm)      # Dirty Bit Modifier (HTTU)
     d = put(d, 4, 2, 0)          # AttrIndx 0
     d = put(d, 7, 6, ap)         # AP[2:1]
     d = put(d, 9, 8, 0b11)       # SH inner shareable
@@ -88,8 +89,9 @@ def s1_leaf(oa, level, ap=0, pxn=0, uxn=0, af=1, ng=0):
     return put(d, 54, 54, uxn)
 
 
-def s2_leaf(oa, level, s2ap=0b11, xn=0, af=1):
+def s2_leaf(oa, level, s2ap=0b11, xn=0, af=1, dbm=0):
     d = oa | (0b11 if level == 3 else 0b01)
+    d = put(d, 51, 51, dbm)
     d = put(d, 5, 2, 0b1111)     # MemAttr: Normal write-back
     d = put(d, 7, 6, s2ap)
     d = put(d, 9, 8, 0b11)
@@ -141,7 +143,7 @@ class PageTable:
 
 def ste(config, v=1, s1fmt=0, s1ctxptr=0, s1cdmax=0, s1dss=0, strw=0, cont=0,
         s2vmid=0, s2t0sz=0, s2sl0=0, s2tg=0, s2ps=0b101, s2aa64=1, s2affd=0,
-        s2r=1, s2ttb=0):
+        s2r=1, s2ttb=0, s1stalld=0, eats=0, s2hd=0, s2ha=0, s2s=0):
     x = 0
     x = put(x, 0, 0, v)
     x = put(x, 3, 1, config)
@@ -150,6 +152,8 @@ def ste(config, v=1, s1fmt=0, s1ctxptr=0, s1cdmax=0, s1dss=0, strw=0, cont=0,
     x = put(x, 63, 59, s1cdmax)
     x = put(x, 65, 64, s1dss)
     x = put(x, 80, 77, cont)
+    x = put(x, 91, 91, s1stalld)
+    x = put(x, 93, 92, eats)
     x = put(x, 95, 94, strw)
     x = put(x, 143, 128, s2vmid)
     x = put(x, 165, 160, s2t0sz)
@@ -158,6 +162,9 @@ def ste(config, v=1, s1fmt=0, s1ctxptr=0, s1cdmax=0, s1dss=0, strw=0, cont=0,
     x = put(x, 178, 176, s2ps)
     x = put(x, 179, 179, s2aa64)
     x = put(x, 181, 181, s2affd)
+    x = put(x, 183, 183, s2hd)
+    x = put(x, 184, 184, s2ha)
+    x = put(x, 185, 185, s2s)
     x = put(x, 186, 186, s2r)
     x = put(x, 243, 196, s2ttb >> 4)
     return x.to_bytes(64, "little")
@@ -268,7 +275,8 @@ def allowed(perm, access):
 # ---- event records (SMMUv3 7.3) -------------------------------------------
 
 EVENTS = {"C_BAD_STREAMID": 0x02, "F_STE_FETCH": 0x03, "C_BAD_STE": 0x04,
-          "F_STREAM_DISABLED": 0x06, "C_BAD_SUBSTREAMID": 0x08,
+          "F_BAD_ATS_TREQ": 0x05, "F_STREAM_DISABLED": 0x06,
+          "F_TRANSL_FORBIDDEN": 0x07, "C_BAD_SUBSTREAMID": 0x08,
           "F_CD_FETCH": 0x09, "C_BAD_CD": 0x0a, "F_WALK_EABT": 0x0b,
           "F_TRANSLATION": 0x10, "F_ADDR_SIZE": 0x11, "F_ACCESS": 0x12,
           "F_PERMISSION": 0x13}
@@ -278,8 +286,11 @@ CLASS = {"CD": 0b00, "TT": 0b01, "IN": 0b10}
 
 
 def event_record(name, sid, ssid=None, input_addr=0, rnw=True, pnu=False,
-                 ind=False, s2=False, cls="IN", ipa=0, fetch=0):
-    """A 32-byte event record, fields at the bit numbers of IHI 0070 7.3."""
+                 ind=False, s2=False, cls="IN", ipa=0, fetch=0, stall=False,
+                 ttrnw=None):
+    """A 32-byte event record, fields at the bit numbers of IHI 0070 7.3.
+    A stall record's STAG (bits [79:64]) is the SMMU's own, IMPLEMENTATION
+    SPECIFIC: those four hex digits come back as '?' (any value)."""
     x = 0
     x = put(x, 7, 0, EVENTS[name])
     x = put(x, 63, 32, sid)
@@ -290,16 +301,108 @@ def event_record(name, sid, ssid=None, input_addr=0, rnw=True, pnu=False,
         x = put(x, 31, 12, ssid)
     if name in ("F_STE_FETCH", "F_CD_FETCH"):
         x = put(x, 192 + 55, 192 + 3, fetch >> 3)
+    elif name == "F_TRANSL_FORBIDDEN":
+        x = put(x, 64 + 35, 64 + 35, int(rnw))
+        x = put(x, 128 + 63, 128, input_addr)
     elif name in ("F_WALK_EABT", "F_TRANSLATION", "F_ADDR_SIZE", "F_ACCESS",
                   "F_PERMISSION"):
+        x = put(x, 64 + 31, 64 + 31, int(stall))
         x = put(x, 64 + 33, 64 + 33, int(pnu))
         x = put(x, 64 + 34, 64 + 34, int(ind and rnw))   # InD == 0 for writes
         x = put(x, 64 + 35, 64 + 35, int(rnw))
         x = put(x, 64 + 39, 64 + 39, int(s2))
         x = put(x, 64 + 41, 64 + 40, CLASS[cls])
+        if name == "F_PERMISSION" and cls == "TT":
+            x = put(x, 64 + 44, 64 + 44, int(ttrnw))     # TTRnW: 1 a read
         x = put(x, 128 + 63, 128, input_addr)
         if name == "F_WALK_EABT":
             x = put(x, 192 + 55, 192 + 3, fetch >> 3)
         elif s2:
             x = put(x, 192 + 51, 192 + 12, ipa >> 12)
-    return x.to_bytes(32, "little").hex()
+    text = x.to_bytes(32, "little").hex()
+    if stall:                                  # bytes 8-9: the STAG
+        text = text[:16] + "????" + text[20:]
+    return text
+
+
+def bad_ats_treq(sid, addr, r=1, w=0, x=0, p=0, ssid=None, span=1):
+    """F_BAD_ATS_TREQ (7.3.6): Span [67:64], P 92, X 93, W 94, R 95 (the
+    permissions the Translation Request asked for), InputAddr [191:140]."""
+    v = 0
+    v = put(v, 7, 0, EVENTS["F_BAD_ATS_TREQ"])
+    v = put(v, 63, 32, sid)
+    if ssid is not None:
+        v = put(v, 11, 11, 1)
+        v = put(v, 31, 12, ssid)
+    v = put(v, 67, 64, span)
+    v = put(v, 92, 92, p)
+    v = put(v, 93, 93, x)
+    v = put(v, 94, 94, w)
+    v = put(v, 95, 95, r)
+    v = put(v, 191, 140, addr >> 12)
+    return v.to_bytes(32, "little").hex()
+
+
+# ---- PRI queue records (chapter 8) and commands (chapter 4) -----------------
+
+def priq_record(sid, addr, prgi, r=0, w=0, x=0, priv=0, last=0, ssid=None):
+    """A 16-byte PRI queue record: StreamID [31:0], SubstreamID [51:32],
+    Priv 58, Exe 59, R 60, W 61, L 62, SSV 63; PRGIndex [72:64], Page
+    address [127:76]."""
+    v = 0
+    v = put(v, 31, 0, sid)
+    if ssid is not None:
+        v = put(v, 63, 63, 1)
+        v = put(v, 51, 32, ssid)
+        v = put(v, 58, 58, priv)
+        v = put(v, 59, 59, x)
+    v = put(v, 60, 60, r)
+    v = put(v, 61, 61, w)
+    v = put(v, 62, 62, last)
+    v = put(v, 72, 64, prgi)
+    v = put(v, 127, 76, addr >> 12)
+    return v.to_bytes(16, "little").hex()
+
+
+def _cmd(v):
+    return [hex(v & (1 << 64) - 1), hex(v >> 64)]
+
+
+def cmd_sync():
+    return _cmd(0x46)
+
+
+def cmd_cfgi_ste(sid):
+    return _cmd(put(put(0, 7, 0, 0x03), 63, 32, sid))
+
+
+def cmd_tlbi_nh_all(vmid=0):
+    return _cmd(put(put(0, 7, 0, 0x10), 47, 32, vmid))
+
+
+def cmd_atc_inv(sid, addr, size, ssid=None, glob=0):
+    """CMD_ATC_INV: Global 9, SSV 11, SubstreamID [31:12], StreamID [63:32];
+    Size [69:64] (span 4096 * 2^Size), Address [127:76]."""
+    v = put(put(0, 7, 0, 0x40), 63, 32, sid)
+    v = put(v, 9, 9, glob)
+    if ssid is not None:
+        v = put(put(v, 11, 11, 1), 31, 12, ssid)
+    v = put(v, 69, 64, size)
+    return _cmd(put(v, 127, 76, addr >> 12))
+
+
+PRI_RESP = {"FAILURE": 0b00, "INVALID": 0b01, "SUCCESS": 0b10}
+
+
+def cmd_pri_resp(sid, prgi, resp, ssid=None):
+    """CMD_PRI_RESP: SSV 11, SubstreamID [31:12], StreamID [63:32];
+    PRGIndex [72:64], Resp [77:76]."""
+    v = put(put(0, 7, 0, 0x41), 63, 32, sid)
+    if ssid is not None:
+        v = put(put(v, 11, 11, 1), 31, 12, ssid)
+    v = put(v, 72, 64, prgi)
+    return _cmd(put(v, 77, 76, PRI_RESP[resp] if isinstance(resp, str) else resp))
+
+
+def cmd_stall_term(sid):
+    return _cmd(put(put(0, 7, 0, 0x45), 63, 32, sid))

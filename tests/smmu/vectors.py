@@ -5,11 +5,13 @@ Choices where the spec leaves the model a say (documented in the model):
 a bypassed transaction reports size 4096 and perm rwx; an input address
 outside the configured range reports level 0.
 """
-from smmu_builder import (GRANULES, Memory, PageTable, StreamTable, allowed, cd,
-                          event_record, intersect, put, s1_leaf, s1_perm,
-                          s1_start_level, s2_leaf, s2_perm, s2_start_level, ste)
+from smmu_builder import (GRANULES, Memory, PageTable, StreamTable, allowed,
+                          bad_ats_treq, cd, cmd_atc_inv, cmd_pri_resp,
+                          cmd_stall_term, cmd_sync, event_record, intersect,
+                          priq_record, put, s1_leaf, s1_perm, s1_start_level,
+                          s2_leaf, s2_perm, s2_start_level, ste)
 
-SMMUEN, EVENTQEN = 1, 4
+SMMUEN, PRIQEN, EVENTQEN, CMDQEN, ATSCHK = 1, 2, 4, 8, 16
 OUT = 0x8_0000_0000            # output addresses (never fetched)
 
 
@@ -38,13 +40,37 @@ class Scenario:
         self.regs = {}
         self.cr0 = SMMUEN
         self.print_events = False
+        self.print_priq = False
+        self.atc = None
 
-    def q(self, sid, iova, access, expect, priv=False, ssid=None):
+    def q(self, sid, iova, access, expect, priv=False, ssid=None, stall=False):
         query = {"sid": sid, "iova": hex(iova), "access": access, "priv": priv}
         if ssid is not None:
             query.update(ssid=ssid, ssv=True)
+        if stall:
+            query["stall"] = True
         self.queries.append(query)
         self.expect.append(expect)
+
+    def step(self, query, expect):
+        """Any other step of `vmaccel smmu replay` and its one-line answer."""
+        self.queries.append(query)
+        self.expect.append(expect)
+
+    def evtq(self, log2):
+        q = self.mem.alloc(32 << log2, 32 << log2)
+        self.regs["EVENTQ_BASE"] = hex(q | log2)
+        self.cr0 |= EVENTQEN
+
+    def cmdq(self, log2=4):
+        q = self.mem.alloc(16 << log2, 16 << log2)
+        self.regs["CMDQ_BASE"] = hex(q | log2)
+        self.cr0 |= CMDQEN
+
+    def priq(self, log2):
+        q = self.mem.alloc(16 << log2, 16 << log2)
+        self.regs["PRIQ_BASE"] = hex(q | log2)
+        self.cr0 |= PRIQEN
 
     def s1(self, sid, gran, t0sz, asid=1, ste_kw=None, **cd_kw):
         """A stage-1-only stream with its own tables; returns them."""
@@ -75,6 +101,10 @@ class Scenario:
                "queries": self.queries}
         if self.print_events:
             out["print_events"] = True
+        if self.print_priq:
+            out["print_priq"] = True
+        if self.atc:
+            out["atc"] = self.atc
         return out
 
 
@@ -491,5 +521,6 @@ def event_kinds():
 
 
 def all_scenarios():
+    from vectors_sva import sva_scenarios
     return (granule_levels() + s1_permissions() + stage2() + nested() + config()
-            + events() + event_kinds())
+            + events() + event_kinds() + sva_scenarios())
