@@ -1,9 +1,12 @@
 /*
  * libFuzzer harness for the SMMUv3 model: a guest memory image, then a
  * sequence of operations (MMIO writes and reads, translations, host
- * attach/detach/invalidate) on a fresh model. Everything the guest
- * controls (stream table, STEs, CDs, page tables, commands, queue
- * pointers) comes from the input.
+ * attach/detach/invalidate, ATS Translation Requests and Translated
+ * transactions, PRI page requests, stalls and their ends, ATC invalidation
+ * completions) on a fresh model. Everything the guest controls (stream
+ * table, STEs, CDs with HTTU and stall bits, page tables the walks update,
+ * commands, the event and PRI queues and their pointers) comes from the
+ * input.
  *
  * Input: u32 memory length (capped at 1 MiB), that many bytes placed at
  * MEM_BASE, then 24-byte operations:
@@ -21,6 +24,11 @@
 typedef struct guest {
     uint8_t *mem;
     size_t len;
+    unsigned atc_calls;
+    uint64_t pending[8];      /* ATC invalidations left for later */
+    unsigned npending;
+    uint32_t stalls[8];       /* stall ids seen */
+    unsigned nstalls;
 } guest;
 
 static int rd(void *ctx, uint64_t a, void *buf, size_t n)
@@ -41,6 +49,44 @@ static int wr(void *ctx, uint64_t a, const void *buf, size_t n)
     return 0;
 }
 
+static int cas(void *ctx, uint64_t a, uint64_t *expected, uint64_t desired)
+{
+    guest *g = ctx;
+    if (a < MEM_BASE || a - MEM_BASE > g->len || 8 > g->len - (a - MEM_BASE))
+        return -1;
+    uint64_t now;
+    memcpy(&now, g->mem + (a - MEM_BASE), 8);
+    if (now != *expected) {
+        *expected = now;
+        return 1;
+    }
+    memcpy(g->mem + (a - MEM_BASE), &desired, 8);
+    return 0;
+}
+
+/* The endpoint: ATC invalidations done, failed or left for later in turn. */
+static int atc_inv(void *ctx, const vmaccel_smmu_atc_inv *inv)
+{
+    guest *g = ctx;
+    switch (g->atc_calls++ % 3) {
+    case 0:
+        return 0;
+    case 1:
+        return -1;
+    default:
+        if (g->npending == 8)
+            return 0;
+        g->pending[g->npending++] = inv->id;
+        return VMACCEL_EAGAIN;
+    }
+}
+
+static void prg_response(void *ctx, const vmaccel_smmu_prg_response *r)
+{
+    (void)ctx;
+    (void)r;
+}
+
 static void sync_cb(void *ctx, uint32_t idx) { (void)ctx; (void)idx; }
 static void irq_cb(void *ctx, vmaccel_smmu_irq irq) { (void)ctx; (void)irq; }
 
@@ -57,6 +103,7 @@ static const struct { uint32_t off; unsigned size; } regs[] = {
     {0x20, 4}, {0x28, 4}, {0x2c, 4}, {0x44, 4}, {0x50, 4}, {0x64, 4},
     {0x68, 8}, {0x70, 4}, {0x80, 8}, {0x88, 4}, {0x90, 8}, {0x98, 4},
     {0x9c, 4}, {0xa0, 8}, {0xb0, 8}, {0xb8, 4}, {0x100a8, 4}, {0x100ac, 4},
+    {0xc0, 8}, {0xd0, 8}, {0xd8, 4}, {0xdc, 4}, {0x100c8, 4}, {0x100cc, 4},
 };
 #define NREGS (sizeof regs / sizeof regs[0])
 
@@ -119,6 +166,13 @@ static void op_host(vmaccel_smmu *s, uint8_t flags, uint32_t a, uint64_t b, uint
         d.s2_granule = 4096u << (2 * ((c >> 55) % 3));
         d.s2_ps_bits = 32 + 4 * ((c >> 57) % 5);
         d.vmid = (uint16_t)(c >> 60);
+        d.s1_ha = (b >> 8) & 1;
+        d.s1_hd = (b >> 9) & 1;
+        d.s2_ha = (b >> 10) & 1;
+        d.s2_hd = (b >> 11) & 1;
+        d.s1_stall = (b >> 12) & 1;
+        d.s2_stall = (b >> 13) & 1;
+        d.eats = (unsigned)(b >> 14) & 3;
         vmaccel_smmu_attach(s, sid, &d);
         break;
     }
@@ -135,6 +189,50 @@ static void op_host(vmaccel_smmu *s, uint8_t flags, uint32_t a, uint64_t b, uint
     }
 }
 
+/* The PCIe side: ATS requests, Translated transactions, page requests. */
+static void op_pcie(vmaccel_smmu *s, uint8_t flags, uint32_t a, uint64_t b, uint64_t c)
+{
+    uint32_t sid = flags & 2 ? a : a & 0xff;
+    uint32_t ssid = flags & 1 ? (uint32_t)(c >> 32) & 0x1fffff : VMACCEL_SMMU_NO_SSID;
+    switch ((flags >> 2) % 3) {
+    case 0: {
+        vmaccel_smmu_ats_result r;
+        vmaccel_smmu_ats_translate(s, sid, ssid, b, (unsigned)c & 31, &r);
+        break;
+    }
+    case 1:
+        vmaccel_smmu_ats_translated(s, sid, b, (unsigned)c & 31);
+        break;
+    default: {
+        vmaccel_smmu_ppr_outcome o;
+        vmaccel_smmu_page_request(s, sid, ssid, b, (unsigned)c & 31,
+                                  (unsigned)(c >> 8) & 0x3ff, (unsigned)(c >> 20) & 7, &o);
+    }
+    }
+}
+
+/* Stalls: a transaction that may stall, or the end of one seen before;
+ * and the completion of ATC invalidations left pending. */
+static void op_stall(vmaccel_smmu *s, guest *g, uint8_t flags, uint32_t a, uint64_t b,
+                     uint64_t c)
+{
+    if (flags & 1) {
+        vmaccel_smmu_result r;
+        uint32_t id;
+        uint32_t ssid = flags & 2 ? (uint32_t)(c >> 32) & 0x1fffff : VMACCEL_SMMU_NO_SSID;
+        if (vmaccel_smmu_translate_stallable(s, a & 0xff, ssid, b, (unsigned)c & 31, &r,
+                                             &id) == VMACCEL_EAGAIN &&
+            g->nstalls < 8)
+            g->stalls[g->nstalls++] = id;
+    } else if (flags & 2) {
+        vmaccel_smmu_stall_end how;
+        uint32_t id = g->nstalls ? g->stalls[a % g->nstalls] : a;
+        vmaccel_smmu_stall_wait(s, id, 0, &how);
+    } else if (g->npending) {
+        vmaccel_smmu_atc_inv_done(s, g->pending[--g->npending], (int)(c & 1));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
@@ -144,7 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size -= 4;
     if (mlen > size)
         mlen = size;
-    guest g = {malloc(mlen ? mlen : 1), mlen};
+    guest g = {.mem = malloc(mlen ? mlen : 1), .len = mlen};
     if (!g.mem)
         return 0;
     memcpy(g.mem, data, mlen);
@@ -163,18 +261,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.write = wr;
     m.sync = sync_cb;
     m.irq = irq_cb;
+    m.cas = cas;
     m.ctx = &g;
     vmaccel_smmu_set_memory(s, &m);
+    vmaccel_smmu_endpoint_ops ep = VMACCEL_SMMU_ENDPOINT_OPS_INIT;
+    ep.ctx = &g;
+    ep.atc_inv = atc_inv;
+    ep.prg_response = prg_response;
+    vmaccel_smmu_set_endpoint_ops(s, &ep);
     for (; size >= OP_BYTES; data += OP_BYTES, size -= OP_BYTES) {
         uint8_t kind = data[0], flags = data[1];
         uint32_t a = (uint32_t)le(data + 4, 4);
         uint64_t b = le(data + 8, 8), c = le(data + 16, 8);
-        switch (kind % 5) {
+        switch (kind % 7) {
         case 0:
         case 1: op_mmio(s, flags, a, b, 1); break;
         case 2: op_mmio(s, flags, a, b, 0); break;
         case 3: op_translate(s, flags, a, b, c); break;
-        default: op_host(s, flags, a, b, c); break;
+        case 4: op_host(s, flags, a, b, c); break;
+        case 5: op_pcie(s, flags, a, b, c); break;
+        default: op_stall(s, &g, flags, a, b, c); break;
         }
     }
     vmaccel_smmu_free(s);
