@@ -40,6 +40,7 @@
 #include <vmaccel/vm.h>
 #include <vmaccel/affinity.h>
 #include <vmaccel/numa.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 %}
@@ -132,14 +133,23 @@ static void va_py_raise(int code)
 
 /* vmaccel_smmu_translate's VMACCEL_EFAULT is an outcome with a fault
  * record in *out, so it comes back as the int (the layer raises with the
- * record); other errors raise as usual. */
-%typemap(out) int vmaccel_smmu_translate {
-    if ($1 < 0 && $1 != VMACCEL_EFAULT) {
+ * record); other errors raise as usual. So is a stall (VMACCEL_EAGAIN) and
+ * a stall still waiting (VMACCEL_ETIMEDOUT). */
+%define VA_PY_OUTCOME_RC(FUNC, OK1, OK2)
+%typemap(out) int FUNC {
+    if ($1 < 0 && $1 != OK1 && $1 != OK2) {
         va_py_raise($1);
         SWIG_fail;
     }
     $result = PyLong_FromLong($1);
 }
+%enddef
+VA_PY_OUTCOME_RC(vmaccel_smmu_translate, VMACCEL_EFAULT, VMACCEL_EFAULT)
+VA_PY_OUTCOME_RC(vmaccel_smmu_translate_stallable, VMACCEL_EFAULT, VMACCEL_EAGAIN)
+VA_PY_OUTCOME_RC(va_swig_smmu_translate_many, VMACCEL_EFAULT, VMACCEL_EFAULT)
+VA_PY_OUTCOME_RC(vmaccel_smmu_stall_wait, VMACCEL_ETIMEDOUT, VMACCEL_ETIMEDOUT)
+VA_PY_OUTCOME_RC(vmaccel_smmu_ats_translated, VMACCEL_EFAULT, VMACCEL_EFAULT)
+VA_PY_OUTCOME_RC(va_swig_endpoint_next, VMACCEL_EAGAIN, VMACCEL_EAGAIN)
 
 /* Out-handles: T **name. */
 %typemap(in, numinputs=0) SWIGTYPE ** ($*1_ltype temp = NULL) "$1 = &temp;"
@@ -429,12 +439,12 @@ VA_GO_OUT(double, float64)
 /* Out-structs that are not named `info`. */
 #ifdef SWIGPYTHON
 %apply SWIGTYPE *info { vmaccel_smmu_result *, vmaccel_smmu_stream_stats *,
-                        vmaccel_event_stats * };
+                        vmaccel_event_stats *, vmaccel_smmu_ats_result * };
 #endif
 
 
 %apply (const uint64_t *ARRAY_IN, size_t ARRAY_LEN) {
-    (const uint64_t *memory_per_node, size_t nnodes) };
+    (const uint64_t *memory_per_node, size_t nnodes), (const uint64_t *iovas, size_t n) };
 
 /* C event callbacks run on the manager's loop thread; Python and Go must
  * never be entered there (DESIGN.md), so they read the pull queue
@@ -443,6 +453,15 @@ VA_GO_OUT(double, float64)
 %ignore vmaccel_subscribe;
 %ignore vmaccel_unsubscribe;
 %ignore vmaccel_event;
+/* The same for the SMMU's endpoint callbacks (they run under the model's
+ * lock on whichever thread made them happen): the bindings install C
+ * callbacks that queue the messages (va_swig_endpoint below). */
+%ignore vmaccel_smmu_set_endpoint_ops;
+%ignore vmaccel_smmu_endpoint_ops;
+/* translate_many fills an array of results: wrapped by a version whose
+ * results come back packed in a buffer (below), under the same name. */
+%ignore vmaccel_smmu_translate_many;
+%rename(vmaccel_smmu_translate_many) va_swig_smmu_translate_many;
 
 /* Byte strings in: JSON text, guest memory contents, encoded events. */
 %apply (const char *BYTES_IN, size_t BYTES_LEN) { (const char *json, size_t len),
@@ -472,6 +491,9 @@ VMACCEL_VERSIONED(vmaccel_smmu_memory, VMACCEL_SMMU_MEMORY_INIT)
 VMACCEL_PLAIN(vmaccel_smmu_fault)
 VMACCEL_PLAIN(vmaccel_smmu_result)
 VMACCEL_PLAIN(vmaccel_smmu_stream_stats)
+VMACCEL_PLAIN(vmaccel_smmu_ats_result)
+VMACCEL_PLAIN(vmaccel_smmu_atc_inv)
+VMACCEL_PLAIN(vmaccel_smmu_prg_response)
 VMACCEL_VERSIONED(vmaccel_plan_options, VMACCEL_PLAN_OPTIONS_INIT)
 VMACCEL_VERSIONED(vmaccel_event_stats, VMACCEL_EVENT_STATS_INIT)
 VMACCEL_VERSIONED(vmaccel_vm_options, VMACCEL_VM_OPTIONS_INIT)
@@ -701,6 +723,17 @@ static int va_swig_guest_write(void *ctx, uint64_t addr, const void *buf, size_t
     memcpy(p, buf, len);
     return 0;
 }
+
+/* Hardware table updates: an atomic compare-and-swap on the 8-byte word
+ * (the buffer is calloc'ed, and the model asks only aligned addresses). */
+static int va_swig_guest_cas(void *ctx, uint64_t addr, uint64_t *expected, uint64_t desired)
+{
+    uint8_t *p = va_swig_guest_span((va_swig_guest_memory *)ctx, addr, 8);
+    if (!p || ((uintptr_t)p & 7))
+        return -1;
+    return __atomic_compare_exchange_n((uint64_t *)p, expected, desired, 0,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) ? 0 : 1;
+}
 %}
 
 %inline %{
@@ -713,7 +746,170 @@ int va_swig_smmu_use_guest_memory(vmaccel_smmu *smmu, va_swig_guest_memory *g)
     vmaccel_smmu_memory mem = VMACCEL_SMMU_MEMORY_INIT;
     mem.read = va_swig_guest_read;
     mem.write = va_swig_guest_write;
+    mem.cas = va_swig_guest_cas;
     mem.ctx = g;
     return vmaccel_smmu_set_memory(smmu, &mem);
+}
+
+/* vmaccel_smmu_translate_many for the bindings: the translations of the
+ * IOVAs that translated come back packed in `out`, 24 bytes each (pa and
+ * size as little-endian u64, perm as u32, 4 bytes of padding); a fault
+ * stops the list and fills *info. */
+int va_swig_smmu_translate_many(vmaccel_smmu *smmu, uint32_t sid, uint32_t ssid,
+                                const uint64_t *iovas, size_t n, unsigned access,
+                                vmaccel_buf *out, vmaccel_smmu_result *info)
+{
+    vmaccel_smmu_result *r = (vmaccel_smmu_result *)calloc(n ? n : 1, sizeof *r);
+    if (!r)
+        return VMACCEL_ENOMEM;
+    size_t done = 0;
+    int rc = vmaccel_smmu_translate_many(smmu, sid, ssid, iovas, n, access, r, &done);
+    if (rc && rc != VMACCEL_EFAULT) {
+        free(r);
+        return rc;
+    }
+    out->data = (uint8_t *)calloc(done ? done : 1, 24);
+    if (!out->data) {
+        free(r);
+        return VMACCEL_ENOMEM;
+    }
+    out->len = done * 24;
+    for (size_t i = 0; i < done; i++)
+        for (int b = 0; b < 8; b++) {
+            out->data[24 * i + b] = (uint8_t)(r[i].pa >> 8 * b);
+            out->data[24 * i + 8 + b] = (uint8_t)(r[i].size >> 8 * b);
+            if (b < 4)
+                out->data[24 * i + 16 + b] = (uint8_t)(r[i].perm >> 8 * b);
+        }
+    if (rc)
+        *info = r[done];
+    free(r);
+    return rc;
+}
+%}
+
+/* ------------------------------------------------------------------ */
+/* The SMMU's endpoint side for the bindings: a queue the C callbacks   */
+/* fill and Python or Go drain (va_swig_endpoint_next).                  */
+/* ------------------------------------------------------------------ */
+%inline %{
+enum { VA_SWIG_ATC_INV = 0, VA_SWIG_PRG_RESPONSE = 1 };
+#define VA_SWIG_ENDPOINT_MAX 4096
+
+/* One message towards an endpoint: an ATC invalidation (complete it with
+ * vmaccel_smmu_atc_inv_done(id, status)) or a PRG response. */
+typedef struct va_swig_endpoint_msg {
+    unsigned kind;       /* VA_SWIG_ATC_INV or VA_SWIG_PRG_RESPONSE */
+    uint64_t id;         /* ATC_INV */
+    uint32_t sid;
+    uint32_t ssid;       /* VMACCEL_SMMU_NO_SSID: none */
+    bool global;         /* ATC_INV */
+    uint64_t addr;       /* ATC_INV */
+    unsigned log2size;   /* ATC_INV */
+    unsigned prg_index;  /* PRG_RESPONSE */
+    unsigned code;       /* PRG_RESPONSE: vmaccel_smmu_prg_code */
+    bool automatic;      /* PRG_RESPONSE */
+} va_swig_endpoint_msg;
+
+typedef struct va_swig_endpoint {
+    pthread_mutex_t mu;
+    va_swig_endpoint_msg *q;
+    size_t head, count;
+    uint64_t dropped;    /* messages lost to a full queue */
+} va_swig_endpoint;
+
+va_swig_endpoint *va_swig_endpoint_new(void)
+{
+    va_swig_endpoint *e = (va_swig_endpoint *)calloc(1, sizeof *e);
+    if (e && !(e->q = (va_swig_endpoint_msg *)calloc(VA_SWIG_ENDPOINT_MAX, sizeof *e->q))) {
+        free(e);
+        return NULL;
+    }
+    if (e)
+        pthread_mutex_init(&e->mu, NULL);
+    return e;
+}
+
+void va_swig_endpoint_free(va_swig_endpoint *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_destroy(&e->mu);
+    free(e->q);
+    free(e);
+}
+
+/* The oldest message: 0, or VMACCEL_EAGAIN when there is none. */
+int va_swig_endpoint_next(va_swig_endpoint *e, va_swig_endpoint_msg *info)
+{
+    if (!e)
+        return VMACCEL_EINVAL;
+    pthread_mutex_lock(&e->mu);
+    int rc = VMACCEL_EAGAIN;
+    if (e->count) {
+        *info = e->q[e->head];
+        e->head = (e->head + 1) % VA_SWIG_ENDPOINT_MAX;
+        e->count--;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+uint64_t va_swig_endpoint_dropped(va_swig_endpoint *e)
+{
+    return e ? e->dropped : 0;
+}
+%}
+
+%{
+/* For the `info` out-typemap (what VMACCEL_PLAIN gives the public structs;
+ * its %extend cannot follow an %inline definition). */
+static va_swig_endpoint_msg *va_swig_new_va_swig_endpoint_msg(void)
+{
+    return (va_swig_endpoint_msg *)calloc(1, sizeof(va_swig_endpoint_msg));
+}
+
+static bool va_swig_endpoint_push(va_swig_endpoint *e, const va_swig_endpoint_msg *m)
+{
+    pthread_mutex_lock(&e->mu);
+    bool ok = e->count < VA_SWIG_ENDPOINT_MAX;
+    if (ok)
+        e->q[(e->head + e->count++) % VA_SWIG_ENDPOINT_MAX] = *m;
+    else
+        e->dropped++;
+    pthread_mutex_unlock(&e->mu);
+    return ok;
+}
+
+/* Left pending for the language to complete; a message that finds the
+ * queue full fails at once, so CMD_SYNC reports it (never a silent drop). */
+static int va_swig_on_atc_inv(void *ctx, const vmaccel_smmu_atc_inv *inv)
+{
+    va_swig_endpoint_msg m = {VA_SWIG_ATC_INV, inv->id, inv->sid, inv->ssid, inv->global,
+                              inv->addr, inv->log2size, 0, 0, false};
+    return va_swig_endpoint_push((va_swig_endpoint *)ctx, &m) ? VMACCEL_EAGAIN : VMACCEL_ENOMEM;
+}
+
+static void va_swig_on_prg(void *ctx, const vmaccel_smmu_prg_response *r)
+{
+    va_swig_endpoint_msg m = {VA_SWIG_PRG_RESPONSE, 0, r->sid, r->ssid, false, 0, 0,
+                              r->prg_index, (unsigned)r->code, r->automatic};
+    va_swig_endpoint_push((va_swig_endpoint *)ctx, &m);
+}
+%}
+
+%inline %{
+/* Sends the model's endpoint messages to e (NULL: no endpoints). The
+ * caller keeps e alive until the model is freed or another one is set. */
+int va_swig_smmu_use_endpoint(vmaccel_smmu *smmu, va_swig_endpoint *e)
+{
+    if (!e)
+        return vmaccel_smmu_set_endpoint_ops(smmu, NULL);
+    vmaccel_smmu_endpoint_ops ops = VMACCEL_SMMU_ENDPOINT_OPS_INIT;
+    ops.ctx = e;
+    ops.atc_inv = va_swig_on_atc_inv;
+    ops.prg_response = va_swig_on_prg;
+    return vmaccel_smmu_set_endpoint_ops(smmu, &ops);
 }
 %}

@@ -23,6 +23,9 @@ type Options struct {
 type Manager struct {
 	mu sync.RWMutex
 	h  capi.Struct_SS_vmaccel_manager // nil once closed
+
+	keepMu   sync.Mutex
+	smmuKeep smmuRefs // what the manager's SMMU model points into
 }
 
 // New creates a manager: it loads the topology and probes the host.

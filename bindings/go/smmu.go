@@ -52,6 +52,10 @@ const (
 	EvtFWalkEABT    = 0x0b
 	EvtCBadSTE      = 0x04
 	EvtCBadCD       = 0x0a
+	// ATS: a Translation Request where ATS is off; a Translated
+	// transaction that CR0.ATSCHK (or SMMUEN == 0) refuses.
+	EvtFBadATSTReq      = 0x05
+	EvtFTranslForbidden = 0x07
 )
 
 // Domain is what an attached stream translates with; the fields follow the
@@ -72,6 +76,10 @@ type Domain struct {
 	S2Granule, S2PSBits    uint
 	VMID                   uint16
 	S2AFFD                 bool
+	S1HA, S1HD             bool // CD.HA/HD: hardware Access flag / dirty updates
+	S2HA, S2HD             bool // STE.S2HA/S2HD
+	S1Stall, S2Stall       bool // CD.S, STE.S2S: faults stall (TranslateStallable)
+	EATS                   uint // STE.EATS: 0 ATS off, 1 full ATS
 }
 
 // DefaultDomain returns VMACCEL_SMMU_DOMAIN_INIT with mode set.
@@ -82,7 +90,9 @@ func DefaultDomain(mode SMMUMode) Domain {
 		d.GetS1_granule0(), d.GetS1_granule1(), d.GetS1_epd0(), d.GetS1_epd1(),
 		d.GetS1_ips_bits(), d.GetAsid(), d.GetS1_affd(), d.GetS1_wxn(), d.GetS1_pan(),
 		d.GetS1_had(), d.GetEl2(), d.GetS2_ttb(), d.GetS2_t0sz(), d.GetS2_sl0(),
-		d.GetS2_granule(), d.GetS2_ps_bits(), d.GetVmid(), d.GetS2_affd()}
+		d.GetS2_granule(), d.GetS2_ps_bits(), d.GetVmid(), d.GetS2_affd(),
+		d.GetS1_ha(), d.GetS1_hd(), d.GetS2_ha(), d.GetS2_hd(), d.GetS1_stall(),
+		d.GetS2_stall(), d.GetEats()}
 }
 
 func (d *Domain) toC() capi.Vmaccel_smmu_domain {
@@ -110,6 +120,13 @@ func (d *Domain) toC() capi.Vmaccel_smmu_domain {
 	c.SetS2_ps_bits(d.S2PSBits)
 	c.SetVmid(d.VMID)
 	c.SetS2_affd(d.S2AFFD)
+	c.SetS1_ha(d.S1HA)
+	c.SetS1_hd(d.S1HD)
+	c.SetS2_ha(d.S2HA)
+	c.SetS2_hd(d.S2HD)
+	c.SetS1_stall(d.S1Stall)
+	c.SetS2_stall(d.S2Stall)
+	c.SetEats(d.EATS)
 	return c
 }
 
@@ -207,7 +224,14 @@ type SMMU struct {
 	mu    sync.RWMutex
 	h     capi.Struct_SS_vmaccel_smmu
 	owner *Manager
-	mem   *GuestMemory // kept alive while the model may read it
+	keep  smmuRefs // a standalone model's; a borrowed one keeps them in owner
+}
+
+// smmuRefs are what a model's C callbacks point into, kept alive while the
+// model may use them (for the manager's model, as long as the manager).
+type smmuRefs struct {
+	mem *GuestMemory
+	ep  *Endpoint
 }
 
 // NewSMMU makes a standalone model; iotlbEntries 0 means the default.
@@ -245,7 +269,9 @@ func (s *SMMU) Close() error {
 		runtime.SetFinalizer(s, nil)
 	}
 	s.h = nil
-	s.mem = nil
+	if s.owner == nil {
+		s.keep = smmuRefs{}
+	}
 	return nil
 }
 
@@ -271,11 +297,22 @@ func (s *SMMU) UseMemory(mem *GuestMemory) error {
 		return capi.Va_swig_smmu_use_guest_memory(h, g)
 	})
 	if err == nil {
-		s.mu.Lock()
-		s.mem = mem
-		s.mu.Unlock()
+		s.refs(func(r *smmuRefs) { r.mem = mem })
 	}
 	return err
+}
+
+// refs updates the references the model's callbacks need.
+func (s *SMMU) refs(f func(*smmuRefs)) {
+	if s.owner != nil {
+		s.owner.keepMu.Lock()
+		defer s.owner.keepMu.Unlock()
+		f(&s.owner.smmuKeep)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.keep)
 }
 
 // Attach attaches stream sid to a domain.
@@ -301,17 +338,25 @@ func (s *SMMU) Translate(sid, ssid uint32, iova uint64, access Access) (Translat
 	err := s.do("Translate", func(h capi.Struct_SS_vmaccel_smmu) int {
 		return capi.Vmaccel_smmu_translate(h, uint(sid), uint(ssid), iova, uint(access), r)
 	})
-	var e *Error
+	if isCode(err, codeFault) {
+		return Translation{}, &FaultError{faultOf(r)}
+	}
 	if err != nil {
-		if errors.As(err, &e) && e.Code == codeFault {
-			f := r.GetFault()
-			return Translation{}, &FaultError{Fault{f.GetEvent(), f.GetStage(), f.GetLevel(),
-				f.GetFault_class(), f.GetInput_addr(), f.GetIpa(), f.GetFetch_addr(),
-				f.GetRecorded()}}
-		}
 		return Translation{}, err
 	}
 	return Translation{r.GetPa(), r.GetSize(), Access(r.GetPerm())}, nil
+}
+
+// isCode tells whether err is the *Error of one C code.
+func isCode(err error, code int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+func faultOf(r capi.Vmaccel_smmu_result) Fault {
+	f := r.GetFault()
+	return Fault{f.GetEvent(), f.GetStage(), f.GetLevel(), f.GetFault_class(),
+		f.GetInput_addr(), f.GetIpa(), f.GetFetch_addr(), f.GetRecorded()}
 }
 
 // Invalidate drops cached translations in scope.

@@ -20,23 +20,52 @@ const (
 
 func levelIndex(iova uint64, level uint) uint64 { return (iova >> (39 - 9*level)) & 0x1ff }
 
-func newTestSMMU(t *testing.T) *SMMU {
+// testGuest is the model with the table above in its guest memory.
+type testGuest struct {
+	t   *testing.T
+	s   *SMMU
+	mem *GuestMemory
+}
+
+func (g *testGuest) put(addr, v uint64) {
+	g.t.Helper()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	if err := g.mem.Write(addr, b[:]); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+func (g *testGuest) get(addr uint64) uint64 {
+	g.t.Helper()
+	b, err := g.mem.Read(addr, 8)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+// attach attaches sid to the stage-1 table; edit changes the domain first.
+func (g *testGuest) attach(sid uint32, edit func(*Domain)) {
+	g.t.Helper()
+	d := DefaultDomain(SMMUS1)
+	d.S1TTB0, d.S1T0SZ, d.S1Granule0, d.ASID = smmuTable, 25, 4096, 1
+	if edit != nil {
+		edit(&d)
+	}
+	if err := g.s.Attach(sid, d); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+const smmuL3 = smmuTable + 0x2000
+
+func newTestGuest(t *testing.T) *testGuest {
 	t.Helper()
 	mem, err := NewGuestMemory(0, 0x10000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	put := func(addr, v uint64) {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], v)
-		if err := mem.Write(addr, b[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l1, l2, l3 := uint64(smmuTable), uint64(smmuTable+0x1000), uint64(smmuTable+0x2000)
-	put(l1+8*levelIndex(smmuIOVA, 1), l2|descValid)
-	put(l2+8*levelIndex(smmuIOVA, 2), l3|descValid)
-	put(l3+8*levelIndex(smmuIOVA, 3), smmuPageOut|descValid|descAF|descAPRWAny)
 	s, err := NewSMMU(64)
 	if err != nil {
 		t.Fatal(err)
@@ -45,12 +74,18 @@ func newTestSMMU(t *testing.T) *SMMU {
 	if err := s.UseMemory(mem); err != nil {
 		t.Fatal(err)
 	}
-	d := DefaultDomain(SMMUS1)
-	d.S1TTB0, d.S1T0SZ, d.S1Granule0, d.ASID = smmuTable, 25, 4096, 1
-	if err := s.Attach(7, d); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	g := &testGuest{t, s, mem}
+	l1, l2 := uint64(smmuTable), uint64(smmuTable+0x1000)
+	g.put(l1+8*levelIndex(smmuIOVA, 1), l2|descValid)
+	g.put(l2+8*levelIndex(smmuIOVA, 2), smmuL3|descValid)
+	g.put(smmuL3+8*levelIndex(smmuIOVA, 3), smmuPageOut|descValid|descAF|descAPRWAny)
+	return g
+}
+
+func newTestSMMU(t *testing.T) *SMMU {
+	g := newTestGuest(t)
+	g.attach(7, nil)
+	return g.s
 }
 
 func TestSMMUTranslate(t *testing.T) {

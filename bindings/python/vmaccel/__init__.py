@@ -25,8 +25,10 @@ from ._manager import ComponentStatus, HypervisorInfo, IommuInfo, Manager
 from ._numa import Locality, NumaBuffer, NumaOptions
 from ._plan import Plan, VcpuPlacement, parse_strategy, strategy_name
 from ._vm import MemoryRegion, SchedPolicy, VcpuInfo, Vm, VmInfo, VmmKind
-from ._smmu import (Access, GuestMemory, InvalScope, Smmu, SmmuEvent, SmmuFault,
-                    SmmuMode, StreamStats, Translation, TranslationFault)
+from ._smmu import (Access, AtcInvalidation, AtsCompletion, AtsStatus, BatchFault,
+                    GuestMemory, InvalScope, PprOutcome, PrgCode, PrgResponse, Smmu,
+                    SmmuEndpoint, SmmuEvent, SmmuFault, SmmuMode, StallEnd, StreamStats,
+                    TransactionStalled, Translation, TranslationFault)
 from ._topology import Cache, NumaNode, Pu, Topology
 
 
@@ -77,5 +79,7 @@ __all__ = [
     "strategy_name", "Vm", "VmInfo", "VcpuInfo", "MemoryRegion", "VmmKind",
     "SchedPolicy", "EventType", "EventStats", "NumaFix", "LocalitySource",
     "AllocPolicy", "NumaOptions", "Locality", "NumaBuffer", "version_number",
-    "render_event",
+    "render_event", "AtcInvalidation", "AtsCompletion", "AtsStatus", "BatchFault",
+    "PprOutcome", "PrgCode", "PrgResponse", "SmmuEndpoint", "StallEnd",
+    "TransactionStalled",
 ]

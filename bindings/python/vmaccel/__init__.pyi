@@ -284,7 +284,9 @@ class SmmuEvent(enum.IntEnum):
     C_BAD_STREAMID = 0x02
     F_STE_FETCH = 0x03
     C_BAD_STE = 0x04
+    F_BAD_ATS_TREQ = 0x05
     F_STREAM_DISABLED = 0x06
+    F_TRANSL_FORBIDDEN = 0x07
     C_BAD_SUBSTREAMID = 0x08
     F_CD_FETCH = 0x09
     C_BAD_CD = 0x0A
@@ -322,6 +324,65 @@ class TranslationFault(Fault):
     fault: SmmuFault
     def __init__(self, fault: SmmuFault) -> None: ...
 
+class TransactionStalled(TranslationFault):
+    stall_id: int
+    def __init__(self, fault: SmmuFault, stall_id: int) -> None: ...
+
+class BatchFault(TranslationFault):
+    translated: List[Translation]
+    def __init__(self, fault: SmmuFault, translated: List[Translation]) -> None: ...
+
+class StallEnd(enum.IntEnum):
+    PENDING = 0
+    RETRY = 1
+    ABORT = 2
+
+class AtsStatus(enum.IntEnum):
+    SUCCESS = 0
+    UR = 1
+    CA = 4
+
+class PprOutcome(enum.IntEnum):
+    QUEUED = 0
+    OVERFLOW = 1
+    DISABLED = 2
+    ABORT = 3
+
+class PrgCode(enum.IntEnum):
+    SUCCESS = 0x0
+    INVALID_REQUEST = 0x1
+    FAILURE = 0xF
+
+@dataclass(frozen=True)
+class AtsCompletion:
+    status: AtsStatus
+    addr: int
+    size: int
+    perm: Access
+
+@dataclass(frozen=True)
+class AtcInvalidation:
+    id: int
+    sid: int
+    ssid: Optional[int]
+    global_: bool
+    addr: int
+    log2size: int
+
+@dataclass(frozen=True)
+class PrgResponse:
+    sid: int
+    ssid: Optional[int]
+    prg_index: int
+    code: PrgCode
+    automatic: bool
+
+class SmmuEndpoint:
+    def __init__(self) -> None: ...
+    def messages(self) -> Iterator[AtcInvalidation | PrgResponse]: ...
+    @property
+    def dropped(self) -> int: ...
+
 @dataclass(frozen=True)
 class StreamStats:
     sid: int
@@ -339,6 +400,7 @@ class GuestMemory:
     def write(self, addr: int, data: bytes | bytearray | memoryview) -> None: ...
     def write_u64(self, addr: int, value: int) -> None: ...
     def read(self, addr: int, length: int) -> bytes: ...
+    def read_u64(self, addr: int) -> int: ...
 
 class Smmu:
     def __init__(self, iotlb_entries: int = ...) -> None: ...
@@ -351,6 +413,19 @@ class Smmu:
     def detach(self, sid: int) -> None: ...
     def translate(self, sid: int, iova: int, access: Access = ...,
                   ssid: Optional[int] = ...) -> Translation: ...
+    def translate_many(self, sid: int, iovas: Sequence[int], access: Access = ...,
+                       ssid: Optional[int] = ...) -> List[Translation]: ...
+    def translate_stallable(self, sid: int, iova: int, access: Access = ...,
+                            ssid: Optional[int] = ...) -> Translation: ...
+    def stall_wait(self, stall_id: int, timeout_ms: int = ...) -> StallEnd: ...
+    def ats_translate(self, sid: int, iova: int, access: Access = ...,
+                      ssid: Optional[int] = ...) -> AtsCompletion: ...
+    def ats_translated(self, sid: int, pa: int, access: Access = ...) -> bool: ...
+    def page_request(self, sid: int, addr: int, access: Access = ..., prg_index: int = ...,
+                     last: bool = ..., stop: bool = ...,
+                     ssid: Optional[int] = ...) -> PprOutcome: ...
+    def use_endpoint(self, endpoint: Optional[SmmuEndpoint]) -> None: ...
+    def atc_inv_done(self, inv_id: int, ok: bool = ...) -> None: ...
     def invalidate(self, scope: InvalScope, vmid: int = ..., asid: int = ...,
                    addr: int = ..., size: int = ...) -> None: ...
     def stream_stats(self, sid: int) -> StreamStats: ...
