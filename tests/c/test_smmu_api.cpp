@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -477,6 +478,35 @@ TEST_CASE("event records are written to the queue; overflow is flagged", "[smmu]
     CHECK(vmaccel_smmu_translate(m.s, 9, NOSS, 0, R, &r) == VMACCEL_EFAULT);
     CHECK(m.rd(0x100a8) == (3u | 1u << 31));
     CHECK((m.g.r64(EQ) & 0xff) == 0x04);
+}
+
+TEST_CASE("version-1 callers: the old domain and memory structs are read up to their end",
+          "[smmu][api][abi]")
+{
+    Model m(0, false);
+    S1 t(m.g);
+    t.page(0x1000, 0x80000000, 1, false); // AF=0: HTTU would set it
+    // Exactly the version-1 sizes on the heap: a read past them is an
+    // ASan report, and the fields a version-2 caller adds read as off.
+    vmaccel_smmu_memory full = VMACCEL_SMMU_MEMORY_INIT;
+    full.version = 1;
+    full.read = Guest::read;
+    full.write = Guest::write;
+    full.ctx = &m.g;
+    std::vector<unsigned char> mem1(offsetof(vmaccel_smmu_memory, cas));
+    std::memcpy(mem1.data(), &full, mem1.size());
+    REQUIRE(vmaccel_smmu_set_memory(m.s, (const vmaccel_smmu_memory *)(void *)mem1.data()) == 0);
+    vmaccel_smmu_domain d = s1_domain(t.root, 7);
+    d.version = 1;
+    d.s1_ha = true; // beyond a version-1 struct: must not be read
+    std::vector<unsigned char> dom1(offsetof(vmaccel_smmu_domain, s1_ha));
+    std::memcpy(dom1.data(), &d, dom1.size());
+    REQUIRE(vmaccel_smmu_attach(m.s, 5, (const vmaccel_smmu_domain *)(void *)dom1.data()) == 0);
+    vmaccel_smmu_result r;
+    CHECK(vmaccel_smmu_translate(m.s, 5, NOSS, 0x1000, R, &r) == VMACCEL_EFAULT);
+    CHECK(r.fault.event == VMACCEL_SMMU_EVT_F_ACCESS); // HA off: an Access flag fault
+    d.version = 3;
+    CHECK(vmaccel_smmu_attach(m.s, 6, &d) == VMACCEL_EINVAL);
 }
 
 TEST_CASE("translate_many: a scatter-gather list in one call, stopping at a fault",
