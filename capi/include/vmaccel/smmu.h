@@ -6,9 +6,15 @@
  *  - the host API: attach a stream ID to a domain (stage configuration and
  *    table roots), translate, invalidate, read statistics;
  *  - the register front end: vmaccel_smmu_mmio_read/_write by offset, with
- *    the guest's stream table, command queue and event queue in guest memory
+ *    the guest's stream table, command, event and PRI queues in guest memory
  *    reached only through caller-supplied callbacks.
  * Guest memory holds the page tables in both cases (vmaccel_smmu_set_memory).
+ * Devices reach the model through translate (one access), translate_many
+ * (a scatter-gather list), translate_stallable (a device that can hold a
+ * DMA while the guest resolves a fault), and, for PCIe endpoints, ATS
+ * translation, Translated transactions and PRI page requests; what the
+ * guest sends back to endpoints (ATC invalidations, PRG responses, the end
+ * of a stall) arrives through vmaccel_smmu_set_endpoint_ops.
  *
  * Thread safety: every function may be called from any thread. Calls that
  * change state (attach, detach, invalidate, MMIO, misses) are serialised by
@@ -16,8 +22,9 @@
  * validates what it read with a sequence counter and retries if a change
  * overlapped. Statistics counters are exact when each stream is translated
  * by one thread at a time; concurrent translators of one stream may lose a
- * count (never a translation). Memory callbacks run on the calling thread,
- * under the model's lock, and must not call back into the same model.
+ * count (never a translation). Memory and endpoint callbacks run on the
+ * calling thread, under the model's lock, and must not call back into the
+ * same model. vmaccel_smmu_stall_wait blocks only its caller.
  */
 #ifndef VMACCEL_SMMU_H
 #define VMACCEL_SMMU_H
