@@ -150,7 +150,8 @@ static void op_translate(vmaccel_smmu *s, uint64_t i)
     sink += r.pa;
 }
 
-static void bench_hit(void)
+/* A model with stream 1's 64 pages mapped and already in the IOTLB. */
+static vmaccel_smmu *hits_model(void)
 {
     next_free = BASE;
     memset(ram, 0, MEM_BYTES);
@@ -160,9 +161,15 @@ static void bench_hit(void)
         map(root, 1, p << 12, 0x100000000ull + (p << 12), 1);
     vmaccel_smmu *s = model(4096);
     attach_s1(s, 1, root, 25, 1);
-    uint64_t c = 0;
     for (uint64_t p = 0; p < npages; p++)
         op_translate(s, p);
+    return s;
+}
+
+static void bench_hit(void)
+{
+    vmaccel_smmu *s = hits_model();
+    uint64_t c = 0;
     double ns = median_ns(s, op_translate, 201, 100000, &c);
     vmaccel_smmu_stream_stats st;
     vmaccel_smmu_stream_stats_get(s, 1, &st);
@@ -194,17 +201,8 @@ static void op_translate_many(vmaccel_smmu *s, uint64_t i)
  * interleaved batch by batch so that both see the same machine. */
 static void bench_many(void)
 {
-    next_free = BASE;
-    memset(ram, 0, MEM_BYTES);
-    uint64_t root = alloc_page();
-    npages = 64;
-    for (uint64_t p = 0; p < npages; p++)
-        map(root, 1, p << 12, 0x100000000ull + (p << 12), 1);
-    vmaccel_smmu *s = model(4096);
-    attach_s1(s, 1, root, 25, 1);
+    vmaccel_smmu *s = hits_model();
     uint64_t c1 = 0, cn = 0;
-    for (uint64_t p = 0; p < npages; p++)
-        op_translate(s, p);
     enum { ROUNDS = 201 };
     double single[ROUNDS], many[ROUNDS];
     for (unsigned r = 0; r < ROUNDS; r++) {

@@ -30,35 +30,35 @@ static void emit(json_object *o)
 
 /* The replay's own guest memory accesses (commands it queues, records it
  * reads): not the model's, so not in "print_touched". */
-static int host_read(replay *r, uint64_t addr, void *buf, size_t len)
+static int host_copy(replay *r, uint64_t addr, void *buf, size_t len, bool write)
 {
     bool track = r->im.track;
     r->im.track = false;
-    int rc = smmu_image_read(&r->im, addr, buf, len);
+    int rc = write ? smmu_image_write(&r->im, addr, buf, len)
+                   : smmu_image_read(&r->im, addr, buf, len);
     r->im.track = track;
     return rc;
 }
 
-static int host_write(replay *r, uint64_t addr, const void *buf, size_t len)
+/* Records {kind: {"sid":..,"ssid":..}} among the endpoint messages and
+ * returns the inner object for the kind's own fields. */
+static json_object *endpoint_message(replay *r, const char *kind, uint32_t sid, uint32_t ssid)
 {
-    bool track = r->im.track;
-    r->im.track = false;
-    int rc = smmu_image_write(&r->im, addr, buf, len);
-    r->im.track = track;
-    return rc;
+    json_object *m = json_object_new_object(), *o = json_object_new_object();
+    json_object_object_add(o, "sid", json_object_new_int64(sid));
+    json_object_object_add(o, "ssid", ssid_json(ssid));
+    json_object_object_add(m, kind, o);
+    json_object_array_add(r->messages, m);
+    return o;
 }
 
 static int on_atc_inv(void *ctx, const vmaccel_smmu_atc_inv *inv)
 {
     replay *r = ctx;
-    json_object *m = json_object_new_object(), *o = json_object_new_object();
-    json_object_object_add(o, "sid", json_object_new_int64(inv->sid));
-    json_object_object_add(o, "ssid", ssid_json(inv->ssid));
+    json_object *o = endpoint_message(r, "atc_inv", inv->sid, inv->ssid);
     json_object_object_add(o, "global", json_object_new_boolean(inv->global));
     json_object_object_add(o, "addr", hex(inv->addr));
     json_object_object_add(o, "log2size", json_object_new_int(inv->log2size));
-    json_object_object_add(m, "atc_inv", o);
-    json_object_array_add(r->messages, m);
     if (r->atc == ATC_DEFER && r->ndeferred < SMMU_REPLAY_MAX_DEFERRED) {
         r->deferred[r->ndeferred++] = inv->id;
         return VMACCEL_EAGAIN;
@@ -68,15 +68,10 @@ static int on_atc_inv(void *ctx, const vmaccel_smmu_atc_inv *inv)
 
 static void on_prg(void *ctx, const vmaccel_smmu_prg_response *p)
 {
-    replay *r = ctx;
-    json_object *m = json_object_new_object(), *o = json_object_new_object();
-    json_object_object_add(o, "sid", json_object_new_int64(p->sid));
-    json_object_object_add(o, "ssid", ssid_json(p->ssid));
+    json_object *o = endpoint_message(ctx, "prg", p->sid, p->ssid);
     json_object_object_add(o, "prgi", json_object_new_int(p->prg_index));
     json_object_object_add(o, "code", json_object_new_int(p->code));
     json_object_object_add(o, "auto", json_object_new_boolean(p->automatic));
-    json_object_object_add(m, "prg", o);
-    json_object_array_add(r->messages, m);
 }
 
 void smmu_replay_endpoints(replay *r)
@@ -209,7 +204,7 @@ static int u64_of(json_object *v, uint64_t *out)
 static int read_le64(replay *r, uint64_t addr, uint64_t *v)
 {
     uint8_t b[8];
-    if (host_read(r, addr, b, 8))
+    if (host_copy(r, addr, b, 8, false))
         return -1;
     *v = 0;
     for (int i = 7; i >= 0; i--)
@@ -234,7 +229,7 @@ static int queue_commands(replay *r, const uint64_t (*cmds)[2], size_t n, const 
         for (int k = 0; k < 16; k++)
             b[k] = (uint8_t)(cmds[i][k / 8] >> 8 * (k % 8));
         uint64_t addr = (base & 0x000fffffffffffe0ull) + (prod & (wrap >> 1)) * 16;
-        if (host_write(r, addr, b, 16))
+        if (host_copy(r, addr, b, 16, true))
             return cli_error(-1, "smmu", "%s: the command queue is outside the memory", what);
         prod = (prod + 1) & wrap;
     }
@@ -299,7 +294,7 @@ static int step_write64(replay *r, json_object *v, const char *what)
     uint8_t b[8];
     for (int i = 0; i < 8; i++)
         b[i] = (uint8_t)(val >> 8 * i);
-    if (host_write(r, addr, b, 8))
+    if (host_copy(r, addr, b, 8, true))
         return cli_error(-1, "smmu", "%s: 0x%llx is outside the memory", what,
                          (unsigned long long)addr);
     json_object *o = json_object_new_object();
@@ -308,9 +303,9 @@ static int step_write64(replay *r, json_object *v, const char *what)
     return 0;
 }
 
-static int step_register(replay *r, const char *kind, json_object *v, const char *what)
+static int step_register(replay *r, bool write, json_object *v, const char *what)
 {
-    bool write = !strcmp(kind, "write_reg");
+    const char *kind = write ? "write_reg" : "read_reg";
     json_object *n = v;
     if (write && (need_object(v, kind, what) || !json_object_object_get_ex(v, "name", &n)))
         return cli_error(-1, "smmu", "%s: write_reg needs \"name\" and \"value\"", what);
@@ -334,6 +329,16 @@ static int step_register(replay *r, const char *kind, json_object *v, const char
         json_object_object_add(o, "value", hex(value));
     emit(o);
     return 0;
+}
+
+static int step_write_reg(replay *r, json_object *v, const char *what)
+{
+    return step_register(r, true, v, what);
+}
+
+static int step_read_reg(replay *r, json_object *v, const char *what)
+{
+    return step_register(r, false, v, what);
 }
 
 static int step_read64(replay *r, json_object *v, const char *what)
@@ -367,8 +372,9 @@ static int step_stall_wait(replay *r, json_object *v, const char *what)
     return 0;
 }
 
-static int step_atc_complete(replay *r)
+static int step_atc_complete(replay *r, json_object *v, const char *what)
 {
+    (void)v, (void)what;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "completed", json_object_new_int((int)r->ndeferred));
     unsigned n = r->ndeferred;
@@ -379,8 +385,9 @@ static int step_atc_complete(replay *r)
     return 0;
 }
 
-static int step_endpoint(replay *r)
+static int step_endpoint(replay *r, json_object *v, const char *what)
 {
+    (void)v, (void)what;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "endpoint", r->messages);
     r->messages = json_object_new_array();
@@ -388,38 +395,37 @@ static int step_endpoint(replay *r)
     return 0;
 }
 
+static const struct {
+    const char *kind;
+    int (*run)(replay *r, json_object *v, const char *what);
+} steps[] = {
+    {"ats", step_ats},
+    {"translated", step_translated},
+    {"page_request", step_page_request},
+    {"commands", step_commands},
+    {"resume", step_resume},
+    {"write_reg", step_write_reg},
+    {"read_reg", step_read_reg},
+    {"read64", step_read64},
+    {"write64", step_write64},
+    {"stall_wait", step_stall_wait},
+    {"atc_complete", step_atc_complete},
+    {"endpoint", step_endpoint},
+};
+
 int smmu_step(replay *r, json_object *q, const char *what)
 {
     json_object *v = NULL;
     const char *kind = kind_of(q, &v);
-    if (!kind)
-        return cli_error(-1, "smmu", "%s: a step needs \"sid\" (a translation) or one "
-                         "kind: ats, translated, page_request, commands, resume, write_reg, "
-                         "read_reg, read64, write64, stall_wait, atc_complete, endpoint",
-                         what);
-    if (!strcmp(kind, "ats"))
-        return step_ats(r, v, what);
-    if (!strcmp(kind, "translated"))
-        return step_translated(r, v, what);
-    if (!strcmp(kind, "page_request"))
-        return step_page_request(r, v, what);
-    if (!strcmp(kind, "commands"))
-        return step_commands(r, v, what);
-    if (!strcmp(kind, "write_reg") || !strcmp(kind, "read_reg"))
-        return step_register(r, kind, v, what);
-    if (!strcmp(kind, "resume"))
-        return step_resume(r, v, what);
-    if (!strcmp(kind, "read64"))
-        return step_read64(r, v, what);
-    if (!strcmp(kind, "write64"))
-        return step_write64(r, v, what);
-    if (!strcmp(kind, "stall_wait"))
-        return step_stall_wait(r, v, what);
-    if (!strcmp(kind, "atc_complete"))
-        return step_atc_complete(r);
-    if (!strcmp(kind, "endpoint"))
-        return step_endpoint(r);
-    return cli_error(-1, "smmu", "%s: unknown step \"%s\"", what, kind);
+    for (size_t i = 0; kind && i < sizeof steps / sizeof *steps; i++)
+        if (!strcmp(kind, steps[i].kind))
+            return steps[i].run(r, v, what);
+    if (kind)
+        return cli_error(-1, "smmu", "%s: unknown step \"%s\"", what, kind);
+    return cli_error(-1, "smmu", "%s: a step needs \"sid\" (a translation) or one "
+                     "kind: ats, translated, page_request, commands, resume, write_reg, "
+                     "read_reg, read64, write64, stall_wait, atc_complete, endpoint",
+                     what);
 }
 
 int smmu_print_queue(replay *r, const char *name, uint64_t base_reg, uint64_t prod_reg,
@@ -439,8 +445,8 @@ int smmu_print_queue(replay *r, const char *name, uint64_t base_reg, uint64_t pr
          c = (c + 1) & wrap, n++) {
         uint8_t rec[32];
         char text[65];
-        if (host_read(r, (base & 0x000fffffffffffe0ull) + (c & idx) * entry, rec,
-                            entry))
+        if (host_copy(r, (base & 0x000fffffffffffe0ull) + (c & idx) * entry, rec, entry,
+                      false))
             break;
         for (unsigned b = 0; b < entry; b++)
             snprintf(text + 2 * b, 3, "%02x", rec[b]);

@@ -92,17 +92,12 @@ VMACCEL_API int vmaccel_smmu_ats_translate(vmaccel_smmu *smmu, uint32_t sid,
                                            unsigned access,
                                            vmaccel_smmu_ats_result *out)
 {
-    int rc = va_handle_check(smmu, VA_HANDLE_SMMU, "SMMU");
+    uint32_t ss;
+    int rc = va_smmu_check_request(smmu, ssid, access, &ss);
     if (rc)
         return rc;
     if (!out)
         return va_fail(VMACCEL_EINVAL, "vmaccel_smmu_ats_translate: out is NULL");
-    if (access & ~15u)
-        return va_fail(VMACCEL_EINVAL, "access flags 0x%x: unknown bits", access);
-    if (ssid != VMACCEL_SMMU_NO_SSID && ssid >> VA_SMMU_SSID_BITS)
-        return va_fail(VMACCEL_EINVAL, "SubstreamID 0x%x exceeds %d bits", ssid,
-                       VA_SMMU_SSID_BITS);
-    uint32_t ss = ssid == VMACCEL_SMMU_NO_SSID ? VA_SSID_NONE : ssid;
     /* Read is always asked; Exe and Priv travel only with a PASID. */
     access |= VMACCEL_SMMU_READ;
     if (ss == VA_SSID_NONE)

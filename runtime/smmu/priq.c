@@ -129,24 +129,20 @@ VMACCEL_API int vmaccel_smmu_page_request(vmaccel_smmu *smmu, uint32_t sid,
                                           unsigned flags,
                                           vmaccel_smmu_ppr_outcome *outcome)
 {
-    int rc = va_handle_check(smmu, VA_HANDLE_SMMU, "SMMU");
+    uint32_t ss;
+    int rc = va_smmu_check_request(smmu, ssid, access, &ss);
     if (rc)
         return rc;
-    if (access & ~15u)
-        return va_fail(VMACCEL_EINVAL, "page request access 0x%x: unknown bits", access);
     if (flags & ~(VMACCEL_SMMU_PRI_LAST | VMACCEL_SMMU_PRI_STOP))
         return va_fail(VMACCEL_EINVAL, "page request flags 0x%x: unknown bits", flags);
     if (prg_index > 511)
         return va_fail(VMACCEL_EINVAL, "PRG index %u beyond 9 bits", prg_index);
-    if (ssid != VMACCEL_SMMU_NO_SSID && ssid >> VA_SMMU_SSID_BITS)
-        return va_fail(VMACCEL_EINVAL, "SubstreamID 0x%x exceeds %d bits", ssid,
-                       VA_SMMU_SSID_BITS);
     bool stop = flags & VMACCEL_SMMU_PRI_STOP;
-    if (stop && ssid == VMACCEL_SMMU_NO_SSID)
+    if (stop && ss == VA_SSID_NONE)
         return va_fail(VMACCEL_EINVAL, "a Stop PASID marker needs a PASID (ssid)");
     ppr p = {
         .sid = sid,
-        .ssid = ssid == VMACCEL_SMMU_NO_SSID ? VA_SSID_NONE : ssid,
+        .ssid = ss,
         .addr = addr,
         .access = access,
         .prgi = prg_index,

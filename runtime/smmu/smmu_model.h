@@ -194,6 +194,12 @@ int va_smmu_translate_locked(vmaccel_smmu *s, uint32_t sid, uint32_t ssid,
                              uint64_t iova, unsigned access,
                              vmaccel_smmu_result *out, uint32_t *stall_id);
 
+/* Checks the handle, the access flags and the SubstreamID of a device
+ * call (translate, ATS, page request); *ss gets the internal SubstreamID.
+ * 0, or the error with its message. */
+int va_smmu_check_request(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
+                          uint32_t *ss);
+
 /* The stream a transaction names when the register front end translates:
  * NULL with f (and VMACCEL_EFAULT) when SMMUEN is off or the SID is out of
  * range, VMACCEL_ENOMEM. Lock held. */

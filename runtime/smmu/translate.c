@@ -11,6 +11,7 @@
 #include "smmu/xlate.h"
 
 #define RLX memory_order_relaxed
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* Counters are bumped with a plain load and store: no locked instruction
  * on the hit path. Concurrent translators of one stream may lose a count;
@@ -26,6 +27,18 @@ static inline void sample_hit(va_stream *st, uint64_t hash)
     uint32_t i = atomic_load_explicit(&st->uhead, RLX);
     atomic_store_explicit(&st->uring[i % VA_UMON_RING], hash, RLX);
     atomic_store_explicit(&st->uhead, i + 1, memory_order_release);
+}
+
+/* A hit's bookkeeping: the CLOCK reference bit (stored only when clear, so
+ * hits do not write a shared line), the counter, the utility sample. */
+static ALWAYS_INLINE void count_hit(va_stream *st, va_tlbe *e, uint64_t outw, uint64_t key,
+                                    unsigned shift, uint64_t iova)
+{
+    if (!atomic_load_explicit(&e->ref, RLX))
+        atomic_store_explicit(&e->ref, 1, RLX);
+    bump(&st->hits);
+    if (outw & VA_ENTRY_SAMPLED)
+        sample_hit(st, va_iotlb_hash(key << 8 | shift, iova >> shift));
 }
 
 void va_smmu_umon_drain(vmaccel_smmu *s, va_stream *st)
@@ -301,8 +314,6 @@ static inline va_tlbe *from_hint(va_iotlb *t, va_stream *st, uint64_t key,
     return e;
 }
 
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-
 /* The seqlock reader's check after its data loads: an acquire fence, then
  * the counter again. GCC refuses a fence inlined into another function
  * under -fsanitize=thread (TSan models no fences), so that build keeps the
@@ -374,11 +385,7 @@ static ALWAYS_INLINE int hit_once(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
         return -1;
     if (!from_entry(outw, shift, iova, access, out))
         return 0; /* the slow path walks and reports the exact fault */
-    if (!atomic_load_explicit(&e->ref, RLX))
-        atomic_store_explicit(&e->ref, 1, RLX);
-    bump(&st->hits);
-    if (outw & VA_ENTRY_SAMPLED)
-        sample_hit(st, va_iotlb_hash(key << 8 | shift, iova >> shift));
+    count_hit(st, e, outw, key, shift, iova);
     return 1;
 }
 
@@ -468,16 +475,12 @@ static size_t hit_many(vmaccel_smmu *s, va_stream *st, uint32_t ssid,
     return i;
 }
 
-/* Argument checks shared by the translate calls; *ss gets the internal
- * SubstreamID. */
-static int check_args(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
-                      const void *out, uint32_t *ss)
+int va_smmu_check_request(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
+                          uint32_t *ss)
 {
     *ss = VA_SSID_NONE;
     if (!va_handle_is_live(smmu, VA_HANDLE_SMMU))
         return va_handle_check(smmu, VA_HANDLE_SMMU, "SMMU");
-    if (!out)
-        return va_fail(VMACCEL_EINVAL, "SMMU translate: out is NULL");
     if (access & ~15u)
         return va_fail(VMACCEL_EINVAL, "access flags 0x%x: unknown bits", access);
     if (ssid != VMACCEL_SMMU_NO_SSID && ssid >> VA_SMMU_SSID_BITS)
@@ -485,6 +488,16 @@ static int check_args(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
                        VA_SMMU_SSID_BITS);
     *ss = ssid == VMACCEL_SMMU_NO_SSID ? VA_SSID_NONE : ssid;
     return 0;
+}
+
+/* Argument checks shared by the translate calls. */
+static int check_args(vmaccel_smmu *smmu, uint32_t ssid, unsigned access,
+                      const void *out, uint32_t *ss)
+{
+    int rc = va_smmu_check_request(smmu, ssid, access, ss);
+    if (!rc && !out)
+        rc = va_fail(VMACCEL_EINVAL, "SMMU translate: out is NULL");
+    return rc;
 }
 
 /* The slow path of one transaction, under the lock. */
@@ -539,11 +552,7 @@ static ALWAYS_INLINE int hit_by_hint(vmaccel_smmu *s, uint32_t sid, uint32_t ssi
     uint64_t outw = atomic_load_explicit(&e->out, RLX);
     if (!seq_unchanged(s, seq) || !from_entry(outw, shift, iova, access, out))
         return 0;
-    if (!atomic_load_explicit(&e->ref, RLX))
-        atomic_store_explicit(&e->ref, 1, RLX);
-    bump(&st->hits);
-    if (outw & VA_ENTRY_SAMPLED)
-        sample_hit(st, va_iotlb_hash(key << 8 | shift, iova >> shift));
+    count_hit(st, e, outw, key, shift, iova);
     return 1;
 }
 

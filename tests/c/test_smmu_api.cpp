@@ -27,6 +27,15 @@ struct S1 : Tables {
     }
 };
 
+// Stream 5 (ASID 7) with `pages` 4K pages mapped at 0x80000000 + IOVA.
+void attach_linear(Model &m, S1 &t, uint64_t pages)
+{
+    for (uint64_t p = 0; p < pages; p++)
+        t.page(p << 12, 0x80000000 + (p << 12));
+    vmaccel_smmu_domain d = s1_domain(t.root, 7);
+    REQUIRE(vmaccel_smmu_attach(m.s, 5, &d) == 0);
+}
+
 } // namespace
 
 TEST_CASE("SMMU handles: NULL, freed and bad options are errors", "[smmu][api]")
@@ -514,10 +523,7 @@ TEST_CASE("translate_many: a scatter-gather list in one call, stopping at a faul
 {
     Model m;
     S1 t(m.g);
-    for (uint64_t p = 0; p < 80; p++)
-        t.page(p << 12, 0x80000000 + (p << 12));
-    vmaccel_smmu_domain d = s1_domain(t.root, 7);
-    REQUIRE(vmaccel_smmu_attach(m.s, 5, &d) == 0);
+    attach_linear(m, t, 80);
     std::vector<uint64_t> iovas;
     for (uint64_t p = 0; p < 70; p++)
         iovas.push_back(p << 12 | (p * 8 % 4096));
@@ -566,10 +572,7 @@ TEST_CASE("translate_many stays coherent while the IOTLB is invalidated", "[smmu
 {
     Model m;
     S1 t(m.g);
-    for (uint64_t p = 0; p < 32; p++)
-        t.page(p << 12, 0x80000000 + (p << 12));
-    vmaccel_smmu_domain d = s1_domain(t.root, 7);
-    REQUIRE(vmaccel_smmu_attach(m.s, 5, &d) == 0);
+    attach_linear(m, t, 32);
     std::atomic<bool> stop{false};
     std::atomic<uint32_t> version{0}, failed{0};
     std::thread inval([&] { // no Catch assertions off the main thread

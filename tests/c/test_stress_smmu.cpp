@@ -16,6 +16,7 @@
 //    equal the number of translations;
 //  - nothing deadlocks (a watchdog fails the test instead of hanging).
 #include "shim.h"
+#include "smmu_fixture.hpp"
 #include "watchdog.hpp"
 
 #include <catch2/catch.hpp>
@@ -96,17 +97,6 @@ struct Tables {
         ram.st(l3[p / 512] + 8 * (p % 512), pa_of(p, v) | 3 | 1u << 6 | 1u << 10);
     }
 };
-
-vmaccel_smmu_domain domain(uint64_t root, uint16_t asid)
-{
-    vmaccel_smmu_domain d;
-    vmaccel_smmu_domain_init(&d);
-    d.mode = VMACCEL_SMMU_MODE_S1;
-    d.s1_ttb0 = root;
-    d.s1_t0sz = 25;
-    d.asid = asid;
-    return d;
-}
 
 struct Errors {
     std::mutex mu;
@@ -232,7 +222,7 @@ struct Stress {
 
     void cycler()
     {
-        vmaccel_smmu_domain d = domain(tables.root, ASID_B);
+        vmaccel_smmu_domain d = smmu_test::s1_domain(tables.root, ASID_B);
         while (running()) {
             phase++; // attaching
             errors.check(vmaccel_smmu_attach(s, SID_CYCLED, &d), "attach");
@@ -323,7 +313,7 @@ void run(vmaccel_manager *m, vmaccel_smmu *smmu, unsigned capacity, std::chrono:
     REQUIRE(vmaccel_smmu_set_memory(x.s, &mem) == 0);
     for (unsigned p = 0; p < PAGES; p++)
         x.tables.map(p, 0);
-    vmaccel_smmu_domain a = domain(x.tables.root, ASID_A);
+    vmaccel_smmu_domain a = smmu_test::s1_domain(x.tables.root, ASID_A);
     REQUIRE(vmaccel_smmu_attach(x.s, SID_A, &a) == 0);
     REQUIRE(vmaccel_smmu_attach(x.s, SID_B, &a) == 0); // shares SID_A's IOTLB space
     if (m)
