@@ -427,7 +427,7 @@ VA_GO_OUT(double, float64)
 %apply int VA_PLAIN_INT { int api_version, int allowed, int present, int level,
                           int pid, int in_process, int gone, int tid, int last_cpu,
                           int planned_cpu, int result, int pinned, int dry_run,
-                          int set_nice, int nice, int rt_priority };
+                          int set_nice, int nice, int rt_priority, int migrate_whole };
 #endif
 #ifdef SWIGPYTHON
 %apply (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) {
