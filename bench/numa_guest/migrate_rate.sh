@@ -10,14 +10,17 @@ out=$(VMACCEL_GUEST_NODES=4 "$root/tests/e2e/numa_guest/guest.sh" "$1" \
         "$root/bench/numa_guest/scenario_migrate_rate.sh" 1800 | tr -d '\r')
 echo "$out" | grep -E '^(GUEST-UP|RATE)'
 echo "$out" | grep -q 'GUEST-UP nodes=4' || { echo "migrate_rate: the guest did not boot with 4 nodes" >&2; exit 1; }
-# pages/s = pgmigrate_success / seconds, per run; then vm-accel / kernel.
+# pages/s = pages migrated over the time until the count last grew (from
+# the balancer's start: detection is part of it), per run; then vm-accel /
+# kernel.
 echo "$out" | awk '
-  /^RATE (vmaccel|kernel) / {
+  /^RATE (vmaccel|kernel|vmaccel-stopped|vmaccel-whole) / {
     for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-    r = f["seconds_cs"] > 0 ? f["pgmigrate_success"] / (f["seconds_cs"] / 100) : 0
+    s = f["active_cs"] / 100
+    r = s > 0 ? f["pgmigrate_success"] / s : 0
     rate[$2, f["thp"]] = r
-    printf "%-8s thp=%-3s %6d pages in %6.1f s = %8.0f pages/s (%s to 90%%)\n", $2, f["thp"],
-           f["pgmigrate_success"], f["seconds_cs"] / 100, r, f["reached90"] == "yes" ? "got" : "never got"
+    printf "%-15s thp=%-3s %6d pages in %6.1f s = %8.0f pages/s (%s to 90%% in %.1f s)\n", $2, f["thp"],
+           f["pgmigrate_success"], s, r, f["reached90"] == "yes" ? "got" : "never got", f["seconds_cs"] / 100
   }
   END {
     for (t = 0; t < 2; t++) {
