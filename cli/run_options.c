@@ -88,10 +88,23 @@ static int add_pid(run_options *o, const char *val)
     unsigned long pid;
     if (cli_parse_uint(val, 0x3fffffff, &pid) || pid == 0)
         return cli_error(CLI_USAGE, "run", "--pid wants a process id, got '%s'", val);
-    if (o->npids == RUN_MAX_PIDS)
-        return cli_error(CLI_USAGE, "run", "at most %d --pid", RUN_MAX_PIDS);
+    if (o->npids == o->pids_cap) {
+        unsigned cap = o->pids_cap ? 2 * o->pids_cap : 8;
+        int *p = realloc(o->pids, cap * sizeof *p);
+        if (!p)
+            return cli_error(CLI_FAILED, "run", "out of memory for --pid %s", val);
+        o->pids = p;
+        o->pids_cap = cap;
+    }
     o->pids[o->npids++] = (int)pid;
     return 0;
+}
+
+void run_options_free(run_options *o)
+{
+    free(o->pids);
+    o->pids = NULL;
+    o->npids = o->pids_cap = 0;
 }
 
 static int parse_one(run_options *o, int c, const char *arg)
