@@ -214,19 +214,17 @@ static void vm_row(view_out *v, const run_view_vm *r)
     }
 }
 
-static void status(view_out *v, const run_view_frame *f, unsigned pages, unsigned per_page)
+static void status(view_out *v, const run_view_frame *f, unsigned pages)
 {
     char buf[256];
     int n = 0;
-    if (f->nvms > per_page)
-        n = snprintf(buf, sizeof buf, "page %u/%u (VMs %u-%u of %u, worst first)%s",
-                     f->page + 1, pages, f->page * per_page + 1,
-                     f->page + 1 == pages ? f->nvms : (f->page + 1) * per_page, f->nvms,
+    if (pages > 1)
+        n = snprintf(buf, sizeof buf, "page %u/%u, worst first%s", f->page + 1, pages,
                      f->keys ? "  n/p: page  q: quit" : "");
     else
-        n = snprintf(buf, sizeof buf, "%s", f->keys ? "q: quit  " : "Ctrl-C to stop  ");
+        n = snprintf(buf, sizeof buf, "%s", f->keys ? "q: quit" : "Ctrl-C to stop");
     if (f->fd_limited && n >= 0 && (size_t)n < sizeof buf)
-        snprintf(buf + n, sizeof buf - (size_t)n, "  %u VM%s not attached: open-file limit",
+        snprintf(buf + n, sizeof buf - (size_t)n, "  %u VM%s not attached: fd limit",
                  f->fd_limited, f->fd_limited == 1 ? "" : "s");
     line(v, buf);
 }
@@ -267,6 +265,6 @@ void run_view_render(FILE *out, run_view_frame *f, unsigned rows, unsigned cols)
         line(&v, buf);
     }
     if (v.rows >= 6)
-        status(&v, f, pages, per_page);
+        status(&v, f, pages);
     fputs("\033[K\033[J", out);
 }
