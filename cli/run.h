@@ -45,6 +45,7 @@ typedef struct run_retry {
     int pid;
     unsigned next_scan, wait;
     unsigned seen;                /* the last scan that saw the process */
+    unsigned tries;
 } run_retry;
 
 typedef struct run_state {

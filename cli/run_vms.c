@@ -63,9 +63,9 @@ static int fd_limit_reached(run_state *s, int pid, const char *detail)
         fprintf(stderr, "vmaccel run: not attaching pid %d: open-file limit reached "
                 "(RLIMIT_NOFILE %llu; the last %d are kept for the VMs watched)", pid,
                 (unsigned long long)rl.rlim_cur, RUN_FD_RESERVE);
-    fprintf(stderr, ". Watching %u VMs; more are attached as descriptors free up. Raise "
-            "the limit to watch more (ulimit -n, LimitNOFILE= in a systemd unit).\n",
-            s->nvms);
+    fprintf(stderr, ". Watching %u VMs; %s. Raise the limit to watch more (ulimit -n, "
+            "LimitNOFILE= in a systemd unit).\n", s->nvms,
+            s->opts.qemu ? "more are attached as descriptors free up" : "the others are not");
     return RUN_FD_LIMIT;
 }
 
@@ -166,7 +166,8 @@ static unsigned retry_find(const run_state *s, int pid, bool *found)
 
 /* A QEMU that could not be attached waits 1, 2, 4, ... scans before the
  * next try: up to 4 while it may still be starting, up to 64 when it is
- * not ours to act on. */
+ * not ours to act on. Why is said once, at the third failure (a QEMU
+ * still starting has no vCPU threads for a moment). */
 static void retry_later(run_state *s, unsigned at, bool found, int pid, int rc)
 {
     if (!found) {
@@ -187,6 +188,9 @@ static void retry_later(run_state *s, unsigned at, bool found, int pid, int rc)
     r->wait = r->wait ? (2 * r->wait < most ? 2 * r->wait : most) : 1;
     r->next_scan = s->scans + r->wait;
     r->seen = s->scans;
+    if (++r->tries == 3 && !s->opts.live)
+        cli_error(0, "run", "not watching QEMU pid %d: %s: %s", pid, vmaccel_strerror(rc),
+                  vmaccel_error_last());
 }
 
 /* Forgets retries of processes that are gone (not seen by this scan). */
