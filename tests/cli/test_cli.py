@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -336,3 +337,70 @@ def test_pin_without_cap_sys_nice_reports_each_thread_and_restores(root_vm, tmp_
     assert restored.returncode == 0, restored.stderr
     for tid in os.listdir(f"/proc/{pid}/task"):
         assert os.sched_getaffinity(int(tid)) == before
+
+
+def read_pty(fd, until, seconds):
+    """Reads the terminal's output until `until` (bytes) shows or time runs out."""
+    import select
+    out, end = b"", time.time() + seconds
+    while time.time() < end and until not in out:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
+
+def last_frame(raw):
+    """The last frame the live view drew, as lines without its escapes."""
+    text = raw.decode("utf-8", errors="replace")
+    frame = text.split("\x1b[H")[-1]
+    for seq in ("\x1b[K", "\x1b[J", "\x1b[?7l", "\x1b[?7h"):
+        frame = frame.replace(seq, "")
+    return frame.split("\r\n")
+
+
+@pytest.mark.skipif(not WORKLOAD, reason="misplaced_vm not built")
+def test_live_view_fits_the_terminal_pages_with_keys_and_restores_it():
+    import fcntl
+    import pty
+    import struct
+    import termios
+    vms = [subprocess.Popen([WORKLOAD, "--mem-node", "0", "--cpu-node", "0", "--mem-mb", "4",
+                             "--seconds", "30"], stdout=subprocess.PIPE) for _ in range(3)]
+    master, slave = pty.openpty()
+    try:
+        for vm in vms:
+            assert vm.stdout.readline().startswith(b"READY")
+        rows, cols = 6, 60  # two VM lines a page: three VMs make two pages
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        before = termios.tcgetattr(slave)
+        args = [CLI, "run", "--interval", "200", "--live"]
+        for vm in vms:
+            args += ["--pid", str(vm.pid)]
+        run_ = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=subprocess.PIPE,
+                                start_new_session=True,
+                                preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        out = read_pty(master, b"page 1/2", 15)
+        frame = last_frame(out)
+        assert len(frame) <= rows, frame
+        assert all(len(line) <= cols for line in frame), frame
+        assert frame[1].startswith("3 VMs"), frame
+        assert frame[-1].startswith("page 1/2"), frame
+        os.write(master, b"n")
+        out = read_pty(master, b"page 2/2", 5)
+        assert last_frame(out)[-1].startswith("page 2/2"), last_frame(out)
+        os.write(master, b"q")
+        assert run_.wait(timeout=10) == 0
+        err = run_.stderr.read().decode()
+        assert "stopped (Interrupt)" in err, err
+        after = termios.tcgetattr(slave)
+        assert after[3] & (termios.ICANON | termios.ECHO) == before[3] & (termios.ICANON | termios.ECHO)
+    finally:
+        os.close(master)
+        os.close(slave)
+        for vm in vms:
+            vm.kill()
+            vm.wait()
