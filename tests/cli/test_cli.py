@@ -404,3 +404,48 @@ def test_live_view_fits_the_terminal_pages_with_keys_and_restores_it():
         for vm in vms:
             vm.kill()
             vm.wait()
+
+
+def polylines(svg):
+    """{stroke colour: [(x, y), ...]} of an SVG written by vmaccel plot."""
+    import re
+    lines = {}
+    for colour, pts in re.findall(r"<polyline[^>]*stroke='([^']+)' points='([^']*)'", svg):
+        lines.setdefault(colour, []).append([tuple(map(float, p.split(","))) for p in pts.split()])
+    return lines
+
+
+def test_plot_host_wide_rate_is_ram_weighted_and_drops_gone_vms(tmp_path):
+    rec = tmp_path / "run.jsonl"
+    lines = []
+    for t in range(10):
+        lines.append({"t": t, "vm": 1, "pid": 11, "local": 0.0, "ram": 1 << 30})
+        lines.append({"t": t + 0.01, "vm": 2, "pid": 12, "local": 1.0, "ram": 3 << 30})
+    lines.append({"t": 5.5, "vm": 1, "event": "VM_GONE", "message": "VM 1 is gone"})
+    rec.write_text("".join(json.dumps(l) + "\n" for l in lines))
+    out = run("plot", str(rec))
+    assert out.returncode == 0, out.stderr
+    svg = out.stdout.decode()
+    host = polylines(svg)["#000000"][0]
+    # y = 340 - 300 * rate: 3/4 of the RAM is local while both run, all after VM 1 exits.
+    before = [y for x, y in host if 0.02 * 700 / 9.01 + 70 < x < 70 + 700 * 5 / 9.01]
+    after = [y for x, y in host if x > 70 + 700 * 5.6 / 9.01]
+    assert before and all(abs(y - 115.0) < 0.05 for y in before), host
+    assert after and all(abs(y - 40.0) < 0.05 for y in after), host
+    assert "weighted by guest RAM" in svg
+
+
+def test_plot_many_vms_draws_host_wide_and_the_worst(tmp_path):
+    rec = tmp_path / "run.jsonl"
+    rec.write_text("".join(json.dumps({"t": t, "vm": vm, "pid": 100 + vm, "local": vm / 20,
+                                       "ram": 1 << 26}) + "\n"
+                           for t in range(5) for vm in range(1, 13)))
+    svg = run("plot", str(rec)).stdout.decode()
+    assert sum(len(v) for v in polylines(svg).values()) == 9  # host-wide + 8 worst
+    assert "8 of 12 VMs drawn" in svg
+    svg = run("plot", str(rec), "--worst", "2").stdout.decode()
+    assert sum(len(v) for v in polylines(svg).values()) == 3
+    assert "VM 1 (pid 101)" in svg and "VM 2 (pid 102)" in svg and "VM 3 (pid" not in svg
+    svg = run("plot", str(rec), "--worst", "0").stdout.decode()
+    assert list(polylines(svg)) == ["#000000"]
+    assert run("plot", str(rec), "--worst", "-1").returncode == 2
