@@ -34,13 +34,21 @@ static void usage(FILE *out)
         "                       (replaced whole each time; in a directory others\n"
         "                       can write, such as /tmp, rewritten in place)\n"
         "  --events text|json   print events on stdout\n"
-        "  --live / --no-live   the live view (default: on a terminal)\n"
+        "  --live / --no-live   the live view (default: on a terminal): the\n"
+        "                       worst placed VMs first, one line each, paged to\n"
+        "                       the terminal (keys n/space, p, g/G, q); a\n"
+        "                       summary of all VMs with the host-wide local\n"
+        "                       rate weighted by guest RAM\n"
         "  --duration S         stop after S seconds\n"
         "  --record FILE        JSON lines of locality samples and events, for\n"
         "                       `vmaccel plot`\n"
         "  --config FILE        key=value options (interval, threshold, fix,\n"
         "                       dry-run, migrate-mbps), re-read on SIGHUP\n"
-        "  --synthetic DESC | --xml FILE   plan on that topology (testing)\n");
+        "  --synthetic DESC | --xml FILE   plan on that topology (testing)\n\n"
+        "Any number of VMs. Each is announced once; a QEMU that cannot be\n"
+        "attached is said once and tried again less and less often. Each VM\n"
+        "holds one file descriptor: the soft RLIMIT_NOFILE is raised to the\n"
+        "hard one, and at the limit the VMs attached stay watched (said once).\n");
 }
 
 static int parse_fix(const char *s, vmaccel_numa_fix *out)
