@@ -39,10 +39,11 @@ typedef struct run_vm {
     uint64_t last_samples;
 } run_vm;
 
-/* A QEMU that could not be attached (not ours, not started far enough):
- * tried again after `wait` scans, the wait doubling up to a bound. */
+/* A process not watched: not QEMU, or a QEMU that could not be attached
+ * (not ours, not started far enough). Looked at again at next_scan. */
 typedef struct run_retry {
     int pid;
+    bool qemu;
     unsigned next_scan, wait;
     unsigned seen;                /* the last scan that saw the process */
     unsigned tries;
@@ -53,7 +54,7 @@ typedef struct run_state {
     vmaccel_manager *m;
     run_vm *vms;                  /* any number, grown by doubling */
     unsigned nvms, vms_cap;
-    run_retry *retry;             /* sorted by pid */
+    run_retry *retry;             /* the processes not watched, by pid */
     unsigned nretry, retry_cap, scans;
     bool fd_limit_said;           /* the open-file limit message was printed */
     bool fd_counted;              /* fd_room is known (counted this scan) */

@@ -10,6 +10,8 @@
 /* Descriptors kept free for the library's periodic reads (/proc, /sys)
  * and the report file, so VMs already watched stay watched. */
 #define RUN_FD_RESERVE 16
+/* Scans between two looks at a process that is not QEMU. */
+#define RUN_RECHECK_SCANS 4
 
 static bool watching(const run_state *s, int pid)
 {
@@ -164,18 +166,15 @@ static unsigned retry_find(const run_state *s, int pid, bool *found)
     return lo;
 }
 
-/* A QEMU that could not be attached waits 1, 2, 4, ... scans before the
- * next try: up to 4 while it may still be starting, up to 64 when it is
- * not ours to act on. Why is said once, at the third failure (a QEMU
- * still starting has no vCPU threads for a moment). */
-static void retry_later(run_state *s, unsigned at, bool found, int pid, int rc)
+/* The entry of pid at `at`, inserted there when not found. */
+static run_retry *retry_entry(run_state *s, unsigned at, bool found, int pid)
 {
     if (!found) {
         if (s->nretry == s->retry_cap) {
-            unsigned cap = s->retry_cap ? 2 * s->retry_cap : 16;
+            unsigned cap = s->retry_cap ? 2 * s->retry_cap : 64;
             run_retry *r = realloc(s->retry, cap * sizeof *r);
             if (!r)
-                return; /* tried again at the next scan */
+                return NULL; /* looked at again at the next scan */
             s->retry = r;
             s->retry_cap = cap;
         }
@@ -183,11 +182,32 @@ static void retry_later(run_state *s, unsigned at, bool found, int pid, int rc)
         s->retry[at] = (run_retry){.pid = pid};
         s->nretry++;
     }
-    run_retry *r = &s->retry[at];
+    s->retry[at].seen = s->scans;
+    return &s->retry[at];
+}
+
+/* A process that is not QEMU is looked at again at the next scan, then
+ * every RUN_RECHECK_SCANS scans: it may exec QEMU, as libvirt's children
+ * do after their setup (such a QEMU is attached that much later). A QEMU that could
+ * not be attached (rc) waits 1, 2, 4, ... scans before the next try: up
+ * to 4 while it may still be starting, up to 64 when it is not ours to
+ * act on. Why is said once, at the third failure (a QEMU still starting
+ * has no vCPU threads for a moment). */
+static void look_later(run_state *s, unsigned at, bool found, int pid, bool qemu, int rc)
+{
+    run_retry *r = retry_entry(s, at, found, pid);
+    if (!r)
+        return;
+    if (!qemu) { /* the next scan, then every RUN_RECHECK_SCANS */
+        unsigned wait = found && !r->qemu ? RUN_RECHECK_SCANS : 1;
+        *r = (run_retry){.pid = pid, .seen = s->scans, .next_scan = s->scans + wait};
+        return;
+    }
+    if (!r->qemu)
+        *r = (run_retry){.pid = pid, .seen = s->scans, .qemu = true};
     unsigned most = rc == VMACCEL_EPERM ? 64 : 4;
     r->wait = r->wait ? (2 * r->wait < most ? 2 * r->wait : most) : 1;
     r->next_scan = s->scans + r->wait;
-    r->seen = s->scans;
     if (++r->tries == 3 && !s->opts.live)
         cli_error(0, "run", "not watching QEMU pid %d: %s: %s", pid, vmaccel_strerror(rc),
                   vmaccel_error_last());
@@ -215,15 +235,17 @@ static void consider(run_state *s, const int *sorted, int pid)
         if (s->scans < s->retry[at].next_scan)
             return;
     }
-    if (!is_qemu(pid))
+    if (!is_qemu(pid)) {
+        look_later(s, at, found, pid, false, 0);
         return;
+    }
     /* Not ours to act on, or not started far enough: quiet, tried later. */
     int rc = run_attach_pid(s, pid, true);
     if (rc == 0 && found) {
         memmove(s->retry + at, s->retry + at + 1, (s->nretry - at - 1) * sizeof *s->retry);
         s->nretry--;
     } else if (rc && rc != RUN_FD_LIMIT) {
-        retry_later(s, at, found, pid, rc);
+        look_later(s, at, found, pid, true, rc);
     }
 }
 
