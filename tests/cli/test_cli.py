@@ -449,3 +449,15 @@ def test_plot_many_vms_draws_host_wide_and_the_worst(tmp_path):
     svg = run("plot", str(rec), "--worst", "0").stdout.decode()
     assert list(polylines(svg)) == ["#000000"]
     assert run("plot", str(rec), "--worst", "-1").returncode == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV, reason="needs root to drop to nobody")
+def test_run_at_the_process_limit_fails_cleanly():
+    # RLIMIT_NPROC binds only without privilege: as nobody, one process and
+    # no room for the loop thread.
+    out = subprocess.run([*AS_NOBODY, "bash", "-c", 'ulimit -u 1 && exec "$0" run --qemu '
+                          '--duration 2 --no-live', CLI], capture_output=True, timeout=60)
+    assert out.returncode == 1, out.stderr
+    assert b"cannot start balancing" in out.stderr and b"loop thread" in out.stderr, out.stderr
+    for mark in SANITIZER_MARKS:
+        assert mark.encode() not in out.stderr
