@@ -28,8 +28,8 @@ ticks() {  # utime+stime of task $2 of process $1 (fields after the comm)
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/task/$2/stat"
 }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-watched() {  # VMs attached minus VMs gone, from the run's own lines
-    echo $(( $(grep -c "watching pid" "$work/stderr") - $(grep -c "is gone" "$work/stderr") ))
+watched() {  # each VM watched holds a pidfd (works with --live too)
+    find "/proc/$run/fd" -lname "anon_inode:\[pidfd\]" 2>/dev/null | wc -l
 }
 
 "$vmaccel" run --qemu --interval 1000 "${extra[@]}" >"$work/stdout" 2>"$work/stderr" &
@@ -44,12 +44,12 @@ for i in $(seq "$n"); do
         -display none -nodefaults -no-user-config -monitor none >/dev/null 2>&1 &
     ours+=("$!"); pids+=("$!")
 done
-for p in "${ours[@]}"; do
-    until grep -q "watching pid $p (" "$work/stderr"; do
-        kill -0 "$run" || { echo "vmaccel run died"; cat "$work/stderr"; exit 1; }
-        sleep 0.5
-    done
+for _ in $(seq 600); do
+    [[ $(watched) -ge $((n0 + n)) ]] && break
+    kill -0 "$run" || { echo "vmaccel run died"; cat "$work/stderr"; exit 1; }
+    sleep 0.5
 done
+[[ $(watched) -ge $((n0 + n)) ]] || { echo "only $(watched) VMs watched"; exit 1; }
 attached=$(date +%s.%N)
 sleep 5 # a few periods with every VM watched
 

@@ -51,16 +51,14 @@ void plot_series_free(plot_series *s)
 }
 
 /* The VM with this id, added (in id order) on its first sample. */
+static int id_before(const void *elem, const void *id)
+{
+    return ((const plot_vm *)elem)->id < *(const uint64_t *)id;
+}
+
 static plot_vm *vm_of(plot_data *d, uint64_t id, int pid, bool add)
 {
-    size_t lo = 0, hi = d->nvms;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (d->vms[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = cli_lower_bound(d->vms, d->nvms, sizeof *d->vms, &id, id_before);
     if (lo < d->nvms && d->vms[lo].id == id)
         return &d->vms[lo];
     if (!add || grow((void **)&d->vms, &d->vms_cap, d->nvms, sizeof *d->vms, 16))

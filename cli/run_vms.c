@@ -152,16 +152,15 @@ static int *watched_pids(const run_state *s)
 }
 
 /* The retry entry of pid (the list is sorted by pid), or where it goes. */
+static int retry_before(const void *elem, const void *pid)
+{
+    return ((const run_retry *)elem)->pid < *(const int *)pid;
+}
+
 static unsigned retry_find(const run_state *s, int pid, bool *found)
 {
-    unsigned lo = 0, hi = s->nretry;
-    while (lo < hi) {
-        unsigned mid = (lo + hi) / 2;
-        if (s->retry[mid].pid < pid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    unsigned lo = (unsigned)cli_lower_bound(s->retry, s->nretry, sizeof *s->retry, &pid,
+                                            retry_before);
     *found = lo < s->nretry && s->retry[lo].pid == pid;
     return lo;
 }

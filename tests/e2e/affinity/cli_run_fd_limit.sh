@@ -4,20 +4,12 @@
 # stay watched (an exit among them is reported, the report file is still
 # written), and the run ends cleanly. Exit 77: no QEMU.
 set -u
-vmaccel=$1
-qemu=$(command -v qemu-system-x86_64) || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-work=$(mktemp -d)
-export VMACCEL_STATE_DIR=$work/state
-fail=0
-pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
+source "$(dirname "$0")/lib.sh"
 
 vms=()
 for i in $(seq 40); do  # more than 40 descriptors can watch
-    "$qemu" -name "fdlimit-$$-$i",debug-threads=on -accel tcg -smp 1 -m 32 -display none \
-        -S -nodefaults -no-user-config -monitor none >/dev/null 2>&1 &
-    vms+=("$!"); pids+=("$!")
+    qemu_paused "fdlimit-$$-$i" 1 32
+    vms+=("$last_pid")
 done
 args=()
 for p in "${vms[@]}"; do args+=(--pid "$p"); done

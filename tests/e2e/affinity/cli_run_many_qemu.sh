@@ -5,21 +5,13 @@
 # file lists them all. Other QEMUs may be on this machine: only our own VMs
 # (named many-$$-N) are counted. Exit 77: no QEMU.
 set -u
-vmaccel=$1
+source "$(dirname "$0")/lib.sh"
 count=${2:-72}
 late=6
-qemu=$(command -v qemu-system-x86_64) || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-work=$(mktemp -d)
-export VMACCEL_STATE_DIR=$work/state
-fail=0
-pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
 
-start_vm() {  # a paused 1-vCPU QEMU TCG VM named $1, its pid appended to vms
-    "$qemu" -name "$1",debug-threads=on -accel tcg -smp 1 -m 32 -display none -S \
-        -nodefaults -no-user-config -monitor none >/dev/null 2>&1 &
-    vms+=("$!"); pids+=("$!")
+start_vm() {  # a paused 1-vCPU QEMU VM named $1, its pid appended to vms
+    qemu_paused "$1" 1 32
+    vms+=("$last_pid")
 }
 # How many of the pids given have a JSON event of type $1.
 count_events() {
