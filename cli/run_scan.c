@@ -112,9 +112,11 @@ static void retry_prune(run_state *s)
 }
 
 /* One /proc entry of the scan. */
-static void consider(run_state *s, const int *sorted, int pid)
+/* watched: the pids watched when the scan began, sorted (a VM attached by
+ * this scan has a pid /proc lists once). */
+static void consider(run_state *s, const int *watched, unsigned nwatched, int pid)
 {
-    if (sorted && bsearch(&pid, sorted, s->nvms, sizeof *sorted, cmp_int))
+    if (watched && bsearch(&pid, watched, nwatched, sizeof *watched, cmp_int))
         return;
     bool found;
     unsigned at = retry_find(s, pid, &found);
@@ -145,16 +147,17 @@ void run_scan_qemu(run_state *s)
     s->scans++;
     s->fd_counted = false;
     s->fd_limited = 0;
-    int *sorted = watched_pids(s); /* attaches append: the old ones suffice */
+    unsigned nwatched = s->nvms;
+    int *watched = watched_pids(s);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char *end;
         long pid = strtol(e->d_name, &end, 10);
         if (!*end && pid > 0 && pid <= 0x3fffffff)
-            consider(s, sorted, (int)pid);
+            consider(s, watched, nwatched, (int)pid);
     }
     closedir(d);
-    free(sorted);
+    free(watched);
     retry_prune(s);
 }
 
