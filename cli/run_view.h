@@ -45,9 +45,9 @@ typedef struct run_view_frame {
 void run_view_sort(run_view_vm *vms, unsigned n);
 
 /* The host-wide local rate: each measured VM's rate weighted by its guest
- * RAM (all weights 1 when some VM's RAM is unknown). False when no VM is
- * measured yet. */
-bool run_view_host_rate(const run_view_vm *vms, unsigned n, double *rate);
+ * RAM (*weighted true), or all weights 1 when some VM's RAM is unknown.
+ * weighted may be NULL. False when no VM is measured yet. */
+bool run_view_host_rate(const run_view_vm *vms, unsigned n, double *rate, bool *weighted);
 
 /* How many VMs one page shows on a terminal of `rows` lines, and whether
  * every VM fits with its vCPU line (then *details is true). */

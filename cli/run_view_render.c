@@ -115,7 +115,7 @@ void run_view_sort(run_view_vm *vms, unsigned n)
         qsort(vms, n, sizeof *vms, cmp_vm);
 }
 
-bool run_view_host_rate(const run_view_vm *vms, unsigned n, double *rate)
+bool run_view_host_rate(const run_view_vm *vms, unsigned n, double *rate, bool *weighted)
 {
     bool by_ram = true, any = false;
     for (unsigned i = 0; i < n; i++)
@@ -132,6 +132,8 @@ bool run_view_host_rate(const run_view_vm *vms, unsigned n, double *rate)
         }
     if (any)
         *rate = sum / weight;
+    if (weighted)
+        *weighted = by_ram;
     return any;
 }
 
@@ -173,8 +175,10 @@ static void summary(view_out *v, const run_view_frame *f)
     }
     char rate[48] = "local -- host-wide";
     double r;
-    if (run_view_host_rate(f->vms, f->nvms, &r))
-        snprintf(rate, sizeof rate, "local %.1f%% host-wide (by RAM)", 100.0 * r);
+    bool by_ram;
+    if (run_view_host_rate(f->vms, f->nvms, &r, &by_ram))
+        snprintf(rate, sizeof rate, "local %.1f%% host-wide (%s)", 100.0 * r,
+                 by_ram ? "by RAM" : "per VM");
     char buf[256];
     snprintf(buf, sizeof buf, "%u VM%s (%u below, %u measuring)  %s  %lu action%s", f->nvms,
              f->nvms == 1 ? "" : "s", below, measuring, rate, f->actions,

@@ -138,7 +138,7 @@ TEST_CASE("300 VMs fit an 80x24 terminal: summary, worst first, paged")
     REQUIRE(s.lines.size() == 24);
 
     double host;
-    REQUIRE(run_view_host_rate(f.vms, f.nvms, &host));
+    REQUIRE(run_view_host_rate(f.vms, f.nvms, &host, nullptr));
     char want[64];
     snprintf(want, sizeof want, "local %.1f%% host-wide", 100.0 * host);
     INFO(s.lines[1]);
@@ -248,11 +248,14 @@ TEST_CASE("the host-wide rate is weighted by guest RAM")
     vms[1].ram_bytes = 3ull << 30;
     vms[2].local_rate = 0.0; // still measuring: not counted
     double r = -1;
-    REQUIRE(run_view_host_rate(vms, 3, &r));
+    bool by_ram = false;
+    REQUIRE(run_view_host_rate(vms, 3, &r, &by_ram));
     CHECK(r == Approx(0.75));
+    CHECK(by_ram);
     vms[1].ram_bytes = 0; // unknown RAM: equal weights
-    REQUIRE(run_view_host_rate(vms, 3, &r));
+    REQUIRE(run_view_host_rate(vms, 3, &r, &by_ram));
     CHECK(r == Approx(0.5));
+    CHECK_FALSE(by_ram);
     vms[0].measured = vms[1].measured = false;
-    CHECK_FALSE(run_view_host_rate(vms, 3, &r));
+    CHECK_FALSE(run_view_host_rate(vms, 3, &r, nullptr));
 }
