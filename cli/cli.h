@@ -46,6 +46,12 @@ int cli_write_buf(const vmaccel_buf *buf, vmaccel_format format);
 /* Parses an unsigned decimal number with bounds; returns 0 or -1. */
 int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
 
+/* The first index of base[0..n) (sorted by `before`) whose element is
+ * not before key: where key is, or where it would be inserted.
+ * before(elem, key) is true when elem sorts before key. */
+size_t cli_lower_bound(const void *base, size_t n, size_t size, const void *key,
+                       int (*before)(const void *elem, const void *key));
+
 /* Fills topology options from --xml / --synthetic (both NULL: live). */
 int cli_topology_options(const char *cmd, const char *xml, const char *synthetic,
                          vmaccel_topology_options *opts);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,8 +39,21 @@ static void write_report(run_state *s)
     vmaccel_buf_free(&b);
 }
 
+/* Many VMs need many descriptors (one pidfd each): use what the hard
+ * limit allows, as the soft limit is often 1024 for select()'s sake and
+ * nothing here uses select(). */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int setup(run_state *s)
 {
+    raise_fd_limit();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     s->start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -53,7 +67,7 @@ static int setup(run_state *s)
     if (rc)
         return cli_lib_error("run", "cannot create a manager", rc);
     for (unsigned i = 0; i < s->opts.npids; i++)
-        if ((rc = run_attach_pid(s, s->opts.pids[i], false)) != 0)
+        if ((rc = run_attach_pid(s, s->opts.pids[i], false)) != 0 && rc != RUN_FD_LIMIT)
             return CLI_FAILED;
     if (s->opts.qemu)
         run_scan_qemu(s);
@@ -78,6 +92,9 @@ static void drain_events(run_state *s)
             run_print_event(s, &ev);
         vmaccel_buf_free(&ev);
     }
+    if (s->opts.events != RUN_EVENTS_NONE)
+        fflush(stdout); /* once per batch: a reader sees every event now */
+    run_record_flush(s);
 }
 
 /* SIGHUP: re-read the config file and hand the options to the engine. */
@@ -101,12 +118,29 @@ static void housekeeping(run_state *s)
     if (s->opts.qemu)
         run_scan_qemu(s);
     run_record_trends(s);
+    run_record_flush(s);
     if (s->opts.live)
         run_draw(s);
     write_report(s);
 }
 
-/* Returns the signal that ended the run, or 0 when the duration ran out. */
+/* A signal from the signalfd: 0 to go on, else the one that ends the run. */
+static int on_signal(run_state *s, int sigfd)
+{
+    struct signalfd_siginfo si;
+    if (read(sigfd, &si, sizeof si) != sizeof si)
+        return 0;
+    if (si.ssi_signo == SIGHUP)
+        reload(s);
+    else if (si.ssi_signo == SIGWINCH && s->opts.live)
+        run_draw(s);
+    else if (si.ssi_signo != SIGWINCH)
+        return (int)si.ssi_signo;
+    return 0;
+}
+
+/* Returns the signal that ended the run, SIGINT for the quit key, or 0
+ * when the duration ran out. */
 static int watch(run_state *s, int sigfd)
 {
     int evfd = -1;
@@ -121,17 +155,19 @@ static int watch(run_state *s, int sigfd)
             housekeeping(s);
             next = t + interval;
         }
-        struct pollfd fds[2] = {{evfd, POLLIN, 0}, {sigfd, POLLIN, 0}};
-        if (poll(fds, 2, (int)(next - t)) < 0 && errno != EINTR)
+        struct pollfd fds[3] = {{evfd, POLLIN, 0}, {sigfd, POLLIN, 0},
+                                {s->view_keys ? STDIN_FILENO : -1, POLLIN, 0}};
+        if (poll(fds, 3, (int)(next - t)) < 0 && errno != EINTR)
             return SIGTERM;
         if (fds[0].revents & POLLIN)
             drain_events(s);
-        struct signalfd_siginfo si;
-        if ((fds[1].revents & POLLIN) && read(sigfd, &si, sizeof si) == sizeof si) {
-            if (si.ssi_signo == SIGHUP)
-                reload(s);
-            else
-                return (int)si.ssi_signo;
+        int sig = fds[1].revents & POLLIN ? on_signal(s, sigfd) : 0;
+        if (sig)
+            return sig;
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (run_keys_read(s))
+                return SIGINT;
+            run_draw(s);
         }
     }
 }
@@ -143,6 +179,7 @@ int cmd_run(int argc, char **argv)
         return cli_error(CLI_FAILED, "run", "out of memory");
     int rc = run_parse_args(argc, argv, &s->opts);
     if (rc) {
+        run_options_free(&s->opts);
         free(s);
         return rc < 0 ? CLI_OK : rc; /* -1: --help printed */
     }
@@ -151,12 +188,17 @@ int cmd_run(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGWINCH); /* the live view is redrawn to the new size */
     sigprocmask(SIG_BLOCK, &set, NULL);
     int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
     rc = sigfd < 0 ? cli_error(CLI_FAILED, "run", "signalfd: %s", strerror(errno))
                    : setup(s);
+    if (!rc && s->opts.live)
+        run_view_begin(s);
     if (!rc) {
         int sig = watch(s, sigfd);
+        if (s->opts.live)
+            run_view_end(s);
         drain_events(s);
         vmaccel_manager_stop(s->m);
         if (s->opts.restore_on_exit)
@@ -164,10 +206,15 @@ int cmd_run(int argc, char **argv)
         write_report(s);
         fprintf(stderr, "vmaccel run: stopped (%s): %lu events, %lu rebalance actions\n",
                 sig ? strsignal(sig) : "duration reached", s->events_seen, s->actions);
+        if (s->fd_limited)
+            fprintf(stderr, "vmaccel run: %u VM%s were left unattached at the open-file "
+                    "limit\n", s->fd_limited, s->fd_limited == 1 ? "" : "s");
     }
     if (sigfd >= 0)
         close(sigfd);
     vmaccel_manager_free(s->m);
+    run_vms_free(s);
+    run_options_free(&s->opts);
     if (s->record)
         fclose(s->record);
     free(s);

@@ -80,6 +80,20 @@ int cli_topology_options(const char *cmd, const char *xml, const char *synthetic
     return 0;
 }
 
+size_t cli_lower_bound(const void *base, size_t n, size_t size, const void *key,
+                       int (*before)(const void *elem, const void *key))
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (before((const char *)base + mid * size, key))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 void cli_getopt_reset(void)
 {
     optind = 0;

@@ -34,13 +34,21 @@ static void usage(FILE *out)
         "                       (replaced whole each time; in a directory others\n"
         "                       can write, such as /tmp, rewritten in place)\n"
         "  --events text|json   print events on stdout\n"
-        "  --live / --no-live   the live view (default: on a terminal)\n"
+        "  --live / --no-live   the live view (default: on a terminal): the\n"
+        "                       worst placed VMs first, one line each, paged to\n"
+        "                       the terminal (keys n/space, p, g/G, q); a\n"
+        "                       summary of all VMs with the host-wide local\n"
+        "                       rate weighted by guest RAM\n"
         "  --duration S         stop after S seconds\n"
         "  --record FILE        JSON lines of locality samples and events, for\n"
         "                       `vmaccel plot`\n"
         "  --config FILE        key=value options (interval, threshold, fix,\n"
         "                       dry-run, migrate-mbps), re-read on SIGHUP\n"
-        "  --synthetic DESC | --xml FILE   plan on that topology (testing)\n");
+        "  --synthetic DESC | --xml FILE   plan on that topology (testing)\n\n"
+        "Any number of VMs. Each is announced once; a QEMU that cannot be\n"
+        "attached is said once and tried again less and less often. Each VM\n"
+        "holds one file descriptor: the soft RLIMIT_NOFILE is raised to the\n"
+        "hard one, and at the limit the VMs attached stay watched (said once).\n");
 }
 
 static int parse_fix(const char *s, vmaccel_numa_fix *out)
@@ -88,10 +96,23 @@ static int add_pid(run_options *o, const char *val)
     unsigned long pid;
     if (cli_parse_uint(val, 0x3fffffff, &pid) || pid == 0)
         return cli_error(CLI_USAGE, "run", "--pid wants a process id, got '%s'", val);
-    if (o->npids == RUN_MAX_PIDS)
-        return cli_error(CLI_USAGE, "run", "at most %d --pid", RUN_MAX_PIDS);
+    if (o->npids == o->pids_cap) {
+        unsigned cap = o->pids_cap ? 2 * o->pids_cap : 8;
+        int *p = realloc(o->pids, cap * sizeof *p);
+        if (!p)
+            return cli_error(CLI_FAILED, "run", "out of memory for --pid %s", val);
+        o->pids = p;
+        o->pids_cap = cap;
+    }
     o->pids[o->npids++] = (int)pid;
     return 0;
+}
+
+void run_options_free(run_options *o)
+{
+    free(o->pids);
+    o->pids = NULL;
+    o->npids = o->pids_cap = 0;
 }
 
 static int parse_one(run_options *o, int c, const char *arg)

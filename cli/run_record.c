@@ -1,5 +1,5 @@
 /* vmaccel run --record: JSON lines that `vmaccel plot` draws.
- *   {"t":1.50,"vm":1,"pid":4312,"local":0.93}
+ *   {"t":1.50,"vm":1,"pid":4312,"local":0.93,"ram":1073741824}
  *   {"t":2.00,"vm":1,"event":"REBALANCE_APPLIED","message":"..."} */
 #include "run.h"
 
@@ -26,9 +26,10 @@ void run_record_sample(run_state *s, const run_vm *r, double rate)
         return;
     vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
     vmaccel_vm_info_get(r->vm, &info);
-    fprintf(s->record, "{\"t\":%.3f,\"vm\":%llu,\"pid\":%d,\"local\":%.4f}\n",
-            elapsed(s, monotonic_ns()), (unsigned long long)info.id, r->pid, rate);
-    fflush(s->record);
+    /* ram: guest RAM in bytes, the weight of the host-wide rate in plot. */
+    fprintf(s->record, "{\"t\":%.3f,\"vm\":%llu,\"pid\":%d,\"local\":%.4f,\"ram\":%llu}\n",
+            elapsed(s, monotonic_ns()), (unsigned long long)info.id, r->pid, rate,
+            (unsigned long long)info.memory_bytes);
 }
 
 static void json_string(FILE *f, const char *str)
@@ -61,6 +62,11 @@ void run_record_event(run_state *s, const vmaccel_buf *ev)
     fputs(",\"message\":", s->record);
     json_string(s->record, e->message);
     fputs("}\n", s->record);
-    fflush(s->record);
     vmaccel__v1__event__free_unpacked(e, NULL);
+}
+
+void run_record_flush(run_state *s)
+{
+    if (s->record)
+        fflush(s->record);
 }

@@ -1,78 +1,96 @@
 /* vmaccel run: the live view (like top) and event lines. */
 #include "run.h"
+#include "run_view.h"
 
+#include <stdlib.h>
 #include <string.h>
-
-#include "vmaccel.pb-c.h"
 #include <time.h>
 
-/* Eight levels of a sparkline, UTF-8 block elements. */
-static const char *const spark[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
-                                     "\u2585", "\u2586", "\u2587", "\u2588"};
+#include "vmaccel.pb-c.h"
 
-static void draw_trend(const run_vm *r)
+/* One VM's line: a snapshot of what the library knows about it. */
+static void snapshot_vm(const run_vm *r, run_view_vm *v)
 {
-    for (unsigned k = 0; k < r->ntrend; k++) {
-        int level = (int)(r->trend[k] * 7.0 + 0.5);
-        fputs(spark[level < 0 ? 0 : level > 7 ? 7 : level], stdout);
-    }
-}
-
-static void draw_vcpus(const run_vm *r)
-{
+    memset(v, 0, sizeof *v);
+    v->pid = r->pid;
+    snprintf(v->name, sizeof v->name, "%s", r->name);
+    v->trend = r->trend;
+    v->ntrend = r->ntrend;
     vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
-    if (vmaccel_vm_info_get(r->vm, &info))
-        return;
-    printf("    vCPUs:");
-    for (unsigned v = 0; v < info.vcpu_count && v < 32; v++) {
-        vmaccel_vcpu_info vi = VMACCEL_VCPU_INFO_INIT;
-        if (vmaccel_vm_vcpu(r->vm, v, &vi) == 0)
-            printf(" %u@cpu%d%s", v, vi.last_cpu, vi.pinned ? "*" : "");
+    if (vmaccel_vm_info_get(r->vm, &info) == 0) {
+        v->vcpus = info.vcpu_count;
+        v->ram_bytes = info.memory_bytes;
     }
-    printf("%s\n", info.vcpu_count > 32 ? " ..." : "");
+    vmaccel_locality_info li = VMACCEL_LOCALITY_INFO_INIT;
+    if (vmaccel_vm_locality(r->vm, &li) != 0)
+        return;
+    v->measured = li.source != VMACCEL_LOCALITY_NONE;
+    v->local_rate = li.local_rate;
+    v->from_faults = li.source == VMACCEL_LOCALITY_NUMA_FAULTS;
+    v->home_node = li.home_node;
+    v->vcpu_moves = li.vcpu_moves;
+    v->migrations = li.memory_migrations;
+    v->failures = li.failures;
 }
 
-static void draw_vm(const run_vm *r)
+/* "0@cpu3* 1@cpu4": where each vCPU last ran (* = pinned by vmaccel). */
+static void vcpu_places(const run_vm *r, unsigned nvcpus, char *out, size_t size)
 {
-    vmaccel_locality_info li = VMACCEL_LOCALITY_INFO_INIT;
-    int have = vmaccel_vm_locality(r->vm, &li) == 0 && li.source != VMACCEL_LOCALITY_NONE;
-    printf("  pid %-7d %-20.20s ", r->pid, r->name);
-    if (have)
-        printf("local %5.1f%% (%s) home node %u  ", 100.0 * li.local_rate,
-               li.source == VMACCEL_LOCALITY_NUMA_FAULTS ? "faults" : "placement",
-               li.home_node);
-    else
-        printf("local   --   (measuring)            ");
-    draw_trend(r);
-    printf("\n    actions: %llu vCPU moves, %llu migrations (%llu pages), %llu failed\n",
-           (unsigned long long)li.vcpu_moves, (unsigned long long)li.memory_migrations,
-           (unsigned long long)li.pages_migrated, (unsigned long long)li.failures);
-    draw_vcpus(r);
+    size_t n = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < nvcpus && n + 1 < size; i++) {
+        vmaccel_vcpu_info vi = VMACCEL_VCPU_INFO_INIT;
+        if (vmaccel_vm_vcpu(r->vm, i, &vi) != 0)
+            continue;
+        int w = snprintf(out + n, size - n, "%s%u@cpu%d%s", n ? " " : "", i, vi.last_cpu,
+                         vi.pinned ? "*" : "");
+        if (w < 0 || (size_t)w >= size - n) {
+            out[n] = '\0'; /* what did not fit is left out whole */
+            break;
+        }
+        n += (size_t)w;
+    }
 }
 
 void run_draw(run_state *s)
 {
-    unsigned nodes = 0;
+    run_view_vm *vms = calloc(s->nvms ? s->nvms : 1, sizeof *vms);
+    if (!vms)
+        return; /* the next interval tries again */
+    for (unsigned i = 0; i < s->nvms; i++)
+        snapshot_vm(&s->vms[i], &vms[i]);
+    unsigned rows, cols;
+    run_term_size(&rows, &cols);
+    char when[32];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%H:%M:%S", localtime(&now));
+    run_view_frame f = {
+        .clock = when, .threshold = s->opts.numa.threshold ? s->opts.numa.threshold : 0.8,
+        .dry_run = s->opts.numa.dry_run, .looking = s->opts.qemu, .keys = s->view_keys,
+        .events = s->events_seen, .actions = s->actions, .fd_limited = s->fd_limited,
+        .vms = vms, .nvms = s->nvms, .recent = s->recent, .nrecent = s->nrecent,
+        .page = s->view_page};
     const vmaccel_topology *t;
     if (vmaccel_manager_topology(s->m, &t) == 0)
-        vmaccel_topology_count(t, VMACCEL_OBJ_NUMA_NODE, &nodes);
-    printf("\033[H\033[2J"); /* home, clear */
-    time_t now = time(NULL);
-    char when[32];
-    strftime(when, sizeof when, "%H:%M:%S", localtime(&now));
-    printf("vmaccel run  %s  %u NUMA node%s  %u VM%s  threshold %.2f%s  (* = pinned by vmaccel)\n\n",
-           when, nodes, nodes == 1 ? "" : "s", s->nvms, s->nvms == 1 ? "" : "s",
-           s->opts.numa.threshold ? s->opts.numa.threshold : 0.8,
-           s->opts.numa.dry_run ? "  DRY RUN" : "");
-    for (unsigned i = 0; i < s->nvms; i++)
-        draw_vm(&s->vms[i]);
-    if (!s->nvms)
-        printf("  no VM yet%s\n", s->opts.qemu ? " (looking for QEMU processes)" : "");
-    printf("\n%lu events, %lu rebalance actions.  Ctrl-C to stop.\n", s->events_seen,
-           s->actions);
-    for (unsigned i = 0; i < s->nrecent; i++)
-        printf("  %s\n", s->recent[i]);
-    fflush(stdout);
+        vmaccel_topology_count(t, VMACCEL_OBJ_NUMA_NODE, &f.nodes);
+    bool details;
+    run_view_page_size(&f, rows, &details);
+    for (unsigned i = 0; details && i < s->nvms; i++) /* few VMs: all of them */
+        vcpu_places(&s->vms[i], vms[i].vcpus, vms[i].where, sizeof vms[i].where);
+    run_view_sort(vms, s->nvms);
+    /* One write per frame: no half-drawn screens. */
+    char *frame = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&frame, &len);
+    if (mem) {
+        run_view_render(mem, &f, rows, cols);
+        if (fclose(mem) == 0)
+            fwrite(frame, 1, len, stdout);
+        fflush(stdout);
+        free(frame);
+    }
+    s->view_page = f.page;
+    free(vms);
 }
 
 void run_print_event(run_state *s, const vmaccel_buf *ev)
@@ -94,7 +112,6 @@ void run_print_event(run_state *s, const vmaccel_buf *ev)
                 out.data[i] = ' ';
         printf("event: %s", (char *)out.data);
     }
-    fflush(stdout);
     vmaccel_buf_free(&out);
 }
 

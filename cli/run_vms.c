@@ -1,10 +1,16 @@
-/* vmaccel run: the VMs being watched - attach, discover QEMUs, reap the
- * gone, restore at exit, keep each one's locality trend. */
+/* vmaccel run: the VMs being watched - attach (within the open-file
+ * limit), reap the gone, restore at exit, keep each one's locality trend.
+ * Finding QEMUs to attach is run_scan.c's. */
 #include "run.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+/* Descriptors kept free for the library's periodic reads (/proc, /sys)
+ * and the report file, so VMs already watched stay watched. */
+#define RUN_FD_RESERVE 16
 
 static bool watching(const run_state *s, int pid)
 {
@@ -14,18 +20,88 @@ static bool watching(const run_state *s, int pid)
     return false;
 }
 
+static unsigned open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return ~0u;
+    unsigned n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own */
+}
+
+/* True while attaching one more VM leaves the reserve free. */
+static bool fd_room(run_state *s)
+{
+    if (!s->fd_counted) {
+        struct rlimit rl;
+        unsigned used = open_fds();
+        s->fd_room = getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY
+                         ? 1L << 30
+                         : (long)rl.rlim_cur - (long)used - RUN_FD_RESERVE;
+        s->fd_counted = true;
+    }
+    return s->fd_room > 0;
+}
+
+/* Said once per run; the live view and the last line show the count.
+ * detail: the library's message when the attach itself failed. */
+static int fd_limit_reached(run_state *s, int pid, const char *detail)
+{
+    s->fd_limited++;
+    if (s->fd_limit_said)
+        return RUN_FD_LIMIT;
+    s->fd_limit_said = true;
+    struct rlimit rl = {0, 0};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (detail)
+        fprintf(stderr, "vmaccel run: cannot attach pid %d: %s (out of file descriptors, "
+                "RLIMIT_NOFILE %llu, or of memory)", pid, detail,
+                (unsigned long long)rl.rlim_cur);
+    else
+        fprintf(stderr, "vmaccel run: not attaching pid %d: open-file limit reached "
+                "(RLIMIT_NOFILE %llu; the last %d are kept for the VMs watched)", pid,
+                (unsigned long long)rl.rlim_cur, RUN_FD_RESERVE);
+    fprintf(stderr, ". Watching %u VMs; %s. Raise the limit to watch more (ulimit -n, "
+            "LimitNOFILE= in a systemd unit).\n", s->nvms,
+            s->opts.qemu ? "more are attached as descriptors free up" : "the others are not");
+    return RUN_FD_LIMIT;
+}
+
+static run_vm *new_slot(run_state *s)
+{
+    if (s->nvms == s->vms_cap) {
+        unsigned cap = s->vms_cap ? 2 * s->vms_cap : 16;
+        run_vm *v = realloc(s->vms, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        s->vms = v;
+        s->vms_cap = cap;
+    }
+    run_vm *r = &s->vms[s->nvms];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
 int run_attach_pid(run_state *s, int pid, bool quiet)
 {
     if (watching(s, pid))
         return 0;
-    if (s->nvms == RUN_MAX_VMS)
-        return cli_error(CLI_FAILED, "run", "watching %d VMs already", RUN_MAX_VMS);
+    if (!fd_room(s))
+        return fd_limit_reached(s, pid, NULL);
+    run_vm *r = new_slot(s);
+    if (!r)
+        return cli_error(CLI_FAILED, "run", "out of memory for VM %d", pid);
     vmaccel_vm *vm;
     int rc = vmaccel_vm_attach_pid(s->m, pid, NULL, &vm);
+    if (rc == VMACCEL_ENOMEM) /* descriptors (EMFILE, ENFILE) or memory */
+        return fd_limit_reached(s, pid, vmaccel_error_last());
     if (rc)
         return quiet ? rc : cli_lib_error("run", "cannot attach", rc);
-    run_vm *r = &s->vms[s->nvms++];
-    memset(r, 0, sizeof *r);
+    s->nvms++;
+    s->fd_room--;
     r->vm = vm;
     r->pid = pid;
     vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
@@ -44,35 +120,13 @@ int run_attach_pid(run_state *s, int pid, bool quiet)
     return 0;
 }
 
-/* QEMU names its process after the binary: qemu-system-x86_64, ... */
-static bool is_qemu(int pid)
+void run_vms_free(run_state *s)
 {
-    char path[64], comm[32] = "";
-    snprintf(path, sizeof path, "/proc/%d/comm", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    bool yes = fgets(comm, sizeof comm, f) && !strncmp(comm, "qemu-system", 11);
-    fclose(f);
-    return yes;
-}
-
-void run_scan_qemu(run_state *s)
-{
-    DIR *d = opendir("/proc");
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0 || watching(s, (int)pid) || !is_qemu((int)pid))
-            continue;
-        /* Not ours to act on, or not started far enough: skip quietly and
-         * try again at the next scan. */
-        run_attach_pid(s, (int)pid, true);
-    }
-    closedir(d);
+    free(s->vms);
+    free(s->retry);
+    s->vms = NULL;
+    s->retry = NULL;
+    s->nvms = s->vms_cap = s->nretry = s->retry_cap = 0;
 }
 
 void run_reap_gone(run_state *s)

@@ -33,6 +33,8 @@ int va_errno_code(int err)
     case ESRCH:
         return VMACCEL_EGONE;
     case ENOMEM:
+    case EMFILE: /* the process's or the system's open-file limit: */
+    case ENFILE: /* "a fixed capacity reached" */
         return VMACCEL_ENOMEM;
     case EINVAL:
         return VMACCEL_EINVAL;

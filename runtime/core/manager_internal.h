@@ -52,6 +52,7 @@ struct vmaccel_manager {
      * released by va_vm_detach_all(). The platform is the OS seam
      * (runtime/platform); NULL means va_platform_linux(). */
     struct vmaccel_vm *vms;
+    size_t nvms;                             /* in `vms` */
     uint64_t next_vm_id;
     const struct va_platform *platform;
     /* The loop and the events (runtime/loop/runtime.h): created on first

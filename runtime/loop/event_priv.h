@@ -16,7 +16,7 @@ typedef struct va_ev {
     vmaccel_event view;   /* message and data point into this block */
 } va_ev;
 
-/* A fixed-capacity FIFO of event references. */
+/* A bounded FIFO of event references (the bound grows with the VMs). */
 typedef struct va_ring {
     va_ev **slot;
     unsigned cap, head, len;
@@ -58,6 +58,9 @@ void va_events_kick(va_events *e);
 
 /* Ring helpers; e->mu held. Push returns the evicted oldest entry or NULL. */
 int va_ring_init(va_ring *r, unsigned cap);
+/* Makes room for `cap` entries (never shrinks), keeping them in order.
+ * -1 when out of memory (the ring is unchanged). */
+int va_ring_grow(va_ring *r, unsigned cap);
 va_ev *va_ring_push(va_ring *r, va_ev *ev);
 va_ev *va_ring_pop(va_ring *r);
 va_ev *va_ring_at(const va_ring *r, unsigned i); /* 0 = oldest */

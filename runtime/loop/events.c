@@ -23,6 +23,22 @@ int va_ring_init(va_ring *r, unsigned cap)
     return r->slot ? 0 : -1;
 }
 
+int va_ring_grow(va_ring *r, unsigned cap)
+{
+    if (cap <= r->cap)
+        return 0;
+    va_ev **slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return -1;
+    for (unsigned i = 0; i < r->len; i++) /* oldest first, from slot 0 */
+        slot[i] = r->slot[(r->head + i) % r->cap];
+    free(r->slot);
+    r->slot = slot;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
 va_ev *va_ring_push(va_ring *r, va_ev *ev)
 {
     va_ev *evicted = NULL;
@@ -119,6 +135,22 @@ void va_events_destroy(va_events *e)
     pthread_cond_destroy(&e->nonempty);
     pthread_mutex_destroy(&e->mu);
     free(e);
+}
+
+void va_events_fit_vms(vmaccel_manager *m, size_t nvms)
+{
+    va_events *e;
+    if (va_runtime_events(m, &e) != 0)
+        return;
+    size_t want = nvms * VA_EVENTS_PER_VM;
+    pthread_mutex_lock(&e->mu);
+    /* No memory: the queues keep their bounds, dropping (and counting)
+     * their oldest events as before. */
+    if (want > e->queue.cap && want <= UINT32_MAX)
+        (void)va_ring_grow(&e->queue, (unsigned)want);
+    if (want > e->backlog.cap && want <= UINT32_MAX)
+        (void)va_ring_grow(&e->backlog, (unsigned)want);
+    pthread_mutex_unlock(&e->mu);
 }
 
 /* ---- emission ---- */

@@ -13,6 +13,9 @@
 
 #define VA_EVENTS_QUEUE_CAP 256    /* pull queue (vmaccel_event_next) */
 #define VA_EVENTS_BACKLOG_CAP 1024 /* events waiting for the callbacks */
+/* Both grow to this many per attached VM: one period can bring each VM an
+ * attach or locality change, a plan and its outcome. */
+#define VA_EVENTS_PER_VM 4
 #define VA_EVENTS_RECENT 32        /* kept for the report's recent_events */
 
 /* Emits a copy of *ev: the library sets sequence and timestamp_ns (the
@@ -30,6 +33,12 @@ int va_event_emit(vmaccel_manager *m, const Vmaccel__V1__Event *ev);
 int va_event_emitf(vmaccel_manager *m, vmaccel_event_type type, uint64_t vm_id,
                    double local_rate, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* Grows the pull queue and the callback backlog to VA_EVENTS_PER_VM
+ * events per VM for `nvms` attached VMs (never below their initial bounds,
+ * never shrinking), so a period's burst for every VM is not dropped. Any
+ * thread; takes only the events lock. */
+void va_events_fit_vms(vmaccel_manager *m, size_t nvms);
 
 /* The last VA_EVENTS_RECENT events, oldest first, decoded into arena
  * memory (they live as long as the arena): *out gets an array of *n

@@ -3,6 +3,7 @@
 #include "numa/engine.h"
 
 #include "core/error.h"
+#include "loop/events.h"
 #include "vmm/procfs.h"
 
 #include <stdio.h>
@@ -108,7 +109,9 @@ static int publish(vmaccel_manager *m, vmaccel_vm *vm, vmaccel_vm **out)
     vm->id = ++m->next_vm_id;
     vm->next = m->vms;
     m->vms = vm;
+    size_t nvms = ++m->nvms;
     pthread_mutex_unlock(&m->lock);
+    va_events_fit_vms(m, nvms); /* before its VM_ATTACHED, which it makes room for */
     va_vm_emit(vm, VMACCEL_EVENT_VM_ATTACHED, "VM %llu \"%s\" (pid %d, %zu vCPUs) attached",
                (unsigned long long)vm->id, vm->name, vm->pid, vm->nvcpus);
     va_clear_error();
@@ -207,6 +210,7 @@ static void unlink_vm(vmaccel_manager *m, vmaccel_vm *vm)
     for (vmaccel_vm **p = &m->vms; *p; p = &(*p)->next)
         if (*p == vm) {
             *p = vm->next;
+            m->nvms--;
             return;
         }
 }
@@ -231,6 +235,7 @@ void va_vm_detach_all(vmaccel_manager *m)
     pthread_mutex_lock(&m->lock);
     vmaccel_vm *vm = m->vms;
     m->vms = NULL;
+    m->nvms = 0;
     pthread_mutex_unlock(&m->lock);
     while (vm) {
         vmaccel_vm *next = vm->next;

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
@@ -218,5 +219,70 @@ TEST_CASE("bad arguments and freed handles are errors", "[vm]")
     vmaccel_vm_detach(vm);
     CHECK(vmaccel_vm_refresh(vm) == VMACCEL_EINVAL); // freed handle
     vmaccel_vm_detach(nullptr);
+    vmaccel_manager_free(m);
+}
+
+TEST_CASE("fault: attaching at the open-file limit is VMACCEL_ENOMEM; the VMs attached stay",
+          "[vm][faults]")
+{
+    auto threads = qemu_threads(1);
+    vmaccel_manager *m = manager("0-1");
+    struct rlimit saved;
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    // Room for a few pidfds above what is open now.
+    int probe = dup(0);
+    REQUIRE(probe >= 0);
+    close(probe);
+    struct rlimit low = {(rlim_t)probe + 4, saved.rlim_max};
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    std::vector<vmaccel_vm *> vms;
+    int rc = 0;
+    std::string why;
+    for (int i = 0; i < 64 && rc == 0; i++) {
+        vmaccel_vm *vm = nullptr;
+        rc = vmaccel_vm_attach_pid(m, getpid(), nullptr, &vm);
+        if (rc == 0)
+            vms.push_back(vm);
+        else
+            why = vmaccel_error_last();
+    }
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    CHECK(rc == VMACCEL_ENOMEM);
+    CHECK(why.find("Too many open files") != std::string::npos);
+    CHECK(!vms.empty());
+    for (vmaccel_vm *vm : vms) {
+        CHECK(vmaccel_vm_refresh(vm) == 0);
+        vmaccel_vm_detach(vm);
+    }
+    vmaccel_manager_free(m);
+}
+
+TEST_CASE("300 VMs attached at once: every VM_ATTACHED event is queued, none dropped",
+          "[vm][scale]")
+{
+    auto threads = qemu_threads(1);
+    int tid = threads[0]->tid;
+    vmaccel_manager *m = manager("0-1");
+    std::vector<vmaccel_vm *> vms(300);
+    for (auto &vm : vms) {
+        vmaccel_vm_options o = VMACCEL_VM_OPTIONS_INIT;
+        o.vcpu_tids = &tid;
+        o.nvcpu_tids = 1;
+        REQUIRE(vmaccel_vm_register(m, &o, &vm) == 0);
+    }
+    vmaccel_event_stats st = VMACCEL_EVENT_STATS_INIT;
+    REQUIRE(vmaccel_event_stats_get(m, &st) == 0);
+    CHECK(st.queue_dropped == 0);
+    CHECK(st.queue_length == 300);
+    CHECK(st.queue_capacity >= 4 * 300);
+    unsigned attached = 0;
+    vmaccel_buf ev = {};
+    while (vmaccel_event_next(m, 0, &ev) == 0) {
+        attached += std::string((const char *)ev.data, ev.len).find("attached") != std::string::npos;
+        vmaccel_buf_free(&ev);
+    }
+    CHECK(attached == 300);
+    for (vmaccel_vm *vm : vms)
+        vmaccel_vm_detach(vm);
     vmaccel_manager_free(m);
 }

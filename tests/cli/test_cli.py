@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -336,3 +337,131 @@ def test_pin_without_cap_sys_nice_reports_each_thread_and_restores(root_vm, tmp_
     assert restored.returncode == 0, restored.stderr
     for tid in os.listdir(f"/proc/{pid}/task"):
         assert os.sched_getaffinity(int(tid)) == before
+
+
+def read_pty(fd, until, seconds):
+    """Reads the terminal's output until `until` (bytes) shows or time runs out."""
+    import select
+    out, end = b"", time.time() + seconds
+    while time.time() < end and until not in out:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
+
+def last_frame(raw):
+    """The last frame the live view drew, as lines without its escapes."""
+    text = raw.decode("utf-8", errors="replace")
+    frame = text.split("\x1b[H")[-1]
+    for seq in ("\x1b[K", "\x1b[J", "\x1b[?7l", "\x1b[?7h"):
+        frame = frame.replace(seq, "")
+    return frame.split("\r\n")
+
+
+@pytest.mark.skipif(not WORKLOAD, reason="misplaced_vm not built")
+def test_live_view_fits_the_terminal_pages_with_keys_and_restores_it():
+    import fcntl
+    import pty
+    import struct
+    import termios
+    vms = [subprocess.Popen([WORKLOAD, "--mem-node", "0", "--cpu-node", "0", "--mem-mb", "4",
+                             "--seconds", "30"], stdout=subprocess.PIPE) for _ in range(3)]
+    master, slave = pty.openpty()
+    try:
+        for vm in vms:
+            assert vm.stdout.readline().startswith(b"READY")
+        rows, cols = 6, 60  # two VM lines a page: three VMs make two pages
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        before = termios.tcgetattr(slave)
+        args = [CLI, "run", "--interval", "200", "--live"]
+        for vm in vms:
+            args += ["--pid", str(vm.pid)]
+        run_ = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=subprocess.PIPE,
+                                start_new_session=True,
+                                preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        out = read_pty(master, b"page 1/2", 15)
+        frame = last_frame(out)
+        assert len(frame) <= rows, frame
+        assert all(len(line) <= cols for line in frame), frame
+        assert frame[1].startswith("3 VMs"), frame
+        assert frame[-1].startswith("page 1/2"), frame
+        os.write(master, b"n")
+        out = read_pty(master, b"page 2/2", 5)
+        assert last_frame(out)[-1].startswith("page 2/2"), last_frame(out)
+        os.write(master, b"q")
+        assert run_.wait(timeout=10) == 0
+        err = run_.stderr.read().decode()
+        assert "stopped (Interrupt)" in err, err
+        after = termios.tcgetattr(slave)
+        assert after[3] & (termios.ICANON | termios.ECHO) == before[3] & (termios.ICANON | termios.ECHO)
+    finally:
+        os.close(master)
+        os.close(slave)
+        for vm in vms:
+            vm.kill()
+            vm.wait()
+
+
+def polylines(svg):
+    """{stroke colour: [(x, y), ...]} of an SVG written by vmaccel plot."""
+    import re
+    lines = {}
+    for colour, pts in re.findall(r"<polyline[^>]*stroke='([^']+)' points='([^']*)'", svg):
+        lines.setdefault(colour, []).append([tuple(map(float, p.split(","))) for p in pts.split()])
+    return lines
+
+
+def test_plot_host_wide_rate_is_ram_weighted_and_drops_gone_vms(tmp_path):
+    rec = tmp_path / "run.jsonl"
+    lines = []
+    for t in range(10):
+        lines.append({"t": t, "vm": 1, "pid": 11, "local": 0.0, "ram": 1 << 30})
+        lines.append({"t": t + 0.01, "vm": 2, "pid": 12, "local": 1.0, "ram": 3 << 30})
+    lines.append({"t": 5.5, "vm": 1, "event": "VM_GONE", "message": "VM 1 is gone"})
+    rec.write_text("".join(json.dumps(l) + "\n" for l in lines))
+    out = run("plot", str(rec))
+    assert out.returncode == 0, out.stderr
+    svg = out.stdout.decode()
+    host = polylines(svg)["#000000"][0]
+    # y = 340 - 300 * rate: 3/4 of the RAM is local while both run, all after VM 1 exits.
+    before = [y for x, y in host if 0.02 * 700 / 9.01 + 70 < x < 70 + 700 * 5 / 9.01]
+    after = [y for x, y in host if x > 70 + 700 * 5.6 / 9.01]
+    assert before and all(abs(y - 115.0) < 0.05 for y in before), host
+    assert after and all(abs(y - 40.0) < 0.05 for y in after), host
+    assert "weighted by guest RAM" in svg
+
+
+def test_plot_many_vms_draws_host_wide_and_the_worst(tmp_path):
+    rec = tmp_path / "run.jsonl"
+    rec.write_text("".join(json.dumps({"t": t, "vm": vm, "pid": 100 + vm, "local": vm / 20,
+                                       "ram": 1 << 26}) + "\n"
+                           for t in range(5) for vm in range(1, 13)))
+    svg = run("plot", str(rec)).stdout.decode()
+    assert sum(len(v) for v in polylines(svg).values()) == 9  # host-wide + 8 worst
+    assert "8 of 12 VMs drawn" in svg
+    svg = run("plot", str(rec), "--worst", "2").stdout.decode()
+    assert sum(len(v) for v in polylines(svg).values()) == 3
+    assert "VM 1 (pid 101)" in svg and "VM 2 (pid 102)" in svg and "VM 3 (pid" not in svg
+    svg = run("plot", str(rec), "--worst", "0").stdout.decode()
+    assert list(polylines(svg)) == ["#000000"]
+    assert run("plot", str(rec), "--worst", "-1").returncode == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV, reason="needs root to drop to nobody")
+def test_run_at_the_process_limit_fails_cleanly():
+    # RLIMIT_NPROC binds only without privilege: as nobody, one process and
+    # no room for the loop thread. (Nor for LeakSanitizer's at exit: the
+    # ASan build leaves the leak check to the other tests.)
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+    out = subprocess.run([*AS_NOBODY, "bash", "-c", 'ulimit -u 1 && exec "$0" run --qemu '
+                          '--duration 2 --no-live', CLI], capture_output=True, timeout=60,
+                         env=env)
+    assert out.returncode == 1, out.stderr
+    assert b"cannot start balancing" in out.stderr and b"loop thread" in out.stderr, out.stderr
+    for mark in SANITIZER_MARKS:
+        assert mark.encode() not in out.stderr

@@ -17,6 +17,10 @@
  *    oldest event is dropped and counted; the loop never waits for a
  *    consumer. The queue collects from vmaccel_manager_new() on, whether or
  *    not anyone reads it.
+ *
+ * Both bounds (256 queued, 1024 waiting for callbacks) grow to 4 events
+ * per attached VM, so one period's events for every VM fit; they never
+ * shrink. vmaccel_event_stats_get() gives the current queue capacity.
  */
 #ifndef VMACCEL_EVENTS_H
 #define VMACCEL_EVENTS_H

@@ -4,15 +4,9 @@
 # keeps them; `vmaccel pin --restore` gives the original Cpus_allowed_list
 # back. --no-save saves nothing. Bad arguments exit 2. Exit 77: no QEMU.
 set -u
-vmaccel=$1
-qemu=$(command -v qemu-system-x86_64) || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-work=$(mktemp -d)
-export VMACCEL_STATE_DIR=$work/state
-fail=0
-"$qemu" -name e2e,debug-threads=on -accel tcg -smp 4 -m 128 -display none -S -nodefaults -no-user-config \
-    -monitor none &
-pid=$!
-trap 'kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
+qemu_paused e2e 4 128
+pid=$last_pid
 
 tcg_tids() {  # "n tid" lines for the CPU n/TCG threads
     for t in /proc/$pid/task/*; do
@@ -21,7 +15,6 @@ tcg_tids() {  # "n tid" lines for the CPU n/TCG threads
     done | sort -n
 }
 allowed() { awk '/^Cpus_allowed_list:/{print $2}' "/proc/$pid/task/$1/status"; }
-check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
 
 for _ in $(seq 100); do [[ $(tcg_tids | wc -l) -eq 4 ]] && break; sleep 0.1; done
 check '[[ $(tcg_tids | wc -l) -eq 4 ]]' "QEMU has no 4 CPU n/TCG threads"

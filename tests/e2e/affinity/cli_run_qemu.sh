@@ -5,20 +5,8 @@
 # --restore-on-exit, the surviving VM's threads get their affinity back.
 # Exit 77: no QEMU.
 set -u
-vmaccel=$1
-qemu=$(command -v qemu-system-x86_64) || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-work=$(mktemp -d)
-export VMACCEL_STATE_DIR=$work/state
-fail=0
-pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
+source "$(dirname "$0")/lib.sh"
 
-start_vm() {  # starts a paused 2-vCPU QEMU TCG VM named $1; prints its pid
-    "$qemu" -name "$1",debug-threads=on -accel tcg -smp 2 -m 64 -display none -S \
-        -nodefaults -no-user-config -monitor none >/dev/null 2>&1 &
-    echo $!
-}
 # Waits up to 20 s for a JSON event line of type $1 about pid $2.
 wait_event() {
     for _ in $(seq 200); do
@@ -28,18 +16,18 @@ wait_event() {
     return 1
 }
 
-a=$(start_vm run-a); pids+=("$a")
+qemu_paused run-a 2 64; a=$last_pid
 "$vmaccel" run --qemu --interval 200 --strategy load-balanced --restore-on-exit \
     --no-live --events json >"$work/events" 2>"$work/stderr" &
 run=$!; pids+=("$run")
 check 'wait_event VM_ATTACHED "$a"' "VM A (pid $a) was not attached"
 check 'grep -q "run-a.* (pid $a" "$work/events"' "VM A is not named by its -name"
 
-kill -9 "$a"; wait "$a" 2>/dev/null
+{ kill -9 "$a"; wait "$a"; } 2>/dev/null
 check 'wait_event VM_GONE "$a"' "VM A's exit was not reported as VM_GONE"
 check 'kill -0 "$run" 2>/dev/null' "vmaccel run died with VM A"
 
-b=$(start_vm run-b); pids+=("$b")
+qemu_paused run-b 2 64; b=$last_pid
 check 'wait_event VM_ATTACHED "$b"' "VM B (pid $b), started later, was not attached"
 sleep 0.5
 pinned=$(awk '/^Cpus_allowed_list:/{print $2}' /proc/"$b"/task/*/status | sort -u | wc -l)
