@@ -83,7 +83,11 @@ int va_parse_sched_faults(const char *text, const vmaccel_topology *topo,
         if (field_value(buf, "node=", &node) || field_value(buf, "task_private=", &priv) ||
             field_value(buf, "task_shared=", &shared))
             continue;
-        if (logical_node(topo, (long)node) == VMACCEL_NO_INDEX)
+        /* A kernel built with NUMA balancing but running with it off
+         * prints the lines with every count zero: nothing to learn, and
+         * counting them as counters would keep the sampler reading this
+         * file every period for every vCPU. */
+        if (logical_node(topo, (long)node) == VMACCEL_NO_INDEX || priv + shared == 0)
             continue;
         *have = true;
         if ((long)node == cur_node)

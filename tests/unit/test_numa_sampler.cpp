@@ -100,6 +100,40 @@ TEST_CASE("NUMA fault lines split into local and remote", "[numa][sampler]")
     va_topology_destroy(t);
 }
 
+TEST_CASE("NUMA fault lines that are all zero are no counters: the sampler stops reading them",
+          "[numa][sampler]")
+{
+    vmaccel_topology *t = synthetic("numa:2 core:2 pu:1");
+    // What a kernel with NUMA balancing built in but switched off prints.
+    const char *zero =
+        "current_node=0, numa_group_id=0\n"
+        "numa_faults node=0 task_private=0 task_shared=0 group_private=0 group_shared=0\n"
+        "numa_faults node=1 task_private=0 task_shared=0 group_private=0 group_shared=0\n";
+    bool have = true;
+    uint64_t local = 1, remote = 1;
+    REQUIRE(va_parse_sched_faults(zero, t, &have, &local, &remote) == 0);
+    CHECK_FALSE(have);
+    CHECK(local + remote == 0);
+
+    va_sim *s = nullptr;
+    REQUIRE(va_sim_new("0-3", &s) == 0);
+    REQUIRE(va_sim_spawn(s, 100, "qemu") == 0);
+    REQUIRE(va_sim_add_thread(s, 100, 101, "CPU 0/KVM") == 0);
+    REQUIRE(va_sim_set_file(s, 100, 101, "sched", zero) == 0);
+    int tids[1] = {101};
+    va_sampler_input in = {va_sim_platform(s), t, 100, tids, 1, nullptr, 0, 0.02};
+    va_sampler_state st;
+    REQUIRE(va_sampler_state_init(&st, 1, 1) == 0);
+    va_vcpu_obs v[1];
+    va_sample_stats stats{};
+    va_sample_vcpus(&in, &st, v, &stats);
+    CHECK_FALSE(v[0].have_faults);
+    CHECK(st.skip_faults == VA_SAMPLER_FAULT_RECHECK);
+    va_sampler_state_release(&st);
+    va_sim_free(s);
+    va_topology_destroy(t);
+}
+
 TEST_CASE("sim: the sample sees the scripted placement within the bound", "[numa][sampler]")
 {
     vmaccel_topology *t = synthetic("numa:2 core:2 pu:1");
