@@ -51,6 +51,8 @@ typedef struct va_numa_vm {
     va_policy_state policy;
     /* The latest observation (observe.c). */
     bool have_loc;
+    bool empty;                    /* sampled with nothing resident: a paused
+                                      or not yet started guest, nothing to place */
     va_locality_source source;
     double local_rate, error;      /* measured, and its error bound */
     double emitted_rate;           /* last LOCALITY_CHANGED value (NaN: none) */

@@ -216,6 +216,7 @@ static bool observe_vcpus(va_numa_engine *e, va_numa_vm *s, const vm_view *v,
 static int sample_clients(va_numa_engine *e, va_numa_vm *s, const vm_view *v)
 {
     double worst = 0;
+    size_t resident = 0;
     for (unsigned c = 0; c < v->nclients; c++) {
         const va_sample_region *r = v->regions + v->client_first[c];
         size_t nr = v->client_first[c + 1] - v->client_first[c];
@@ -234,8 +235,10 @@ static int sample_clients(va_numa_engine *e, va_numa_vm *s, const vm_view *v)
                                               (double)ms.pages_sampled) : 0;
         }
         worst = ms.error > worst ? ms.error : worst;
+        resident += ms.pages_resident;
     }
     s->error = worst;
+    s->empty = resident == 0;
     return 0;
 }
 
@@ -298,11 +301,13 @@ static void note_locality(va_numa_engine *e, va_numa_vm *s)
 }
 
 /* A VM that stays well placed, with its vCPUs where they were, is sampled
- * less and less often; anything else brings it back to every period. */
+ * less and less often; so is one with nothing resident (hundreds of paused
+ * guests must not cost a full look each every period). Anything else
+ * brings it back to every period. */
 static void schedule_sampling(va_numa_engine *e, va_numa_vm *s, bool sampled)
 {
-    bool steady = s->have_loc && !s->job &&
-                  s->local_rate >= e->opts.threshold + e->opts.hysteresis;
+    bool placed = s->have_loc && s->local_rate >= e->opts.threshold + e->opts.hysteresis;
+    bool steady = !s->job && (placed || s->empty);
     if (!steady)
         s->sample_every = 1;
     else if (sampled && s->sample_every < SAMPLE_EVERY_MAX)
@@ -333,7 +338,7 @@ static int single_node(const vmaccel_topology *t, const va_cpumask *mask)
  * per vCPU instead of three /proc reads. False: look properly. */
 static bool still_in_place(va_numa_engine *e, va_numa_vm *s)
 {
-    if (!s->samples || s->sample_wait == 0 || !s->have_loc || s->job)
+    if (!s->samples || s->sample_wait == 0 || !(s->have_loc || s->empty) || s->job)
         return false;
     const va_platform *p = s->vm->plat;
     pthread_mutex_lock(&s->vm->lock);
@@ -367,7 +372,8 @@ int va_numa_observe(va_numa_engine *e, va_numa_vm *s)
     if (!rc) {
         s->strategy = v.strategy;
         bool vcpus_moved = observe_vcpus(e, s, &v, obs);
-        bool sample = !s->samples || vcpus_moved || s->sample_wait == 0 || !s->have_loc;
+        bool sample = !s->samples || vcpus_moved || s->sample_wait == 0 ||
+                      !(s->have_loc || s->empty);
         if (sample)
             rc = sample_clients(e, s, &v);
         if (!rc) {

@@ -45,6 +45,7 @@ struct va_sim_numa {
     unsigned fail_nth, move_count;
     int fail_err;
     uint64_t moved;
+    uint64_t queries;             /* move_pages calls that only asked */
     /* Huge pages moved by the move_pages call under way (its other
      * pages come back -EBUSY, as the kernel's isolation says). */
     uint64_t call_chunks[64];
@@ -147,7 +148,8 @@ static int add_region(va_sim_numa *n, int pid, uint64_t start, uint64_t bytes, i
     if (!r->node)
         return va_fail(VMACCEL_ENOMEM, "sim map: out of memory");
     memset(r->node, node, r->npages);
-    n->node_used[node] += r->npages;
+    if (node >= 0)
+        n->node_used[node] += r->npages;
     n->nregions++;
     return reindex(n);
 }
@@ -155,8 +157,8 @@ static int add_region(va_sim_numa *n, int pid, uint64_t start, uint64_t bytes, i
 int va_sim_map(va_sim *s, int pid, uint64_t start, uint64_t bytes, int node)
 {
     va_sim_numa *n = va_sim_numa_of(s);
-    if (start % VA_SIM_PAGE || bytes == 0 || bytes % VA_SIM_PAGE || node < 0 ||
-        node >= SIM_NODES)
+    if (start % VA_SIM_PAGE || bytes == 0 || bytes % VA_SIM_PAGE ||
+        (node < 0 && node != VA_SIM_NOT_RESIDENT) || node >= SIM_NODES)
         return va_fail(VMACCEL_EINVAL, "sim map: unaligned range or bad node");
     pthread_mutex_lock(&n->lock);
     int rc = add_region(n, pid, start, bytes, node);
@@ -181,7 +183,8 @@ int va_sim_set_huge(va_sim *s, int pid, uint64_t start, bool huge)
 
 static void set_node(va_sim_numa *n, int8_t *page, int node)
 {
-    n->node_used[*page]--;
+    if (*page >= 0)
+        n->node_used[*page]--;
     n->node_used[node]++;
     *page = (int8_t)node;
 }
@@ -237,6 +240,15 @@ uint64_t va_sim_pages_moved(va_sim *s)
     uint64_t moved = n->moved;
     pthread_mutex_unlock(&n->lock);
     return moved;
+}
+
+uint64_t va_sim_page_queries(va_sim *s)
+{
+    va_sim_numa *n = va_sim_numa_of(s);
+    pthread_mutex_lock(&n->lock);
+    uint64_t queries = n->queries;
+    pthread_mutex_unlock(&n->lock);
+    return queries;
 }
 
 void va_sim_advance(va_sim *s, uint64_t ns)
@@ -310,7 +322,7 @@ static int move_page(va_sim_numa *n, sim_region *r, uint64_t k, int target)
     if (r->huge && n->ncall_chunks < 64)
         n->call_chunks[n->ncall_chunks++] = r->start / VA_SIM_PAGE + first;
     for (uint64_t i = first; i < first + count; i++)
-        if (r->node[i] != target) {
+        if (r->node[i] >= 0 && r->node[i] != target) {
             set_node(n, &r->node[i], target);
             n->moved++;
         }
@@ -329,8 +341,8 @@ static int page_status(va_sim_numa *n, int pid, uint64_t addr, const int *target
      * to isolate. */
     if (target && r->huge && chunk_taken(n, r->start / VA_SIM_PAGE + k - k % HUGE_PAGES))
         return -EBUSY;
-    if (!target || *target == r->node[k])
-        return r->node[k];
+    if (!target || *target == r->node[k] || r->node[k] < 0)
+        return r->node[k]; /* where it is, or -ENOENT: nothing to move */
     if (*target < 0 || *target >= SIM_NODES)
         return -ENODEV;
     if (n->fail_nth && ++n->move_count % n->fail_nth == 0)
@@ -344,6 +356,7 @@ int va_sim_move_pages(const va_platform *p, int pid, size_t count,
     va_sim_numa *n = va_sim_numa_of(p->ctx);
     pthread_mutex_lock(&n->lock);
     n->ncall_chunks = 0;
+    n->queries += !nodes;
     for (size_t i = 0; i < count; i++)
         status[i] = page_status(n, pid, (uint64_t)(uintptr_t)pages[i],
                                 nodes ? &nodes[i] : NULL);
@@ -363,7 +376,7 @@ int va_sim_migrate_pages(const va_platform *p, int pid, int to_node, uint64_t *n
     for (size_t i = first_region(n, pid); i != NO_REGION; i = n->regions[i].next_of_pid) {
         sim_region *r = &n->regions[i];
         for (uint64_t k = 0; k < r->npages; k++) {
-            if (r->node[k] == to_node)
+            if (r->node[k] == to_node || r->node[k] < 0)
                 continue;
             if (node_full(n, to_node, 1)) {
                 (*not_moved)++;

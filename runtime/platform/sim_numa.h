@@ -16,6 +16,7 @@
 #define VA_PLATFORM_SIM_NUMA_H
 
 #include "platform/sim.h"
+#include <errno.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,7 +30,12 @@ void va_sim_numa_free(va_sim_numa *n);
 /* The sim's memory model (created with the sim). */
 va_sim_numa *va_sim_numa_of(va_sim *s);
 
-/* Maps [start, start+bytes) of `pid` with every page on `node`. */
+/* A page mapped but never touched: move_pages says -ENOENT, nothing moves
+ * it, numa_maps leaves it out. va_sim_place makes it resident. */
+#define VA_SIM_NOT_RESIDENT (-ENOENT)
+
+/* Maps [start, start+bytes) of `pid` with every page on `node` (or
+ * VA_SIM_NOT_RESIDENT). */
 int va_sim_map(va_sim *s, int pid, uint64_t start, uint64_t bytes, int node);
 /* The region mapped at `start` is backed by transparent huge pages (it
  * must be 2 MiB aligned): moving any of a huge page's 512 pages moves all
@@ -47,6 +53,8 @@ int va_sim_count_pages(va_sim *s, int pid, unsigned nodes, uint64_t *counts);
 /* Every `nth` page move fails with -err (EBUSY, ENOMEM); nth 0: none. */
 void va_sim_fail_moves(va_sim *s, unsigned nth, int err);
 uint64_t va_sim_pages_moved(va_sim *s);
+/* move_pages calls that only asked where pages are (the engine's samples). */
+uint64_t va_sim_page_queries(va_sim *s);
 /* The clock: starts at 1 s, moves only when advanced. */
 void va_sim_advance(va_sim *s, uint64_t ns);
 int va_sim_set_node_file(va_sim *s, int node, const char *name, const char *text);

@@ -59,8 +59,8 @@ struct SimHost {
     int cpu_of(unsigned node, unsigned k) const { return (int)(node * cpus_per_node + k); }
 
     // A VM with `vcpus` vCPU threads pinned to `cpu_node`'s CPUs and `mib`
-    // of RAM on `mem_node`.
-    size_t add_vm(unsigned vcpus, unsigned cpu_node, uint64_t mib, unsigned mem_node,
+    // of RAM on `mem_node` (VA_SIM_NOT_RESIDENT: a guest not started yet).
+    size_t add_vm(unsigned vcpus, unsigned cpu_node, uint64_t mib, int mem_node,
                   bool attach = true)
     {
         SimVm v;
@@ -79,7 +79,7 @@ struct SimHost {
             REQUIRE(va_sim_set_last_cpu(sim, tid, cpu_of(cpu_node, i % cpus_per_node)) == 0);
             v.tids.push_back(tid);
         }
-        REQUIRE(va_sim_map(sim, v.pid, v.base, v.bytes, (int)mem_node) == 0);
+        REQUIRE(va_sim_map(sim, v.pid, v.base, v.bytes, mem_node) == 0);
         if (attach)
             REQUIRE(vmaccel_vm_attach_pid(m, v.pid, nullptr, &v.vm) == 0);
         vms.push_back(v);

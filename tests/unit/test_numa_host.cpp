@@ -100,6 +100,31 @@ TEST_CASE("host: a host with no room says so once, and changes nothing", "[numa]
     CHECK(va_sim_pages_moved(h.sim) == 0);
 }
 
+TEST_CASE("host: a guest with nothing resident is looked at less often, and not lost",
+          "[numa][host]")
+{
+    SimHost h(2, 2);
+    size_t vm = h.add_vm(2, 0, 256, VA_SIM_NOT_RESIDENT); // QEMU -S: nothing touched yet
+    h.enable();
+    h.tick();
+    uint64_t per_sample = va_sim_page_queries(h.sim);
+    REQUIRE(per_sample > 0);
+    for (int t = 1; t < 32; t++)
+        h.tick();
+    // Sampled in periods 1, 3, 7, 15, 23 and 31 (every 1, 2, 4, then 8
+    // periods), not in all 32: hundreds of paused guests stay cheap.
+    uint64_t samples = va_sim_page_queries(h.sim) / per_sample;
+    CHECK(samples >= 4);
+    CHECK(samples <= 8);
+    CHECK(SimHost::count(h.events(), VMACCEL_EVENT_REBALANCE_PLANNED) == 0);
+    // The guest starts and faults its RAM in on the other node: found
+    // within one slow period and fixed.
+    REQUIRE(va_sim_place(h.sim, h.vms[vm].pid, h.vms[vm].base, h.vms[vm].bytes, 1) == 0);
+    for (int t = 0; t < 16; t++)
+        h.tick();
+    CHECK(h.true_rate(vm) >= 0.9);
+}
+
 TEST_CASE("host: a VM wider than a node spreads with its memory", "[numa][host]")
 {
     // 4 vCPUs, nodes of 2 CPUs, 3/4 of the memory on node 1: half the
