@@ -6,7 +6,8 @@
 # CPU, and the workloads' access rate once settled; and the best static
 # placement's local rate (every client on one node, memory capacity less
 # the reserve) for the ratio reached/best. Installs Debian's numad.
-# VMACCEL_BENCH_QUICK: 15 s per balancer.
+# VMACCEL_BENCH_QUICK: 15 s per balancer; VMACCEL_BENCH_ONLY=vmaccel,kernel
+# runs only those.
 #   bench/numa_guest/host_compare.sh BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,7 +15,7 @@ command -v numad >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y
 out=$(VMACCEL_GUEST_NODES=4 VMACCEL_GUEST_EXTRA=$(command -v numad) \
       "$root/tests/e2e/numa_guest/guest.sh" "$1" "$root/bench/numa_guest/scenario_host_compare.sh" \
       1800 | tr -d '\r')
-echo "$out" | grep -E '^(GUEST-UP|MEM|HOST|HOSTSUM)'
+echo "$out" | grep -E '^(GUEST-UP|MEM|HOST|HOSTSUM|EVENT)'
 echo "$out" | grep -q 'GUEST-UP nodes=4' || { echo "host_compare: no four-node guest" >&2; exit 1; }
 # The best static placement: each client (a workload, or a guest node of
 # the wide one) wholly on one node, with the nodes' memory less what the

@@ -8,8 +8,10 @@
 # numad (8 minutes: it acts slowly by design). Prints
 #   MEM node=<n> used_mib=<m>                       before any workload
 #   HOST <balancer> t=<s> host=<%> [<pid>=<%> ...]  every ~2 s
+#   EVENT <vm-accel's event, JSON>                  what it decided and did
 #   HOSTSUM <balancer> key=value ...                at the end of its run
-# VMACCEL_BENCH_QUICK: 15 s per balancer.
+# VMACCEL_BENCH_QUICK: 15 s per balancer. VMACCEL_BENCH_ONLY: a comma list
+# of the balancers to run (default all three).
 quick=${VMACCEL_BENCH_QUICK:-}
 up_cs() { awk '{printf "%d", $1 * 100}' /proc/uptime; }
 stat_of() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
@@ -82,14 +84,18 @@ one() { # balancer seconds
        "deferred=$(grep -c REBALANCE_DEFERRED /tmp/hc.jsonl 2>/dev/null || echo 0)"
   [ -n "$bal" ] && kill $bal 2>/dev/null
   [ "$1" = vmaccel ] && wait $bal 2>/dev/null
+  # What it decided and did, for reading the curve above.
+  grep REBALANCE_ /tmp/hc.jsonl 2>/dev/null | cut -c1-400 | sed 's/^/EVENT /' || true
   rm -f /tmp/hc.jsonl
   echo 0 > /proc/sys/kernel/numa_balancing
   kill $pids; wait $pids 2>/dev/null
 }
 
-if [ -n "$quick" ]; then
-  one vmaccel 15; one kernel 15; one numad 15
-else
-  one vmaccel 60; one kernel 60; one numad 480
-fi
+runs() { # seconds for vmaccel, kernel, numad
+  for b in vmaccel kernel numad; do
+    case ,${VMACCEL_BENCH_ONLY:-vmaccel,kernel,numad}, in *,$b,*) ;; *) continue ;; esac
+    case $b in vmaccel) one $b $1 ;; kernel) one $b $2 ;; numad) one $b $3 ;; esac
+  done
+}
+if [ -n "$quick" ]; then runs 15 15 15; else runs 120 120 480; fi
 true

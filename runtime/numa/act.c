@@ -263,22 +263,80 @@ static double estimate_s(va_numa_engine *e, uint64_t bytes, double *observed)
     return rate > 0 ? (double)bytes / rate : INFINITY;
 }
 
+/* True when a thread's affinity lets it run off `node`. */
+static bool may_leave(va_numa_engine *e, const va_cpumask *mask, unsigned node)
+{
+    const vmaccel_topology *t = e->m->topology;
+    for (unsigned p = 0; p < t->count[VMACCEL_OBJ_PU]; p++)
+        if (t->pus[p].node != node && va_cpumask_isset(mask, t->pus[p].os_index))
+            return true;
+    return false;
+}
+
+/* Memory moved to where a client's vCPUs run must find them there: the
+ * ones free to run anywhere (a VM nobody pinned) are kept on the target
+ * node - any of its usable CPUs, so the scheduler still balances within
+ * it. Without this the guest's scheduler moves them on and the memory
+ * chases them from node to node. Returns how many were anchored. */
+static unsigned anchor_vcpus(va_numa_engine *e, va_numa_vm *s, unsigned client,
+                             unsigned target)
+{
+    const vmaccel_topology *t = e->m->topology;
+    va_cpumask node_cpus, *targets = calloc(s->nvcpus + 1, sizeof *targets);
+    if (!targets)
+        return 0;
+    va_cpumask_zero(&node_cpus);
+    for (unsigned p = 0; p < t->count[VMACCEL_OBJ_PU]; p++)
+        if (t->pus[p].node == target && va_numa_pu_usable(e, p))
+            va_cpumask_set(&node_cpus, t->pus[p].os_index);
+    unsigned anchored = 0;
+    pthread_mutex_lock(&s->vm->lock);
+    const va_platform *p = s->vm->plat;
+    unsigned n = s->nvcpus < s->vm->nvcpus ? s->nvcpus : (unsigned)s->vm->nvcpus;
+    for (unsigned v = 0; v < n; v++) {
+        va_cpumask mask;
+        if (s->vcpu_client[v] != client || s->vcpu_node[v] != (int)target ||
+            p->get_affinity(p, s->vm->vcpus[v].tid, &mask) != 0 ||
+            !may_leave(e, &mask, target))
+            continue;
+        targets[v] = node_cpus;
+        s->vm->vcpus[v].planned_node = target;
+        anchored++;
+    }
+    va_apply_req req = {false, false, 0, -1, 0};
+    int rc = anchored ? va_apply(s->vm, targets, n, &req) : 0;
+    pthread_mutex_unlock(&s->vm->lock);
+    free(targets);
+    if (rc) {
+        s->failures++;
+        va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_FAILED, "keeping vCPUs on node %u: %s",
+                     target, vmaccel_error_last());
+        return 0;
+    }
+    return anchored;
+}
+
 static void act_migrate(va_numa_engine *e, va_numa_vm *s, const va_host_model *m,
                         const va_action *a)
 {
     double observed, secs = estimate_s(e, a->bytes, &observed);
-    char seen[80] = "";
+    unsigned client = a->client - m->vms[m->clients[a->client].vm].first_client;
+    bool may_anchor = !e->opts.dry_run && m->vms[m->clients[a->client].vm].may_move;
+    unsigned anchored = may_anchor ? anchor_vcpus(e, s, client, a->target) : 0;
+    char seen[80] = "", kept[80] = "";
     if (observed > 0)
         snprintf(seen, sizeof seen, "; this host moved pages at %.0f MiB/s", observed / MiB);
+    if (anchored)
+        snprintf(kept, sizeof kept, "; its %u vCPU(s) there, free to leave, now kept there",
+                 anchored);
     va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_PLANNED, "local rate %.2f: migrate %.0f MiB "
                  "to node %u, where its vCPUs run (modelled rate %.2f -> %.2f; about %.1f s "
-                 "at %u MiB/s%s)%s", s->local_rate, (double)a->bytes / MiB, a->target,
-                 a->rate_before, a->rate_after, secs, e->opts.migrate_mb_per_s, seen,
+                 "at %u MiB/s%s)%s%s", s->local_rate, (double)a->bytes / MiB, a->target,
+                 a->rate_before, a->rate_after, secs, e->opts.migrate_mb_per_s, seen, kept,
                  e->opts.dry_run ? " (dry run)" : "");
     if (e->opts.dry_run)
         return;
     va_mig_job *job = calloc(1, sizeof *job);
-    unsigned client = a->client - m->vms[m->clients[a->client].vm].first_client;
     va_migrator *mg = NULL;
     if (!job || job_regions(s, client, job) || !(mg = migrator_of(e, job->plat))) {
         s->failures++;

@@ -141,6 +141,25 @@ struct SimHost {
                 va_sim_set_last_cpu(sim, tid, best);
             }
     }
+    // A guest scheduler for threads nobody pinned: each of the VM's vCPUs
+    // hops to the next CPU its affinity allows, across nodes when it may.
+    void roam(size_t i)
+    {
+        const va_platform *p = va_sim_platform(sim);
+        int all = (int)(nodes * cpus_per_node);
+        for (int tid : vms[i].tids) {
+            va_cpumask mask;
+            REQUIRE(p->get_affinity(p, tid, &mask) == 0);
+            int cur = last_cpu(tid);
+            for (int k = 1; k <= all; k++) {
+                int c = (cur + k) % all;
+                if (va_cpumask_isset(&mask, (unsigned)c)) {
+                    va_sim_set_last_cpu(sim, tid, c);
+                    break;
+                }
+            }
+        }
+    }
     void tick(uint64_t ns = 1000000000ull)
     {
         schedule();

@@ -125,6 +125,44 @@ TEST_CASE("host: a guest with nothing resident is looked at less often, and not 
     CHECK(h.true_rate(vm) >= 0.9);
 }
 
+TEST_CASE("host: memory moved to a vCPU nobody pinned keeps the vCPU there: no chase",
+          "[numa][host]")
+{
+    SimHost h(2, 2);
+    h.add_vm(2, 1, 64, 1);                 // fills node 1, local
+    size_t free_vm = h.add_vm(1, 0, 64, 1); // runs on node 0, memory on node 1
+    h.set_affinity(h.vms[free_vm].tids[0], "0-3"); // nobody pinned it
+    h.enable();
+    std::vector<SimHost::Ev> all;
+    for (int t = 0; t < 20; t++) {
+        h.tick();
+        h.roam(free_vm); // the guest's scheduler moves it wherever it may
+        auto ev = h.events();
+        all.insert(all.end(), ev.begin(), ev.end());
+    }
+    int migrations = 0, plans = 0;
+    for (auto &e : all) {
+        INFO(e.msg);
+        CHECK(e.type != VMACCEL_EVENT_REBALANCE_FAILED);
+        if (e.type == VMACCEL_EVENT_REBALANCE_PLANNED && e.vm == h.vms[free_vm].vm->id) {
+            CHECK(e.msg.find("now kept there") != std::string::npos);
+            plans++;
+        }
+        migrations += e.type == VMACCEL_EVENT_REBALANCE_APPLIED &&
+                      e.msg.find("memory on node") != std::string::npos;
+    }
+    CHECK(migrations == 1); // once, not after every hop
+    CHECK(plans == 1);      // and nothing to mend afterwards
+    const va_platform *p = va_sim_platform(h.sim);
+    va_cpumask mask;
+    REQUIRE(p->get_affinity(p, h.vms[free_vm].tids[0], &mask) == 0);
+    char list[64];
+    va_cpumask_format(&mask, list, sizeof list);
+    CHECK(std::string(list) == "0-1"); // the whole node: the scheduler balances within it
+    CHECK(h.true_rate(free_vm) >= 0.9);
+    CHECK(h.true_rate(0) >= 0.9);
+}
+
 TEST_CASE("host: a VM wider than a node spreads with its memory", "[numa][host]")
 {
     // 4 vCPUs, nodes of 2 CPUs, 3/4 of the memory on node 1: half the

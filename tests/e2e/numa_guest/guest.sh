@@ -11,6 +11,8 @@
 #      VMACCEL_GUEST_EXTRA: more programs to put in the guest's /bin;
 #      VMACCEL_BENCH_QUICK, when set, is passed on to the scenario (through
 #      the kernel command line, which hands it to init's environment);
+#      VMACCEL_BENCH_ONLY (a comma list, e.g. vmaccel,kernel), likewise:
+#      the balancers a comparison runs;
 #      VMACCEL_GUEST_NODES: NUMA nodes of 2 CPUs and 512 MiB (default 2).
 #
 # The kernel is Debian's (apt-get download of the version linux-image-amd64
@@ -100,5 +102,5 @@ done
 timeout --foreground "$limit" qemu-system-x86_64 -accel "${VMACCEL_GUEST_ACCEL:-tcg}" \
   -m $((512 * nodes)) -smp $((2 * nodes)) -cpu max "${numa[@]}" \
   -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib${VMACCEL_BENCH_QUICK:+ VMACCEL_BENCH_QUICK=1}" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib${VMACCEL_BENCH_QUICK:+ VMACCEL_BENCH_QUICK=1}${VMACCEL_BENCH_ONLY:+ VMACCEL_BENCH_ONLY=$VMACCEL_BENCH_ONLY}" \
   -nographic -no-reboot -serial mon:stdio </dev/null
