@@ -203,34 +203,43 @@ func TestWatchesTwoQEMUVMs(t *testing.T) {
 		`vmaccel_events_total{type="EVENT_TYPE_REBALANCE_APPLIED"} 0`,
 		`vmaccel_event_queue_dropped 0`,
 	}
+	patterns := []*regexp.Regexp{
+		regexp.MustCompile(`vmaccel_vm_numa_samples_total\{vm_id="1"\} ([1-9]\d*)`),
+		regexp.MustCompile(`vmaccel_vm_numa_samples_total\{vm_id="2"\} ([1-9]\d*)`),
+		regexp.MustCompile(`vmaccel_events_total\{type="EVENT_TYPE_LOCALITY_CHANGED"\} ([2-9]|\d\d+)\n`),
+	}
 	var body string
 	deadline := time.Now().Add(10 * time.Second)
-	for { // the engine's periods and the event counter are asynchronous
+	// The engine's periods, the gauges and the event counter are updated
+	// asynchronously (events reach the counter through the event queue,
+	// after the gauge), so wait for every line and pattern together.
+	for {
 		body = scrape(t, w.addr)
-		missing := 0
-		for _, s := range want {
-			if !strings.Contains(body, s) {
-				missing++
-			}
-		}
-		if missing == 0 || time.Now().After(deadline) {
+		if len(metricsMissing(body, want, patterns)) == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	for _, s := range want {
-		if !strings.Contains(body, s) {
-			t.Errorf("metrics lack %q", s)
-		}
+	for _, m := range metricsMissing(body, want, patterns) {
+		t.Errorf("metrics lack %s", m)
 	}
 	if t.Failed() {
 		t.Logf("scrape:\n%s", body)
 	}
-	for _, re := range []string{`vmaccel_vm_numa_samples_total\{vm_id="1"\} ([1-9]\d*)`,
-		`vmaccel_vm_numa_samples_total\{vm_id="2"\} ([1-9]\d*)`,
-		`vmaccel_events_total\{type="EVENT_TYPE_LOCALITY_CHANGED"\} ([2-9]|\d\d+)\n`} {
-		if !regexp.MustCompile(re).MatchString(body) {
-			t.Errorf("metrics do not match %s", re)
+}
+
+// metricsMissing lists the wanted lines and patterns that body lacks.
+func metricsMissing(body string, want []string, patterns []*regexp.Regexp) []string {
+	var missing []string
+	for _, s := range want {
+		if !strings.Contains(body, s) {
+			missing = append(missing, fmt.Sprintf("%q", s))
 		}
 	}
+	for _, re := range patterns {
+		if !re.MatchString(body) {
+			missing = append(missing, "a match of "+re.String())
+		}
+	}
+	return missing
 }
