@@ -296,6 +296,7 @@ static const va_platform linux_platform = {
     .migrate_pages = va_lx_migrate_pages,
     .cpu_times = va_lx_cpu_times,
     .manual_clock = false,
+    .thread_cpuset = va_lx_thread_cpuset,
 };
 
 const va_platform *va_platform_linux(void)

@@ -61,6 +61,42 @@ int va_cpumask_parse(const char *list, va_cpumask *m);
 /* Formats as a cpulist ("" when empty), truncated to len. */
 void va_cpumask_format(const va_cpumask *m, char *buf, size_t len);
 
+/* The cgroup cpuset that governs one thread, as the kernel applies it
+ * (thread_cpuset below). Memory nodes use the same bit set, indexed by OS
+ * node number. */
+typedef struct va_thread_cpuset {
+    bool found;               /* a cpuset controller governs the thread;
+                                 else cpus = the online CPUs, mems empty */
+    int version;              /* 1 (a v1 cpuset hierarchy) or 2 (unified); 0 */
+    char path[256];           /* its cgroup in that hierarchy, e.g.
+                                 "/machine/qemu-1-lv.libvirt-qemu/vcpu0" */
+    va_cpumask cpus;          /* effective CPUs: cpuset.cpus.effective (v2),
+                                 cpuset.effective_cpus (v1) */
+    va_cpumask mems;          /* effective memory nodes (the .mems twins) */
+    bool have_parent;         /* not the root: parent_cpus is known */
+    va_cpumask parent_cpus;   /* the parent cgroup's effective CPUs */
+    va_cpumask parent_mems;
+} va_thread_cpuset;
+
+/* What a management layer that owns a VM (libvirt) says about its
+ * placement (managed_placement below). */
+typedef struct va_managed_vcpu {
+    bool pinned;              /* an explicit placement narrower than the VM's CPUs */
+    bool by_vmaccel;          /* ... that vm-accel recorded as its own */
+    va_cpumask cpus;
+    char source[160];         /* "libvirt <vcpupin vcpu='0' cpuset='1'/>" */
+} va_managed_vcpu;
+
+typedef struct va_managed {
+    char what[96];            /* "libvirt domain lvtest" */
+    size_t nvcpus;
+    va_managed_vcpu *vcpus;   /* by vCPU index, malloc'd: free() it */
+    bool mem_pinned;          /* the layer holds the memory policy */
+    bool mem_strict;          /* ... enforced through cpuset.mems */
+    va_cpumask mem_nodes;     /* OS node numbers */
+    char mem_source[160];     /* "libvirt <memory mode='strict' nodeset='0'/>" */
+} va_managed;
+
 typedef struct va_platform va_platform;
 
 struct va_platform {
@@ -81,7 +117,8 @@ struct va_platform {
     int (*read_proc)(const va_platform *p, int pid, int tid, const char *name,
                      char **text, size_t *len);
     /* CPUs the process's cgroup cpuset lets it run on (all online CPUs when
-     * it has no cpuset). */
+     * it has no cpuset). The process's main thread only: a VMM's vCPU
+     * threads may each have their own cgroup (thread_cpuset). */
     int (*cpuset_of)(const va_platform *p, int pid, va_cpumask *cpus);
 
     /* ---- thread scheduling ---- */
@@ -130,6 +167,16 @@ struct va_platform {
     /* true: now_ns moves only when a test advances it (the sim); work
      * that waits for time (the migrator's budget) then runs inline. */
     bool manual_clock;
+    /* ---- per-thread constraints (linux_cgroup.c, sim_cpus.c) ---- */
+    /* The cgroup cpuset of thread `tid` of process `pid` (each thread may
+     * sit in its own cgroup: libvirt puts every vCPU thread in one).
+     * VMACCEL_EGONE when the thread has exited. */
+    int (*thread_cpuset)(const va_platform *p, int pid, int tid, va_thread_cpuset *out);
+
+    /* ---- a management layer that owns the VM (a per-VM platform: libvirt,
+     * vmm/libvirt_platform.c); NULL on linux and sim ---- */
+    /* Its placement of the VM's vCPUs and memory, read live. */
+    int (*managed_placement)(const va_platform *p, va_managed *out);
 };
 
 /* The CPUs vCPUs may be planned on now: online_cpus & allowed_cpus.

@@ -19,7 +19,7 @@ static sim_proc *find_proc(va_sim *s, int pid)
     return i != SIM_NO_INDEX && s->procs[i].alive ? &s->procs[i] : NULL;
 }
 
-static sim_thread *find_thread(va_sim *s, int tid, sim_proc **owner)
+sim_thread *va_sim_find_thread_locked(va_sim *s, int tid, sim_proc **owner)
 {
     size_t i = tid > 0 ? sim_index_get(&s->by_tid, (uint64_t)tid) : SIM_NO_INDEX;
     sim_proc *pr = i != SIM_NO_INDEX ? &s->procs[i] : NULL;
@@ -30,6 +30,11 @@ static sim_thread *find_thread(va_sim *s, int tid, sim_proc **owner)
             return &pr->threads[t];
         }
     return NULL;
+}
+
+static sim_thread *find_thread(va_sim *s, int tid, sim_proc **owner)
+{
+    return va_sim_find_thread_locked(s, tid, owner);
 }
 
 static int gone(const char *what, int id)
@@ -225,7 +230,7 @@ static int sim_set_affinity(const va_platform *p, int tid, const va_cpumask *cpu
     else if (!t)
         rc = gone("sched_setaffinity", tid);
     if (!rc) {
-        va_sim_effective_cpuset_locked(s, pr, &eff);
+        va_sim_thread_effective_locked(s, pr, t, &eff);
         va_cpumask_and(&eff, cpus, &eff);
         if (va_cpumask_empty(&eff))
             rc = va_fail(VMACCEL_EINVAL, "sched_setaffinity(tid %d): the thread's "
@@ -334,6 +339,7 @@ int va_sim_new(const char *online, va_sim **out)
         .online_cpus = va_sim_online_cpus, .allowed_cpus = va_sim_allowed_cpus,
         .migrate_pages = va_sim_migrate_pages, .cpu_times = va_sim_cpu_times,
         .manual_clock = true,
+        .thread_cpuset = va_sim_thread_cpuset,
     };
     *out = s;
     return 0;

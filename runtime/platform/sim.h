@@ -7,8 +7,9 @@
  *  - processes with threads (the main thread's tid is the pid), names
  *    (comm), start times; a pid may be reused after exit with a new start
  *    time, and a pidfd keeps referring to the old process (gone);
- *  - per-thread affinity clipped to the process's cpuset (EINVAL when the
- *    request and the cpuset do not intersect), nice, policy and priority;
+ *  - per-thread affinity clipped to the process's cpuset, or the thread's
+ *    own cgroup cpuset (va_sim_set_thread_cgroup) (EINVAL when the request
+ *    and the cpuset do not intersect), nice, policy and priority;
  *  - CPU hotplug and the cpuset of vm-accel's own process (sim_cpus.c);
  *  - /proc text: comm, stat (pid, comm, state, starttime at field 22,
  *    processor at 39) and status (Name, Pid, Cpus_allowed_list) are
@@ -47,6 +48,13 @@ int va_sim_exit_thread(va_sim *s, int pid, int tid);
 int va_sim_exit(va_sim *s, int pid);
 /* The process's cgroup cpuset; its threads' affinities are clipped to it. */
 int va_sim_set_cpuset(va_sim *s, int pid, const char *cpulist);
+/* Moves thread `tid` into its own cgroup `path` whose effective cpuset is
+ * `cpus` and mems `mems` (cpulists; mems may be ""), below a parent whose
+ * effective CPUs are `parent_cpus` (NULL: the root, no parent). Like the
+ * kernel, the thread's affinity becomes the cgroup's CPUs, and later
+ * affinities are clipped to them. */
+int va_sim_set_thread_cgroup(va_sim *s, int tid, const char *path, const char *cpus,
+                             const char *mems, const char *parent_cpus);
 /* CPU hotplug: the online CPUs become `cpulist` (not empty). Like the
  * kernel, a thread whose mask keeps no online CPU falls back to its
  * process's cpuset, and one last seen on an offline CPU moves to an online

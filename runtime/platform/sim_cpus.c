@@ -6,6 +6,9 @@
 
 #include "core/error.h"
 
+#include <stdio.h>
+#include <string.h>
+
 void va_sim_effective_cpuset_locked(const va_sim *s, const sim_proc *pr,
                                     va_cpumask *out)
 {
@@ -108,4 +111,67 @@ int va_sim_cpu_times(const va_platform *p, uint64_t *busy_ns, unsigned ncpus)
         busy_ns[c] = c < VA_MAX_CPUS ? s->cpu_busy[c] : 0;
     pthread_mutex_unlock(&s->lock);
     return 0;
+}
+
+void va_sim_thread_effective_locked(const va_sim *s, const sim_proc *pr,
+                                    const sim_thread *t, va_cpumask *out)
+{
+    if (!t->cg.set) {
+        va_sim_effective_cpuset_locked(s, pr, out);
+        return;
+    }
+    va_cpumask_and(out, &t->cg.info.cpus, &s->online);
+    if (va_cpumask_empty(out))
+        *out = s->online;
+}
+
+int va_sim_set_thread_cgroup(va_sim *s, int tid, const char *path, const char *cpus,
+                             const char *mems, const char *parent_cpus)
+{
+    va_thread_cpuset cg = {.found = true, .version = 2};
+    int rc = va_cpumask_parse(cpus, &cg.cpus);
+    if (!rc)
+        rc = va_cpumask_parse(mems, &cg.mems);
+    if (!rc && parent_cpus) {
+        cg.have_parent = true;
+        rc = va_cpumask_parse(parent_cpus, &cg.parent_cpus);
+    }
+    if (!rc && (va_cpumask_empty(&cg.cpus) || strlen(path) >= sizeof cg.path))
+        rc = va_fail(VMACCEL_EINVAL, "sim: a cgroup needs CPUs and a short path");
+    if (rc)
+        return rc;
+    snprintf(cg.path, sizeof cg.path, "%s", path);
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = NULL;
+    sim_thread *t = va_sim_find_thread_locked(s, tid, &pr);
+    if (t) {
+        t->cg.set = true;
+        t->cg.info = cg;
+        va_sim_thread_effective_locked(s, pr, t, &t->affinity);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return t ? 0 : va_fail(VMACCEL_EGONE, "sim set_thread_cgroup(%d): no such thread", tid);
+}
+
+/* A thread's own cgroup when scripted; else its process's cpuset, as a
+ * cgroup v2 "/sim/PID" with no known parent and unknown mems. */
+int va_sim_thread_cpuset(const va_platform *p, int pid, int tid, va_thread_cpuset *out)
+{
+    va_sim *s = sim_of(p);
+    pthread_mutex_lock(&s->lock);
+    sim_proc *pr = NULL;
+    sim_thread *t = va_sim_find_thread_locked(s, tid, &pr);
+    bool ok = t && pr->pid == pid;
+    if (ok && t->cg.set) {
+        *out = t->cg.info;
+        va_sim_thread_effective_locked(s, pr, t, &out->cpus);
+    } else if (ok) {
+        memset(out, 0, sizeof *out);
+        out->found = true;
+        out->version = 2;
+        snprintf(out->path, sizeof out->path, "/sim/%d", pid);
+        va_sim_effective_cpuset_locked(s, pr, &out->cpus);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok ? 0 : va_fail(VMACCEL_EGONE, "/proc/%d/task/%d/cgroup: no such thread", pid, tid);
 }

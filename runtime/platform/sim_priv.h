@@ -12,12 +12,20 @@
 
 #include <pthread.h>
 
+/* A thread's own cgroup cpuset (va_sim_set_thread_cgroup); unset: the
+ * process's cpuset governs it. */
+typedef struct sim_cgroup {
+    bool set;
+    va_thread_cpuset info;
+} sim_cgroup;
+
 typedef struct sim_thread {
     int tid;
     char comm[16];
     unsigned long long start;
     va_cpumask affinity;
     int nice, policy, priority, last_cpu;
+    sim_cgroup cg;
 } sim_thread;
 
 typedef struct sim_proc {
@@ -76,5 +84,10 @@ static inline va_sim *sim_of(const va_platform *p)
  * back to the parent's). Lock held. */
 void va_sim_effective_cpuset_locked(const va_sim *s, const sim_proc *pr,
                                     va_cpumask *out);
+/* The same for one thread: its own cgroup's cpuset when it has one. */
+void va_sim_thread_effective_locked(const va_sim *s, const sim_proc *pr,
+                                    const sim_thread *t, va_cpumask *out);
+/* The thread `tid` and its process, or NULL. Lock held. */
+sim_thread *va_sim_find_thread_locked(va_sim *s, int tid, sim_proc **owner);
 
 #endif
