@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fill_vcpu(vmaccel_vm *vm, va_vcpu *v, unsigned index, int tid)
+int va_vcpu_fill(vmaccel_vm *vm, va_vcpu *v, unsigned index, int tid)
 {
     memset(v, 0, sizeof *v);
     v->index = index;
     v->tid = tid;
     v->planned_cpu = -1;
+    v->guest_node = -1;
     int rc = va_thread_start(vm->plat, vm->pid, tid, &v->start);
     if (!rc)
         rc = va_thread_comm(vm->plat, vm->pid, tid, v->name, sizeof v->name);
@@ -28,7 +29,7 @@ static int by_index(const void *a, const void *b)
 
 /* Indices must be exactly 0..n-1: a gap or a duplicate means the names
  * were not what we think (or a thread exited while we looked). */
-static int check_indices(const vmaccel_vm *vm)
+int va_vm_check_indices(const vmaccel_vm *vm)
 {
     for (size_t i = 0; i < vm->nvcpus; i++) {
         const va_vcpu *v = &vm->vcpus[i];
@@ -75,7 +76,7 @@ static int match_threads(vmaccel_vm *vm, const int *tids, size_t n, char *seen,
             return va_fail(VMACCEL_EPARSE, "process %d mixes vCPU thread names of "
                            "two VMMs (\"%s\")", vm->pid, comm);
         vm->vmm = kind;
-        rc = fill_vcpu(vm, &vm->vcpus[vm->nvcpus], index, tids[i]);
+        rc = va_vcpu_fill(vm, &vm->vcpus[vm->nvcpus], index, tids[i]);
         if (rc == VMACCEL_EGONE)
             continue;
         if (rc)
@@ -106,10 +107,11 @@ int va_vm_find_vcpus(vmaccel_vm *vm)
                        "cloud-hypervisor \"vcpuN\", Firecracker \"fc_vcpu N\", crosvm "
                        "\"crosvm_vcpuN\"); its threads are named %s%s", vm->pid, seen,
                        strstr(seen, "qemu") ? " (QEMU names its threads only when started "
-                       "with -name NAME,debug-threads=on; or pass the thread ids)" : "");
+                       "with -name NAME,debug-threads=on; give its QMP socket (--qmp), "
+                       "or pass the thread ids)" : "");
     if (!rc) {
         qsort(vm->vcpus, vm->nvcpus, sizeof *vm->vcpus, by_index);
-        rc = check_indices(vm);
+        rc = va_vm_check_indices(vm);
     }
     return rc;
 }
@@ -122,12 +124,13 @@ int va_vm_take_vcpus(vmaccel_vm *vm, const int *tids, size_t n)
     if (!vm->vcpus)
         return va_fail(VMACCEL_ENOMEM, "out of memory for vCPUs");
     vm->vmm = VMACCEL_VMM_EXPLICIT;
+    vm->discovery = VMACCEL_DISCOVERY_EXPLICIT;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++)
             if (tids[j] == tids[i])
                 return va_fail(VMACCEL_EINVAL, "thread %d is given twice (vCPUs %zu "
                                "and %zu)", tids[i], j, i);
-        int rc = tids[i] > 0 ? fill_vcpu(vm, &vm->vcpus[i], (unsigned)i, tids[i])
+        int rc = tids[i] > 0 ? va_vcpu_fill(vm, &vm->vcpus[i], (unsigned)i, tids[i])
                              : VMACCEL_EGONE;
         if (rc == VMACCEL_EGONE)
             return va_fail(VMACCEL_EINVAL, "vCPU %zu: %d is not a thread of process %d",
