@@ -1,0 +1,89 @@
+/* libvirt connections and errors (see lv.h). */
+#include "vmm/libvirt/lv.h"
+
+#include "core/error.h"
+
+#include <libvirt/virterror.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* libvirt prints every error to stderr unless told otherwise; vm-accel
+ * reports them itself (vmaccel_error_last), so the printing is silenced
+ * once, process-wide (virSetErrorFunc is global in libvirt). */
+static void quiet(void *user, virErrorPtr err)
+{
+    (void)user;
+    (void)err;
+}
+
+static pthread_once_t silence_once = PTHREAD_ONCE_INIT;
+
+static void silence(void)
+{
+    virSetErrorFunc(NULL, quiet);
+}
+
+int lv_fail(int fallback, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    virErrorPtr e = virGetLastError();
+    const char *msg = e && e->message ? e->message : "no detail from libvirt";
+    int code = fallback;
+    if (e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID))
+        code = VMACCEL_EGONE; /* "domain is not running", or it went away */
+    else if (e && (e->code == VIR_ERR_ACCESS_DENIED || e->code == VIR_ERR_AUTH_FAILED ||
+                   e->code == VIR_ERR_AUTH_CANCELLED))
+        code = VMACCEL_EPERM;
+    else if (e && (e->domain == VIR_FROM_RPC || e->code == VIR_ERR_SYSTEM_ERROR ||
+                   e->code == VIR_ERR_INTERNAL_ERROR || e->code == VIR_ERR_NO_CONNECT))
+        code = VMACCEL_EIO;
+    int rc = va_fail(code, "%s: %s%s", what, msg,
+                     code == VMACCEL_EIO ? " (is libvirtd running and reachable?)" : "");
+    virResetLastError();
+    return rc;
+}
+
+int lv_open(const char *uri, virConnectPtr *out)
+{
+    pthread_once(&silence_once, silence);
+    *out = virConnectOpen(uri);
+    return *out ? 0 : lv_fail(VMACCEL_EIO, "cannot connect to libvirt at %s",
+                              uri ? uri : "its default URI");
+}
+
+static bool is_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++)
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-'
+                                                      : !strchr("0123456789abcdefABCDEF", s[i]))
+            return false;
+    return true;
+}
+
+int lv_lookup(virConnectPtr conn, const char *domain, virDomainPtr *out)
+{
+    *out = is_uuid(domain) ? virDomainLookupByUUIDString(conn, domain)
+                           : virDomainLookupByName(conn, domain);
+    if (!*out) {
+        int rc = lv_fail(VMACCEL_ENOENT, "libvirt domain \"%s\"", domain);
+        return rc == VMACCEL_EGONE ? va_fail(VMACCEL_ENOENT, "no libvirt domain \"%s\"",
+                                             domain)
+                                   : rc;
+    }
+    int active = virDomainIsActive(*out);
+    if (active == 1)
+        return 0;
+    int rc = active < 0 ? lv_fail(VMACCEL_EIO, "libvirt domain \"%s\"", domain)
+                        : va_fail(VMACCEL_ENOENT, "libvirt domain \"%s\" is not running",
+                                  domain);
+    virDomainFree(*out);
+    *out = NULL;
+    return rc;
+}
