@@ -87,6 +87,7 @@ static const char *type_name(vmaccel_event_type t)
     case VMACCEL_EVENT_TOPOLOGY_CHANGED: return "TOPOLOGY_CHANGED";
     case VMACCEL_EVENT_IOTLB_REPARTITIONED: return "IOTLB_REPARTITIONED";
     case VMACCEL_EVENT_REBALANCE_DEFERRED: return "REBALANCE_DEFERRED";
+    case VMACCEL_EVENT_VCPUS_PINNED: return "VCPUS_PINNED";
     }
     return "UNKNOWN";
 }

@@ -51,7 +51,8 @@ static int save(vmaccel_vm *vm, va_vcpu *v)
     return rc;
 }
 
-static int clip(const va_cpumask *target, const va_cpumask *cpuset, va_cpumask *out)
+static int clip(const va_vcpu *v, const va_cpumask *target, const va_cpumask *cpuset,
+                va_cpumask *out)
 {
     va_cpumask_and(out, target, cpuset);
     if (!va_cpumask_empty(out))
@@ -59,16 +60,20 @@ static int clip(const va_cpumask *target, const va_cpumask *cpuset, va_cpumask *
     char want[128], have[256];
     va_cpumask_format(target, want, sizeof want);
     va_cpumask_format(cpuset, have, sizeof have);
-    return va_fail(VMACCEL_EINVAL, "the cpuset allows CPUs %s, asked for %s", have, want);
+    return va_fail(VMACCEL_EINVAL, "the cpuset allows CPUs %s, asked for %s (%s)", have, want,
+                   v->limits.known ? v->limits.cpus.source : "the VMM's cgroup");
 }
 
 static int apply_one(vmaccel_vm *vm, va_vcpu *v, const va_cpumask *target,
-                     const va_cpumask *cpuset, const va_apply_req *req)
+                     const va_cpumask *process_cpuset, const va_apply_req *req)
 {
     va_cpumask eff;
+    /* The thread's own cgroup decides, not the process's (each vCPU may
+     * sit in a cgroup of its own). */
+    const va_cpumask *cpuset = v->limits.known ? &v->limits.cpus.mask : process_cpuset;
     int rc = va_vcpu_guard(vm, v);
     if (!rc)
-        rc = clip(target, cpuset, &eff);
+        rc = clip(v, target, cpuset, &eff);
     if (rc || req->dry_run)
         return rc;
     if ((rc = save(vm, v)))
@@ -76,6 +81,7 @@ static int apply_one(vmaccel_vm *vm, va_vcpu *v, const va_cpumask *target,
     if ((rc = vm->plat->set_affinity(vm->plat, v->tid, &eff)))
         return rc;
     v->pinned = v->saved.affinity_changed = true;
+    v->applied = eff;
     if (req->set_nice) {
         if ((rc = vm->plat->set_nice(vm->plat, v->tid, req->nice)))
             return rc;

@@ -147,7 +147,7 @@ VMACCEL_API int vmaccel_subscribe(vmaccel_manager *m, uint32_t mask,
 {
     if (!cb || !id)
         return va_fail(VMACCEL_EINVAL, "vmaccel_subscribe: cb or id is NULL");
-    const uint32_t known = VMACCEL_EVENT_MASK(VMACCEL_EVENT_REBALANCE_DEFERRED + 1) -
+    const uint32_t known = VMACCEL_EVENT_MASK(VMACCEL_EVENT_VCPUS_PINNED + 1) -
                            VMACCEL_EVENT_MASK(VMACCEL_EVENT_VM_ATTACHED);
     if (!(mask & known))
         return va_fail(VMACCEL_EINVAL, "event mask 0x%x names no known event "

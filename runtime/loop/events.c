@@ -185,7 +185,7 @@ static va_ev *build_locked(const Vmaccel__V1__Event *ev)
 static bool known_type(int type)
 {
     return type >= VMACCEL_EVENT_VM_ATTACHED &&
-           type <= VMACCEL_EVENT_REBALANCE_DEFERRED;
+           type <= VMACCEL_EVENT_VCPUS_PINNED;
 }
 
 static int emit(va_events *e, const Vmaccel__V1__Event *src)

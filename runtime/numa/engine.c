@@ -33,7 +33,7 @@ static void fill_defaults(vmaccel_numa_options *o)
 
 static int check_options(const vmaccel_numa_options *o)
 {
-    if (o->version != 1 && o->version != VMACCEL_NUMA_OPTIONS_VERSION)
+    if (o->version < 1 || o->version > VMACCEL_NUMA_OPTIONS_VERSION)
         return va_fail(VMACCEL_EINVAL, "NUMA options version %u, expected 1..%u",
                        o->version, VMACCEL_NUMA_OPTIONS_VERSION);
     if (o->version >= 2 && o->migrate_workers > 8)
@@ -53,12 +53,14 @@ static int check_options(const vmaccel_numa_options *o)
     return 0;
 }
 
-/* The caller's options as the current version: a version-1 struct is
- * read only as far as it goes (docs/ABI.md). */
+/* The caller's options as the current version: an older struct is read
+ * only as far as it goes (docs/ABI.md). */
 static vmaccel_numa_options upgrade(const vmaccel_numa_options *o)
 {
     vmaccel_numa_options full = VMACCEL_NUMA_OPTIONS_INIT;
-    memcpy(&full, o, o->version >= 2 ? sizeof full : VMACCEL_NUMA_OPTIONS_V1_SIZE);
+    memcpy(&full, o, o->version >= 3   ? sizeof full
+                     : o->version == 2 ? VMACCEL_NUMA_OPTIONS_V2_SIZE
+                                       : VMACCEL_NUMA_OPTIONS_V1_SIZE);
     full.version = VMACCEL_NUMA_OPTIONS_VERSION;
     return full;
 }

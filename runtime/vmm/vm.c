@@ -4,8 +4,12 @@
 
 #include "core/error.h"
 #include "loop/events.h"
+#include "vmm/libvirt.h"
+#include "vmm/limits.h"
 #include "vmm/procfs.h"
+#include "vmm/qmp.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +33,21 @@ VMACCEL_API void vmaccel_vm_options_init(vmaccel_vm_options *opts)
     }
 }
 
-static int check_options(const vmaccel_vm_options *o)
+/* The caller's options as the current version: an older, shorter struct
+ * is read only as far as it goes, the rest keeps its defaults. */
+static int check_options(const vmaccel_vm_options *in, vmaccel_vm_options *o)
 {
-    if (o->version != VMACCEL_VM_OPTIONS_VERSION)
-        return va_fail(VMACCEL_EINVAL, "VM options version %u, expected %u "
-                       "(initialise with VMACCEL_VM_OPTIONS_INIT)", o->version,
+    vmaccel_vm_options init = VMACCEL_VM_OPTIONS_INIT;
+    *o = init;
+    if (in->version == 1)
+        memcpy(o, in, offsetof(vmaccel_vm_options, qmp_socket));
+    else if (in->version == VMACCEL_VM_OPTIONS_VERSION)
+        *o = *in;
+    else
+        return va_fail(VMACCEL_EINVAL, "VM options version %u, expected 1..%u "
+                       "(initialise with VMACCEL_VM_OPTIONS_INIT)", in->version,
                        VMACCEL_VM_OPTIONS_VERSION);
+    o->version = VMACCEL_VM_OPTIONS_VERSION;
     if ((o->nvcpu_tids && !o->vcpu_tids) || (o->nmemory && !o->memory))
         return va_fail(VMACCEL_EINVAL, "a VM option has a count but no array");
     if (o->nmemory > VA_VM_MAX_REGIONS)
@@ -50,6 +63,8 @@ static void destroy(vmaccel_vm *vm)
 {
     if (vm->pidfd >= 0)
         vm->plat->pidfd_close(vm->plat, vm->pidfd);
+    if (vm->own_plat && vm->own_plat_free)
+        vm->own_plat_free(vm->own_plat);
     pthread_mutex_destroy(&vm->lock);
     va_vm_free_cells(vm);
     free(vm->vcpus);
@@ -129,14 +144,49 @@ static void note_cells(vmaccel_vm *vm)
     va_clear_error();
 }
 
+/* Through libvirt when asked, or when the process is a libvirt domain's
+ * QEMU (and libvirt answers); directly otherwise, saying why. */
+static int choose_control(vmaccel_vm *vm, const vmaccel_vm_options *o)
+{
+    char uuid[40];
+    if (o->libvirt_uri && !*o->libvirt_uri)
+        return 0;
+    if (o->libvirt_uri)
+        return va_libvirt_take_vm(vm, o->libvirt_uri);
+    if (!va_libvirt_looks_managed(vm->plat, vm->pid, uuid, sizeof uuid))
+        return 0;
+    int rc = va_libvirt_take_vm(vm, NULL);
+    if (rc)
+        snprintf(vm->control_note, sizeof vm->control_note, "a libvirt domain's QEMU (UUID "
+                 "%s), acted on directly: %s; libvirt's view (virsh vcpupin) will not "
+                 "show vm-accel's changes", uuid, vmaccel_error_last());
+    return 0;
+}
+
+static int find_vcpus(vmaccel_vm *vm, const vmaccel_vm_options *o)
+{
+    if (o->vcpu_tids)
+        return va_vm_take_vcpus(vm, o->vcpu_tids, o->nvcpu_tids);
+    if (o->qmp_socket)
+        return va_vm_find_vcpus_qmp(vm, o->qmp_socket);
+    int rc = va_vm_find_vcpus(vm);
+    /* No thread names: libvirt's monitor knows them (query-cpus-fast). */
+    if (rc == VMACCEL_ENOENT && vm->control == VMACCEL_CONTROL_LIBVIRT)
+        rc = va_libvirt_find_vcpus(vm);
+    return rc;
+}
+
 static int attach(vmaccel_vm *vm, const vmaccel_vm_options *o)
 {
     int rc = vm->plat->pidfd_open(vm->plat, vm->pid, &vm->pidfd);
     if (!rc)
         rc = va_thread_start(vm->plat, vm->pid, vm->pid, &vm->start);
     if (!rc)
-        rc = o->vcpu_tids ? va_vm_take_vcpus(vm, o->vcpu_tids, o->nvcpu_tids)
-                          : va_vm_find_vcpus(vm);
+        rc = choose_control(vm, o);
+    if (!rc)
+        rc = find_vcpus(vm, o);
+    if (!rc && vm->control == VMACCEL_CONTROL_LIBVIRT)
+        rc = va_libvirt_bind_vcpus(vm);
     if (!rc && o->memory)
         take_memory(vm, o);
     else if (!rc)
@@ -149,14 +199,15 @@ static int attach(vmaccel_vm *vm, const vmaccel_vm_options *o)
         rc = vm->plat->pidfd_alive(vm->plat, vm->pidfd);
     if (!rc)
         set_name(vm, o);
+    if (!rc)
+        rc = va_vm_refresh_limits(vm);
     return rc;
 }
 
 VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
                                       const vmaccel_vm_options *opts, vmaccel_vm **out)
 {
-    vmaccel_vm_options defaults = VMACCEL_VM_OPTIONS_INIT;
-    const vmaccel_vm_options *o = opts ? opts : &defaults;
+    vmaccel_vm_options defaults = VMACCEL_VM_OPTIONS_INIT, o;
     int rc = va_manager_check(m);
     if (rc)
         return rc;
@@ -165,12 +216,12 @@ VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
     *out = NULL;
     if (pid <= 0)
         return va_fail(VMACCEL_EINVAL, "pid %d is not a process id", pid);
-    if ((rc = check_options(o)))
+    if ((rc = check_options(opts ? opts : &defaults, &o)))
         return rc;
     vmaccel_vm *vm = alloc_vm(m, pid, false);
     if (!vm)
         return va_fail(VMACCEL_ENOMEM, "out of memory for a VM");
-    rc = attach(vm, o);
+    rc = attach(vm, &o);
     if (!rc)
         rc = publish(m, vm, out);
     if (rc)
@@ -187,19 +238,22 @@ VMACCEL_API int vmaccel_vm_register(vmaccel_manager *m, const vmaccel_vm_options
     if (!opts || !out)
         return va_fail(VMACCEL_EINVAL, "vmaccel_vm_register: options or out is NULL");
     *out = NULL;
-    if ((rc = check_options(opts)))
+    vmaccel_vm_options o;
+    if ((rc = check_options(opts, &o)))
         return rc;
-    if (!opts->vcpu_tids)
+    if (!o.vcpu_tids)
         return va_fail(VMACCEL_EINVAL, "vmaccel_vm_register needs the vCPU thread ids");
     vmaccel_vm *vm = alloc_vm(m, (int)getpid(), true);
     if (!vm)
         return va_fail(VMACCEL_ENOMEM, "out of memory for a VM");
-    rc = va_vm_take_vcpus(vm, opts->vcpu_tids, opts->nvcpu_tids);
+    rc = va_vm_take_vcpus(vm, o.vcpu_tids, o.nvcpu_tids);
     if (!rc) {
-        take_memory(vm, opts);
-        set_name(vm, opts);
-        rc = publish(m, vm, out);
+        take_memory(vm, &o);
+        set_name(vm, &o);
+        rc = va_vm_refresh_limits(vm);
     }
+    if (!rc)
+        rc = publish(m, vm, out);
     if (rc)
         destroy(vm);
     return rc;
@@ -309,6 +363,29 @@ VMACCEL_API int vmaccel_vm_refresh(vmaccel_vm *vm)
     }
     pthread_mutex_unlock(&vm->lock);
     if (!rc)
+        rc = va_vm_refresh_limits(vm);
+    if (!rc)
         va_clear_error();
     return rc;
+}
+
+VMACCEL_API int vmaccel_vm_attach_qmp(vmaccel_manager *m, const char *path,
+                                      const vmaccel_vm_options *opts, vmaccel_vm **out)
+{
+    vmaccel_vm_options defaults = VMACCEL_VM_OPTIONS_INIT, o;
+    int rc = va_manager_check(m);
+    if (!rc && (!out || !path))
+        rc = va_fail(VMACCEL_EINVAL, "vmaccel_vm_attach_qmp: path or out is NULL");
+    if (!rc)
+        rc = check_options(opts ? opts : &defaults, &o);
+    if (rc)
+        return rc;
+    *out = NULL;
+    va_qmp q;
+    if ((rc = va_qmp_open(path, &q)) != 0)
+        return rc;
+    int pid = q.peer_pid;
+    va_qmp_close(&q);
+    o.qmp_socket = path;
+    return vmaccel_vm_attach_pid(m, pid, &o, out);
 }

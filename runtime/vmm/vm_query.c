@@ -18,7 +18,7 @@ VMACCEL_API int vmaccel_vm_info_get(const vmaccel_vm *vm, vmaccel_vm_info *info)
     int rc = va_vm_check(vm);
     if (!rc && !info)
         rc = va_fail(VMACCEL_EINVAL, "info is NULL");
-    if (!rc)
+    if (!rc && info->version != 1) /* version 1 stops at name: fill no further */
         rc = check_version(info->version, VMACCEL_VM_INFO_VERSION, "vmaccel_vm_info");
     if (rc)
         return rc;
@@ -35,6 +35,12 @@ VMACCEL_API int vmaccel_vm_info_get(const vmaccel_vm *vm, vmaccel_vm_info *info)
     for (size_t i = 0; i < vm->nregions; i++)
         info->memory_bytes += vm->regions[i].length;
     snprintf(info->name, sizeof info->name, "%s", vm->name);
+    if (info->version >= 2) {
+        info->discovery = vm->discovery;
+        info->control = vm->control;
+        snprintf(info->domain, sizeof info->domain, "%s", vm->domain);
+        snprintf(info->control_note, sizeof info->control_note, "%s", vm->control_note);
+    }
     pthread_mutex_unlock(&v->lock);
     return 0;
 }

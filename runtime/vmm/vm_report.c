@@ -6,6 +6,49 @@
 #include "vmm/procfs.h"
 #include "vmm/vm_internal.h"
 
+static uint32_t *cpus_array(const va_cpumask *m, size_t *n, va_arena *a)
+{
+    uint32_t *out = va_arena_array(a, va_cpumask_count(m), sizeof *out);
+    *n = 0;
+    for (unsigned c = 0; out && c < VA_MAX_CPUS; c++)
+        if (va_cpumask_isset(m, c))
+            out[(*n)++] = c;
+    return out;
+}
+
+static const char *origin_name(va_origin o)
+{
+    return vmaccel_origin_name((vmaccel_origin)o);
+}
+
+static Vmaccel__V1__VcpuLimits *limits_msg(const va_vcpu *v, va_arena *a)
+{
+    const va_vcpu_limits *l = &v->limits;
+    Vmaccel__V1__VcpuLimits *m = l->known ? va_arena_alloc(a, sizeof *m) : NULL;
+    if (!m)
+        return NULL;
+    vmaccel__v1__vcpu_limits__init(m);
+    m->cpus = cpus_array(&l->cpus.mask, &m->n_cpus, a);
+    m->cpus_origin = va_arena_strdup(a, origin_name(l->cpus.origin));
+    m->cpus_source = va_arena_strdup(a, l->cpus.source);
+    m->mems = cpus_array(&l->mems.mask, &m->n_mems, a);
+    m->mems_source = va_arena_strdup(a, l->mems.source);
+    m->operator_pinned = l->cpu_pin.set;
+    if (l->cpu_pin.set) {
+        m->pinned_cpus = cpus_array(&l->cpu_pin.mask, &m->n_pinned_cpus, a);
+        m->pin_origin = va_arena_strdup(a, origin_name(l->cpu_pin.origin));
+        m->pin_source = va_arena_strdup(a, l->cpu_pin.source);
+    }
+    m->memory_pinned = l->mem_pin.set;
+    if (l->mem_pin.set) {
+        m->pinned_mems = cpus_array(&l->mem_pin.mask, &m->n_pinned_mems, a);
+        m->mem_pin_source = va_arena_strdup(a, l->mem_pin.source);
+    }
+    m->kept = v->kept;
+    m->overrode = v->overrode;
+    return m;
+}
+
 static Vmaccel__V1__Vcpu *vcpu_msg(const vmaccel_vm *vm, const va_vcpu *v, va_arena *a)
 {
     Vmaccel__V1__Vcpu *m = va_arena_alloc(a, sizeof *m);
@@ -16,15 +59,14 @@ static Vmaccel__V1__Vcpu *vcpu_msg(const vmaccel_vm *vm, const va_vcpu *v, va_ar
     m->index = v->index;
     m->tid = v->tid;
     m->cpu = -1;
+    m->guest_node = v->guest_node;
+    m->limits = limits_msg(v, a);
     if (vm->gone || v->gone)
         return m;
     va_thread_last_cpu(vm->plat, vm->pid, v->tid, &m->cpu);
     if (vm->plat->get_affinity(vm->plat, v->tid, &cpus))
         return m;
-    m->allowed_cpus = va_arena_array(a, va_cpumask_count(&cpus), sizeof *m->allowed_cpus);
-    for (unsigned c = 0; m->allowed_cpus && c < VA_MAX_CPUS; c++)
-        if (va_cpumask_isset(&cpus, c))
-            m->allowed_cpus[m->n_allowed_cpus++] = c;
+    m->allowed_cpus = cpus_array(&cpus, &m->n_allowed_cpus, a);
     return m;
 }
 
@@ -66,6 +108,12 @@ static Vmaccel__V1__Vm *vm_msg(const vmaccel_vm *vm, va_arena *a)
     m->name = va_arena_strdup(a, vm->name);
     m->pid = vm->pid;
     m->gone = vm->gone;
+    static const char *const discovery[] = {"thread_names", "explicit", "qmp",
+                                            "libvirt_monitor"};
+    m->discovery = va_arena_strdup(a, discovery[vm->discovery]);
+    m->control = va_arena_strdup(a, vm->control == VMACCEL_CONTROL_LIBVIRT ? "libvirt" : "os");
+    m->libvirt_domain = va_arena_strdup(a, vm->domain);
+    m->control_note = va_arena_strdup(a, vm->control_note);
     m->vcpus = va_arena_array(a, vm->nvcpus, sizeof *m->vcpus);
     for (size_t i = 0; m->vcpus && i < vm->nvcpus; i++)
         m->vcpus[m->n_vcpus++] = vcpu_msg(vm, &vm->vcpus[i], a);

@@ -421,6 +421,13 @@ TEST_CASE("fault: a cpuset that forbids a CPU", "[vmm][applier][faults]")
     // The cpuset shrinks while pinning: the kernel refuses a CPU it no
     // longer allows (EINVAL) for that thread only.
     REQUIRE(va_sim_set_cpuset(h.sim, 100, "0-3") == 0);
+    // The kernel gives a cpuset's tasks its new CPUs when it grows;
+    // otherwise their affinity 1-3 reads as someone's pin (taskset).
+    const va_platform *p = va_sim_platform(h.sim);
+    va_cpumask all;
+    REQUIRE(va_cpumask_parse("0-3", &all) == 0);
+    for (int tid : {101, 102})
+        REQUIRE(p->set_affinity(p, tid, &all) == 0);
     va_sim_on_action(h.sim, shrink_cpuset, nullptr);
     vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
     int rc = vmaccel_vm_pin(vm, &o);

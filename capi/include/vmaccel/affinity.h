@@ -155,7 +155,7 @@ typedef enum vmaccel_sched_policy {
     VMACCEL_SCHED_RR = 3         /* real-time; needs CAP_SYS_NICE */
 } vmaccel_sched_policy;
 
-#define VMACCEL_PIN_OPTIONS_VERSION 1
+#define VMACCEL_PIN_OPTIONS_VERSION 2
 typedef struct vmaccel_pin_options {
     unsigned version;            /* VMACCEL_PIN_OPTIONS_VERSION */
     vmaccel_strategy strategy;
@@ -167,27 +167,42 @@ typedef struct vmaccel_pin_options {
     int nice;                    /* -20..19 */
     vmaccel_sched_policy sched;
     int rt_priority;             /* 1..99 for FIFO/RR */
+    /* ---- version 2 ---- */
+    /* 1: also move vCPUs the operator placed (vmaccel_vcpu_limits:
+     * operator_pinned), through the same path (libvirt rewrites its
+     * <vcpupin>). 0: leave them where they are. */
+    int override_pins;
 } vmaccel_pin_options;
 
 #define VMACCEL_PIN_OPTIONS_INIT { VMACCEL_PIN_OPTIONS_VERSION, \
     VMACCEL_STRATEGY_LOCAL_FIRST, VMACCEL_SMT_SPREAD, NULL, 0, 0, 0, 0, \
-    VMACCEL_SCHED_UNCHANGED, 0 }
+    VMACCEL_SCHED_UNCHANGED, 0, 0 }
 VMACCEL_API void vmaccel_pin_options_init(vmaccel_pin_options *opts);
 
 /* Plans the VM's vCPUs on the manager's topology and pins each vCPU thread
- * to its PU (sched_setaffinity; the kernel intersects it with the thread's
- * cpuset), then sets nice / scheduling policy if asked. Usable PUs are
- * those of the topology's allowed set that the VMM's cgroup cpuset also
- * allows, minus reserved_cpus; vCPUs of the manager's other pinned VMs
- * count as load. The first change to a thread saves its original
- * affinity, nice and policy for vmaccel_vm_restore_affinity.
+ * to its PU, then sets nice / scheduling policy if asked. First it re-reads
+ * each vCPU's limits (vmaccel_vm_vcpu_limits): every vCPU is planned within
+ * the CPUs its own thread may use (its cgroup's effective cpuset, per
+ * thread), and on PUs of the topology's allowed set that vm-accel may use,
+ * minus reserved_cpus. A vCPU the operator placed (libvirt <vcpupin>, a
+ * cgroup narrower than its parent's, taskset) is left where it is and its
+ * CPU counted as taken, unless override_pins; vCPUs of the manager's other
+ * pinned VMs count as load. A VM attached through libvirt is pinned with
+ * virDomainPinVcpuFlags (libvirt's view stays true), others with
+ * sched_setaffinity. The first change to a thread saves its original
+ * affinity, nice and policy for vmaccel_vm_restore_affinity. A
+ * VMACCEL_EVENT_VCPUS_PINNED event says what was done, naming the vCPUs
+ * left to (or taken from) the operator.
  *
- * Per-thread outcomes (vmaccel_vm_vcpu: result, planned_cpu, pinned): one
- * failing thread (VMACCEL_EGONE: it exited; VMACCEL_EPERM; VMACCEL_EINVAL:
- * the cpuset forbids its CPU) does not stop the others. Returns 0 when
- * every thread succeeded, else the first failure's code with a message
- * summing up all failures. VMACCEL_EGONE without touching any thread when
- * the VMM process is gone or its pid now names another process.
+ * Per-thread outcomes (vmaccel_vm_vcpu: result, planned_cpu, pinned;
+ * vmaccel_vm_vcpu_limits: kept, overrode): one failing thread
+ * (VMACCEL_EGONE: it exited; VMACCEL_EPERM; VMACCEL_EINVAL: the cpuset
+ * forbids its CPU) does not stop the others. A vCPU left to the operator
+ * has result 0 and planned_cpu where it runs. Returns 0 when every thread
+ * succeeded, else the first failure's code with a message summing up all
+ * failures. VMACCEL_EGONE without touching any thread when the VMM process
+ * is gone or its pid now names another process. Options of version 1 are
+ * accepted (override_pins 0).
  * Thread safety: any thread; serialised per VM. */
 VMACCEL_API int vmaccel_vm_pin(vmaccel_vm *vm, const vmaccel_pin_options *opts);
 

@@ -40,9 +40,11 @@ typedef enum vmaccel_event_type {
     VMACCEL_EVENT_REBALANCE_FAILED = 6,   /* ... or applying it failed */
     VMACCEL_EVENT_TOPOLOGY_CHANGED = 7,   /* CPUs went online/offline, or our cpuset changed */
     VMACCEL_EVENT_IOTLB_REPARTITIONED = 8,/* SMMU IOTLB quotas changed */
-    VMACCEL_EVENT_REBALANCE_DEFERRED = 9  /* a VM needs a fix the host has
+    VMACCEL_EVENT_REBALANCE_DEFERRED = 9, /* a VM needs a fix the host has
                                              no room or budget for now: the
                                              reason (once per reason) */
+    VMACCEL_EVENT_VCPUS_PINNED = 10       /* vmaccel_vm_pin placed a VM's vCPUs
+                                             (and which it left to the operator) */
 } vmaccel_event_type;
 
 /* Subscription masks: VMACCEL_EVENT_MASK(VMACCEL_EVENT_VM_GONE) | ... */

@@ -53,7 +53,7 @@ typedef enum vmaccel_numa_fix {
     VMACCEL_NUMA_FIX_MIGRATE_MEMORY = 2/* only migrate memory to the vCPUs */
 } vmaccel_numa_fix;
 
-#define VMACCEL_NUMA_OPTIONS_VERSION 2
+#define VMACCEL_NUMA_OPTIONS_VERSION 3
 typedef struct vmaccel_numa_options {
     unsigned version;            /* VMACCEL_NUMA_OPTIONS_VERSION */
     unsigned interval_ms;        /* sampling period; 0: 1000 */
@@ -71,19 +71,28 @@ typedef struct vmaccel_numa_options {
     int migrate_whole;           /* 1: a VM whose whole memory moves to one
                                     node goes in one migrate_pages(2) call
                                     instead of windows of move_pages(2) */
+    /* Version 3: */
+    /* 0: the engine never moves vCPUs the operator placed, nor memory the
+     * operator placed (vmaccel_vcpu_limits); a VM whose vCPUs are all
+     * placed gets its memory moved to them instead, and one whose memory
+     * is placed gets its vCPUs moved. 1: it may move both. */
+    int override_pins;
 } vmaccel_numa_options;
 
 #define VMACCEL_NUMA_OPTIONS_INIT { VMACCEL_NUMA_OPTIONS_VERSION, 0, 0.0, 0.0, \
-    0, 0, 0, 0.0, VMACCEL_NUMA_FIX_CHEAPER, 0, 0, 0 }
-/* The size of a version-1 struct (callers built before version 2). */
+    0, 0, 0, 0.0, VMACCEL_NUMA_FIX_CHEAPER, 0, 0, 0, 0 }
+/* The size of a version-1 struct (callers built before version 2), and of
+ * a version-2 one. */
 #define VMACCEL_NUMA_OPTIONS_V1_SIZE \
     (offsetof(vmaccel_numa_options, dry_run) + sizeof(int))
+#define VMACCEL_NUMA_OPTIONS_V2_SIZE \
+    (offsetof(vmaccel_numa_options, migrate_whole) + sizeof(int))
 VMACCEL_API void vmaccel_numa_options_init(vmaccel_numa_options *opts);
 
 /* Sets the engine's options (zeros mean the defaults above). Takes effect
  * at the next period; a changed interval re-arms the timer; the migration
- * workers' count takes effect when the engine first migrates. Version 1
- * and 2 structs are accepted. Errors: VMACCEL_EINVAL (version, threshold
+ * workers' count takes effect when the engine first migrates. Version 1,
+ * 2 and 3 structs are accepted (older ones: override_pins 0). Errors: VMACCEL_EINVAL (version, threshold
  * outside 0..1, sample_error outside 0..0.5, interval above one hour,
  * unknown fix, more than 8 workers). Thread safety: any thread. */
 VMACCEL_API int vmaccel_manager_configure_numa(vmaccel_manager *m,

@@ -42,7 +42,7 @@ typedef struct vmaccel_mem_range {
     uint64_t length;
 } vmaccel_mem_range;
 
-#define VMACCEL_VM_OPTIONS_VERSION 1
+#define VMACCEL_VM_OPTIONS_VERSION 2
 typedef struct vmaccel_vm_options {
     unsigned version;              /* VMACCEL_VM_OPTIONS_VERSION */
     const char *name;              /* NULL: the process name (comm) */
@@ -53,20 +53,71 @@ typedef struct vmaccel_vm_options {
     /* Guest RAM; NULL: read /proc/PID/maps (attach) or none (register). */
     const vmaccel_mem_range *memory;
     size_t nmemory;
+    /* ---- version 2 ---- */
+    /* A QEMU QMP socket (a path; QEMU's -qmp unix:PATH,server): the vCPU
+     * threads come from query-cpus-fast (thread-id, cpu-index and
+     * props.node-id, the guest NUMA node) and the guest RAM backends from
+     * query-memdev, so a QEMU started without -name ...,debug-threads=on
+     * (no thread names) can be attached. The socket must belong to the
+     * process attached. Every read is bounded in size (1 MiB) and time
+     * (2 s); anything that is not a QEMU monitor is refused (VMACCEL_EPARSE,
+     * VMACCEL_ETIMEDOUT, VMACCEL_EIO) before anything changes. NULL: none. */
+    const char *qmp_socket;
+    /* libvirt: NULL = when the process is a libvirt-managed QEMU (started
+     * by libvirtd or virtqemud, with -uuid), act through libvirt at its
+     * default URI (qemu:///system for root, qemu:///session otherwise), so
+     * that libvirt's own view (virsh vcpuinfo, vcpupin, numatune) stays
+     * true; if libvirt cannot be reached the VM is acted on directly and
+     * vmaccel_vm_info says why. A URI: act through libvirt there, and fail
+     * if the process is not one of its domains. "": never through libvirt.
+     * Without libvirt support in the build, a URI is VMACCEL_ENOTSUP. */
+    const char *libvirt_uri;
 } vmaccel_vm_options;
 
 #define VMACCEL_VM_OPTIONS_INIT { VMACCEL_VM_OPTIONS_VERSION, NULL, NULL, 0, \
-    NULL, 0 }
+    NULL, 0, NULL, NULL }
 VMACCEL_API void vmaccel_vm_options_init(vmaccel_vm_options *opts);
 
-/* Attaches the VMM process `pid`. opts may be NULL. Errors: VMACCEL_EINVAL
- * (bad pid or options), VMACCEL_EGONE (no such process), VMACCEL_EPERM (not
- * allowed to inspect it), VMACCEL_ENOENT (no vCPU thread found; the message
- * lists the thread names seen), VMACCEL_EPARSE (vCPU indices with gaps or
- * duplicates). Thread safety: any thread. */
+/* Attaches the VMM process `pid`. opts may be NULL (version 1 options are
+ * accepted). Errors: VMACCEL_EINVAL (bad pid or options), VMACCEL_EGONE
+ * (no such process), VMACCEL_EPERM (not allowed to inspect it),
+ * VMACCEL_ENOENT (no vCPU thread found; the message lists the thread names
+ * seen), VMACCEL_EPARSE (vCPU indices with gaps or duplicates; a QMP reply
+ * that is not QEMU's), VMACCEL_ENOTSUP (libvirt asked for, not built in).
+ * Thread safety: any thread. */
 VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
                                       const vmaccel_vm_options *opts,
                                       vmaccel_vm **out);
+
+/* Attaches the QEMU that serves the QMP socket `path` (its pid is the
+ * socket peer's, SO_PEERCRED), finding its vCPU threads through QMP as
+ * opts->qmp_socket does (opts may be NULL; its qmp_socket is ignored).
+ * Errors as vmaccel_vm_attach_pid; VMACCEL_ENOENT when nothing listens
+ * there. Thread safety: any thread. */
+VMACCEL_API int vmaccel_vm_attach_qmp(vmaccel_manager *m, const char *path,
+                                      const vmaccel_vm_options *opts,
+                                      vmaccel_vm **out);
+
+/* Attaches the running libvirt domain `domain` (a name or a UUID) at `uri`
+ * (NULL: libvirt's default URI) and acts through libvirt from then on:
+ * vCPU pins with virDomainPinVcpuFlags(VIR_DOMAIN_AFFECT_LIVE), memory
+ * placement with virDomainSetNumaParameters where libvirt holds the memory
+ * policy; reads (placement, cgroups, /proc) stay direct. The domain's QEMU
+ * must run on this host. opts may be NULL (its libvirt_uri is ignored).
+ * Errors: VMACCEL_ENOTSUP (built without libvirt, or a domain of another
+ * host), VMACCEL_ENOENT (no such running domain), VMACCEL_EIO (cannot
+ * connect, or the connection dropped), VMACCEL_EPERM (libvirt refused),
+ * and those of vmaccel_vm_attach_pid. Thread safety: any thread. */
+VMACCEL_API int vmaccel_vm_attach_libvirt(vmaccel_manager *m, const char *uri,
+                                          const char *domain,
+                                          const vmaccel_vm_options *opts,
+                                          vmaccel_vm **out);
+
+/* The UUIDs of the domains running now at `uri` (NULL: the default URI),
+ * one per line, into *out (release with vmaccel_buf_free). Errors:
+ * VMACCEL_ENOTSUP (built without libvirt), VMACCEL_EIO (cannot connect).
+ * Thread safety: any thread. */
+VMACCEL_API int vmaccel_libvirt_domains(const char *uri, vmaccel_buf *out);
 
 /* Registers a VM run by this very process: opts->vcpu_tids must be threads
  * of this process; opts->memory (optional) are ranges of its address space.
@@ -80,10 +131,13 @@ VMACCEL_API int vmaccel_vm_register(vmaccel_manager *m,
  * Every VM still attached is detached by vmaccel_manager_free. */
 VMACCEL_API void vmaccel_vm_detach(vmaccel_vm *vm);
 
-/* Checks that the process and each vCPU thread still exist. A VM whose
- * process exited, or whose every vCPU thread exited, is marked gone
- * (VMACCEL_EGONE); a single exited thread is marked gone (see
- * vmaccel_vm_vcpu) and the call returns 0. */
+/* Checks that the process and each vCPU thread still exist, and re-reads
+ * each vCPU's limits and the operator's placement (vmaccel_vm_vcpu_limits).
+ * A VM whose process exited, or whose every vCPU thread exited, is marked
+ * gone (VMACCEL_EGONE); a single exited thread is marked gone (see
+ * vmaccel_vm_vcpu) and the call returns 0. For a VM acted on through
+ * libvirt, a dropped connection or a stopped domain is VMACCEL_EIO or
+ * VMACCEL_EGONE with the reason. */
 VMACCEL_API int vmaccel_vm_refresh(vmaccel_vm *vm);
 
 typedef enum vmaccel_vmm_kind {
@@ -94,7 +148,21 @@ typedef enum vmaccel_vmm_kind {
     VMACCEL_VMM_CROSVM = 4
 } vmaccel_vmm_kind;
 
-#define VMACCEL_VM_INFO_VERSION 1
+/* How a VM's vCPU threads were found. */
+typedef enum vmaccel_vcpu_discovery {
+    VMACCEL_DISCOVERY_THREAD_NAMES = 0,  /* "CPU n/KVM", "vcpuN", ... */
+    VMACCEL_DISCOVERY_EXPLICIT = 1,      /* the caller's thread ids */
+    VMACCEL_DISCOVERY_QMP = 2,           /* QMP query-cpus-fast on a socket */
+    VMACCEL_DISCOVERY_LIBVIRT_MONITOR = 3 /* the same through libvirt's monitor */
+} vmaccel_vcpu_discovery;
+
+/* The path vm-accel's actions on a VM take. */
+typedef enum vmaccel_vm_control {
+    VMACCEL_CONTROL_OS = 0,       /* system calls on the threads */
+    VMACCEL_CONTROL_LIBVIRT = 1   /* libvirt's API (its view stays true) */
+} vmaccel_vm_control;
+
+#define VMACCEL_VM_INFO_VERSION 2
 typedef struct vmaccel_vm_info {
     unsigned version;          /* set by the caller */
     uint64_t id;               /* unique within the manager, from 1 */
@@ -106,9 +174,16 @@ typedef struct vmaccel_vm_info {
     unsigned memory_regions;
     uint64_t memory_bytes;     /* sum of the regions' lengths */
     char name[64];
+    /* ---- version 2 ---- */
+    vmaccel_vcpu_discovery discovery;
+    vmaccel_vm_control control;
+    char domain[64];           /* the libvirt domain, or "" */
+    char control_note[200];    /* e.g. why a libvirt-managed QEMU is acted
+                                  on directly; "" when nothing to say */
 } vmaccel_vm_info;
 #define VMACCEL_VM_INFO_INIT { VMACCEL_VM_INFO_VERSION, 0, 0, 0, 0, \
-    VMACCEL_VMM_EXPLICIT, 0, 0, 0, "" }
+    VMACCEL_VMM_EXPLICIT, 0, 0, 0, "", VMACCEL_DISCOVERY_THREAD_NAMES, \
+    VMACCEL_CONTROL_OS, "", "" }
 
 VMACCEL_API int vmaccel_vm_info_get(const vmaccel_vm *vm, vmaccel_vm_info *info);
 
@@ -137,6 +212,61 @@ VMACCEL_API int vmaccel_vm_vcpu(const vmaccel_vm *vm, unsigned index,
 VMACCEL_API int vmaccel_vm_vcpu_allowed_cpus(const vmaccel_vm *vm,
                                              unsigned index, unsigned *cpus,
                                              size_t cap, size_t *count);
+
+/* Where a constraint or an operator's placement comes from. */
+typedef enum vmaccel_origin {
+    VMACCEL_ORIGIN_NONE = 0,      /* nothing limits it / nobody placed it */
+    VMACCEL_ORIGIN_CGROUP = 1,    /* a cgroup cpuset (v1 or v2) */
+    VMACCEL_ORIGIN_AFFINITY = 2,  /* the thread's affinity mask (taskset) */
+    VMACCEL_ORIGIN_LIBVIRT = 3,   /* the libvirt domain XML */
+    VMACCEL_ORIGIN_QEMU = 4       /* QEMU's own configuration (via QMP) */
+} vmaccel_origin;
+
+/* What limits vCPU `index` and whether the operator placed it, as read by
+ * the last attach, pin or vmaccel_vm_refresh. Lists are cpulists
+ * ("0-3,8"), truncated to their arrays; sources are for people. */
+#define VMACCEL_VCPU_LIMITS_VERSION 1
+typedef struct vmaccel_vcpu_limits {
+    unsigned version;          /* set by the caller */
+    int known;                 /* 0 until first read */
+    char cpus[256];            /* CPUs the thread may run on: its own cgroup's
+                                  effective cpuset (every online CPU without one) */
+    vmaccel_origin cpus_origin;
+    char cpus_source[200];     /* "cgroup v1 cpuset /machine/.../vcpu0" */
+    char mems[128];            /* memory nodes it may use; "" = any */
+    vmaccel_origin mems_origin;
+    char mems_source[200];
+    /* 1: the operator placed this vCPU (libvirt <vcpupin>, a cgroup cpuset
+     * narrower than its parent's such as Kubernetes' CPU manager, taskset);
+     * vmaccel_vm_pin leaves it there unless override_pins. */
+    int operator_pinned;
+    char pinned_cpus[256];
+    vmaccel_origin pin_origin;
+    char pin_source[200];      /* "libvirt <vcpupin vcpu='0' cpuset='1'/>" */
+    /* 1: the operator placed the VM's memory (libvirt <numatune> nodeset,
+     * a QEMU memory backend bound to host nodes, cgroup mems narrower than
+     * the parent's); the NUMA engine does not migrate it. */
+    int memory_pinned;
+    char pinned_mems[128];
+    vmaccel_origin mem_pin_origin;
+    char mem_pin_source[200];
+    /* The last pin's decision on this vCPU: 1 left it to the operator's
+     * pin; 1 in overrode: moved it despite one (override_pins). */
+    int kept;
+    int overrode;
+    int guest_node;            /* guest NUMA node (QMP), -1 if unknown */
+} vmaccel_vcpu_limits;
+#define VMACCEL_VCPU_LIMITS_INIT { VMACCEL_VCPU_LIMITS_VERSION, 0, "", \
+    VMACCEL_ORIGIN_NONE, "", "", VMACCEL_ORIGIN_NONE, "", 0, "", \
+    VMACCEL_ORIGIN_NONE, "", 0, "", VMACCEL_ORIGIN_NONE, "", 0, 0, -1 }
+
+/* Fills *out for vCPU `index` from what was read last (no OS call).
+ * Thread safety: any thread. */
+VMACCEL_API int vmaccel_vm_vcpu_limits(const vmaccel_vm *vm, unsigned index,
+                                       vmaccel_vcpu_limits *out);
+
+/* "none", "cgroup", "affinity", "libvirt", "qemu"; never NULL. */
+VMACCEL_API const char *vmaccel_origin_name(vmaccel_origin origin);
 
 #define VMACCEL_MEMORY_REGION_INFO_VERSION 1
 typedef struct vmaccel_memory_region_info {
