@@ -69,8 +69,13 @@ static int setup(run_state *s)
     for (unsigned i = 0; i < s->opts.npids; i++)
         if ((rc = run_attach_pid(s, s->opts.pids[i], false)) != 0 && rc != RUN_FD_LIMIT)
             return CLI_FAILED;
+    for (unsigned i = 0; i < s->opts.nqmps; i++)
+        if ((rc = run_attach_qmp(s, s->opts.qmps[i])) != 0)
+            return CLI_FAILED;
     if (s->opts.qemu)
         run_scan_qemu(s);
+    if (s->opts.libvirt)
+        run_scan_libvirt(s, false);
     const vmaccel_topology *t;
     unsigned nodes = 0;
     vmaccel_manager_topology(s->m, &t);
@@ -117,6 +122,8 @@ static void housekeeping(run_state *s)
     run_reap_gone(s);
     if (s->opts.qemu)
         run_scan_qemu(s);
+    if (s->opts.libvirt)
+        run_scan_libvirt(s, true);
     run_record_trends(s);
     run_record_flush(s);
     if (s->opts.live)

@@ -17,6 +17,11 @@ typedef struct run_options {
     int *pids;                    /* --pid values, grown as given */
     unsigned npids, pids_cap;
     bool qemu;                    /* every QEMU this user may act on */
+    bool libvirt;                 /* every running libvirt domain, new ones too */
+    const char *libvirt_uri;      /* NULL: libvirt's default */
+    const char **qmps;            /* --qmp SOCKET: QEMUs found through QMP */
+    unsigned nqmps, qmps_cap;
+    bool override_pins;           /* also move what the operator placed */
     bool have_strategy;           /* pin at attach with `strategy` */
     vmaccel_strategy strategy;
     vmaccel_numa_options numa;    /* interval, threshold, fix, dry run */
@@ -34,6 +39,7 @@ typedef struct run_vm {
     vmaccel_vm *vm;
     int pid;
     char name[64];
+    char domain_uuid[40];         /* a libvirt domain (--libvirt), or "" */
     double trend[RUN_TREND];
     unsigned ntrend;
     uint64_t last_samples;
@@ -79,7 +85,12 @@ int run_load_config(run_options *o);
 /* 0 when attached (or watched already); RUN_FD_LIMIT; else an error,
  * printed unless `quiet`. */
 int run_attach_pid(run_state *s, int pid, bool quiet);
+int run_attach_qmp(run_state *s, const char *socket);
+/* A libvirt domain by UUID (run_libvirt.c's scan), once. */
+int run_attach_domain(run_state *s, const char *uuid, bool quiet);
 void run_scan_qemu(run_state *s);
+/* --libvirt: attaches the running domains not watched yet. */
+void run_scan_libvirt(run_state *s, bool quiet);
 void run_reap_gone(run_state *s);
 /* Frees the VM table and the retry list (the VMs are the manager's). */
 void run_vms_free(run_state *s);

@@ -10,7 +10,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: vmaccel run (--pid PID ... | --qemu) [options]\n\n"
+        "usage: vmaccel run (--pid PID ... | --qmp SOCKET ... | --qemu |\n"
+        "                    --libvirt [URI]) [options]\n\n"
         "Watches VMs and keeps their memory accesses node-local: samples where\n"
         "each VM's RAM lives and where its vCPUs run every interval, and when\n"
         "the local access rate stays low, moves the vCPUs to their memory or\n"
@@ -18,6 +19,14 @@ static void usage(FILE *out)
         "  --pid PID            a VMM process to watch (repeatable)\n"
         "  --qemu               every QEMU process this user may act on; new\n"
         "                       ones are picked up as they start\n"
+        "  --qmp SOCKET         the QEMU serving this QMP socket (repeatable): its\n"
+        "                       vCPU threads come from QMP (no thread names needed)\n"
+        "  --libvirt [URI]      every running libvirt domain at URI (default:\n"
+        "                       libvirt's own), and those started later; acts\n"
+        "                       through libvirt so virsh shows the truth\n"
+        "  --override-pins      also move vCPUs and memory the operator placed\n"
+        "                       (libvirt vcpupin/numatune, taskset, a cgroup\n"
+        "                       narrower than its parent); by default they stay\n"
         "  --strategy S         pin each VM at attach: local-first,\n"
         "                       load-balanced, bandwidth-optimized, adaptive\n"
         "  --interval MS        sampling period (default 1000)\n"
@@ -108,11 +117,27 @@ static int add_pid(run_options *o, const char *val)
     return 0;
 }
 
+static int add_qmp(run_options *o, const char *path)
+{
+    if (o->nqmps == o->qmps_cap) {
+        unsigned cap = o->qmps_cap ? 2 * o->qmps_cap : 4;
+        const char **q = realloc(o->qmps, cap * sizeof *q);
+        if (!q)
+            return cli_error(CLI_FAILED, "run", "out of memory for --qmp %s", path);
+        o->qmps = q;
+        o->qmps_cap = cap;
+    }
+    o->qmps[o->nqmps++] = path;
+    return 0;
+}
+
 void run_options_free(run_options *o)
 {
     free(o->pids);
+    free(o->qmps);
     o->pids = NULL;
-    o->npids = o->pids_cap = 0;
+    o->qmps = NULL;
+    o->npids = o->pids_cap = o->nqmps = o->qmps_cap = 0;
 }
 
 static int parse_one(run_options *o, int c, const char *arg)
@@ -124,6 +149,9 @@ static int parse_one(run_options *o, int c, const char *arg)
     switch (c) {
     case 'p': return add_pid(o, arg);
     case 'q': o->qemu = true; return 0;
+    case 'Q': return add_qmp(o, arg);
+    case 'V': o->libvirt = true; o->libvirt_uri = arg; return 0;
+    case 'O': o->override_pins = true; o->numa.override_pins = 1; return 0;
     case 's':
         if (vmaccel_strategy_parse(arg, &o->strategy))
             return cli_error(CLI_USAGE, "run", "unknown strategy '%s'", arg);
@@ -161,6 +189,8 @@ int run_parse_args(int argc, char **argv, run_options *o)
 {
     static const struct option opts[] = {
         {"pid", required_argument, 0, 'p'}, {"qemu", no_argument, 0, 'q'},
+        {"qmp", required_argument, 0, 'Q'}, {"libvirt", optional_argument, 0, 'V'},
+        {"override-pins", no_argument, 0, 'O'},
         {"strategy", required_argument, 0, 's'}, {"interval", required_argument, 0, 'i'},
         {"threshold", required_argument, 0, 't'}, {"fix", required_argument, 0, 'F'},
         {"migrate-mbps", required_argument, 0, 'M'}, {"dry-run", no_argument, 0, 'd'},
@@ -187,13 +217,20 @@ int run_parse_args(int argc, char **argv, run_options *o)
             usage(stderr);
             return CLI_USAGE;
         }
-        if ((rc = parse_one(o, c, optarg)) != 0)
+        /* `--libvirt URI` as well as `--libvirt=URI`: a next argument that
+         * is a URI (scheme:...) belongs to it. */
+        const char *arg = optarg;
+        if (c == 'V' && !arg && optind < argc && strstr(argv[optind], ":") &&
+            argv[optind][0] != '-')
+            arg = argv[optind++];
+        if ((rc = parse_one(o, c, arg)) != 0)
             return rc;
     }
     if (optind < argc)
         return cli_error(CLI_USAGE, "run", "unexpected argument '%s'", argv[optind]);
-    if (!o->npids && !o->qemu)
-        return cli_error(CLI_USAGE, "run", "name VMs with --pid PID or --qemu");
+    if (!o->npids && !o->qemu && !o->libvirt && !o->nqmps)
+        return cli_error(CLI_USAGE, "run", "name VMs with --pid PID, --qmp SOCKET, --qemu "
+                         "or --libvirt");
     if (o->config && (rc = run_load_config(o)) != 0)
         return rc;
     return 0;

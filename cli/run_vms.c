@@ -4,6 +4,7 @@
 #include "run.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -85,39 +86,86 @@ static run_vm *new_slot(run_state *s)
     return r;
 }
 
-int run_attach_pid(run_state *s, int pid, bool quiet)
+/* How a VM is attached: by pid, QMP socket or libvirt domain (arg). */
+typedef int (*attach_fn)(run_state *s, const void *arg, vmaccel_vm **vm);
+
+static int by_pid(run_state *s, const void *arg, vmaccel_vm **vm)
 {
-    if (watching(s, pid))
-        return 0;
+    return vmaccel_vm_attach_pid(s->m, *(const int *)arg, NULL, vm);
+}
+
+static int by_qmp(run_state *s, const void *arg, vmaccel_vm **vm)
+{
+    return vmaccel_vm_attach_qmp(s->m, arg, NULL, vm);
+}
+
+static int by_domain(run_state *s, const void *arg, vmaccel_vm **vm)
+{
+    vmaccel_vm_options o = VMACCEL_VM_OPTIONS_INIT;
+    return vmaccel_vm_attach_libvirt(s->m, s->opts.libvirt_uri, arg, &o, vm);
+}
+
+/* Attaches one VM into a new slot within the open-file limit, then pins it
+ * if asked. pid is 0 when not known before the attach (QMP, libvirt);
+ * uuid names a libvirt domain, or NULL. */
+static int attach_with(run_state *s, int pid, bool quiet, attach_fn fn, const void *arg,
+                       const char *uuid)
+{
     if (!fd_room(s))
         return fd_limit_reached(s, pid, NULL);
     run_vm *r = new_slot(s);
     if (!r)
         return cli_error(CLI_FAILED, "run", "out of memory for VM %d", pid);
     vmaccel_vm *vm;
-    int rc = vmaccel_vm_attach_pid(s->m, pid, NULL, &vm);
+    int rc = fn(s, arg, &vm);
     if (rc == VMACCEL_ENOMEM) /* descriptors (EMFILE, ENFILE) or memory */
         return fd_limit_reached(s, pid, vmaccel_error_last());
     if (rc)
         return quiet ? rc : cli_lib_error("run", "cannot attach", rc);
+    vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
+    vmaccel_vm_info_get(vm, &info);
+    if (!pid && watching(s, info.pid)) {
+        vmaccel_vm_detach(vm); /* found already another way (--qemu) */
+        return 0;
+    }
     s->nvms++;
     s->fd_room--;
     r->vm = vm;
-    r->pid = pid;
-    vmaccel_vm_info info = VMACCEL_VM_INFO_INIT;
-    if (vmaccel_vm_info_get(vm, &info) == 0)
-        snprintf(r->name, sizeof r->name, "%s", info.name);
+    r->pid = info.pid;
+    snprintf(r->name, sizeof r->name, "%s", info.name);
+    snprintf(r->domain_uuid, sizeof r->domain_uuid, "%s", uuid ? uuid : "");
     if (s->opts.have_strategy) {
         vmaccel_pin_options po = VMACCEL_PIN_OPTIONS_INIT;
         po.strategy = s->opts.strategy;
         po.dry_run = s->opts.numa.dry_run;
+        po.override_pins = s->opts.override_pins;
         if ((rc = vmaccel_vm_pin(vm, &po)) != 0)
             cli_lib_error("run", "initial pin", rc); /* keep watching it */
     }
     if (!s->opts.live)
-        fprintf(stderr, "vmaccel run: watching pid %d (%s, %u vCPUs)\n", pid, r->name,
-                info.vcpu_count);
+        fprintf(stderr, "vmaccel run: watching pid %d (%s, %u vCPUs%s%s)%s%s\n", r->pid,
+                r->name, info.vcpu_count,
+                info.control == VMACCEL_CONTROL_LIBVIRT ? ", through libvirt: domain " : "",
+                info.domain, info.control_note[0] ? "; " : "", info.control_note);
     return 0;
+}
+
+int run_attach_pid(run_state *s, int pid, bool quiet)
+{
+    return watching(s, pid) ? 0 : attach_with(s, pid, quiet, by_pid, &pid, NULL);
+}
+
+int run_attach_qmp(run_state *s, const char *socket)
+{
+    return attach_with(s, 0, false, by_qmp, socket, NULL);
+}
+
+int run_attach_domain(run_state *s, const char *uuid, bool quiet)
+{
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (!strcmp(s->vms[i].domain_uuid, uuid))
+            return 0;
+    return attach_with(s, 0, quiet, by_domain, uuid, uuid);
 }
 
 void run_vms_free(run_state *s)

@@ -53,6 +53,46 @@ static void pick(vmaccel_vm *vm, const char *text)
         add(vm, &largest);
 }
 
+/* "memdev m0", or "memdev m0|m1" when backends share the size (the
+ * mapping is one of them, which one its size cannot tell). */
+static void label(const vmaccel_vm *vm, uint64_t size, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "memdev ");
+    const char *sep = "";
+    for (size_t d = 0; d < vm->nmemdevs && used < len; d++)
+        if (vm->memdevs[d].size == size) {
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", sep,
+                                     vm->memdevs[d].id[0] ? vm->memdevs[d].id : "?");
+            sep = "|";
+        }
+}
+
+/* QMP named the RAM backends and their sizes: each is one mapping of
+ * exactly that size (QEMU maps a backend whole). true when every backend
+ * found its mapping; else the regions are left empty for the rule above. */
+static bool pick_memdevs(vmaccel_vm *vm, const char *text)
+{
+    bool used[VA_VM_MAX_MEMDEVS] = {false};
+    size_t found = 0;
+    va_map m;
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (!va_parse_maps_line(l, &m) || !ram_like(&m))
+            continue;
+        for (size_t d = 0; d < vm->nmemdevs; d++)
+            if (!used[d] && m.end - m.start == vm->memdevs[d].size) {
+                used[d] = true;
+                found++;
+                label(vm, vm->memdevs[d].size, m.path, sizeof m.path);
+                add(vm, &m);
+                break;
+            }
+    }
+    if (found == vm->nmemdevs)
+        return true;
+    vm->nregions = 0;
+    return false;
+}
+
 int va_vm_find_memory(vmaccel_vm *vm)
 {
     char *text = NULL;
@@ -60,7 +100,8 @@ int va_vm_find_memory(vmaccel_vm *vm)
     int rc = vm->plat->read_proc(vm->plat, vm->pid, 0, "maps", &text, &len);
     if (rc)
         return rc;
-    pick(vm, text);
+    if (!vm->nmemdevs || !pick_memdevs(vm, text))
+        pick(vm, text);
     free(text);
     return 0;
 }

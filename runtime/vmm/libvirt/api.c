@@ -47,7 +47,9 @@ int va_libvirt_bind_vcpus(vmaccel_vm *vm)
 {
     if (vm->control != VMACCEL_CONTROL_LIBVIRT || !vm->own_plat)
         return va_fail(VMACCEL_ESTATE, "VM %d is not under libvirt control", vm->pid);
-    return lv_vm_bind(lv_vm_of(vm->own_plat), vm->vcpus, vm->nvcpus);
+    lv_vm *v = lv_vm_of(vm->own_plat);
+    int rc = lv_vm_bind(v, vm->vcpus, vm->nvcpus);
+    return rc ? rc : lv_vm_guest_nodes(v, vm->vcpus, vm->nvcpus);
 }
 
 int va_libvirt_find_vcpus(vmaccel_vm *vm)

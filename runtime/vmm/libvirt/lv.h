@@ -87,6 +87,9 @@ va_platform *lv_vm_platform(lv_vm *v);
 void lv_vm_free(va_platform *p);
 /* Which thread is which vCPU. */
 int lv_vm_bind(lv_vm *v, const va_vcpu *vcpus, size_t n);
+/* Sets each vCPU's guest NUMA node from the domain's <cpu><numa> cells
+ * where QMP did not give it. */
+int lv_vm_guest_nodes(lv_vm *v, va_vcpu *vcpus, size_t n);
 virDomainPtr lv_vm_domain(lv_vm *v);
 lv_vm *lv_vm_of(const va_platform *p);
 

@@ -348,3 +348,14 @@ int lv_vm_bind(lv_vm *v, const va_vcpu *vcpus, size_t n)
     pthread_mutex_unlock(&v->lock);
     return 0;
 }
+
+int lv_vm_guest_nodes(lv_vm *v, va_vcpu *vcpus, size_t n)
+{
+    pthread_mutex_lock(&v->lock);
+    int rc = v->have_facts ? 0 : read_facts_locked(v);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (vcpus[i].guest_node < 0 && vcpus[i].index < v->facts.vcpus)
+            vcpus[i].guest_node = v->facts.guest_node[vcpus[i].index];
+    pthread_mutex_unlock(&v->lock);
+    return rc;
+}
