@@ -461,9 +461,16 @@ static void usage(FILE *out)
             "F_WALK_EABT...).\n");
 }
 
+static bool is_help(const char *arg)
+{
+    return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
 int cmd_smmu(int argc, char **argv)
 {
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    /* `smmu --help` and `smmu replay --help`: --help is never a file name. */
+    if ((argc >= 2 && is_help(argv[1])) ||
+        (argc >= 3 && !strcmp(argv[1], "replay") && is_help(argv[2]))) {
         usage(stdout);
         return CLI_OK;
     }

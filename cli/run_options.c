@@ -208,7 +208,7 @@ int run_parse_args(int argc, char **argv, run_options *o)
     o->live = isatty(STDOUT_FILENO);
     int c, rc;
     cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return -1;

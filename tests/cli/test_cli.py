@@ -33,6 +33,24 @@ def test_version_and_help():
         assert sub.returncode == 0 and b"usage: vmaccel " + command.encode() in sub.stdout
 
 
+def listed_commands():
+    """The subcommands `vmaccel --help` lists (so a new one is covered)."""
+    lines = run("--help").stdout.decode().split("commands:\n", 1)[1].splitlines()
+    return [l.split()[0] for l in lines if l.startswith("  ") and l.split()]
+
+
+@pytest.mark.parametrize("extra", [(), ("-h",)])
+def test_every_subcommand_help_prints_usage_and_exits_0(extra):
+    commands = listed_commands()
+    assert {"run", "pin", "plan", "smmu", "plot"} <= set(commands)
+    for argv in [[c] for c in commands] + [["smmu", "replay"]]:
+        flag = list(extra) or ["--help"]
+        out = run(*argv, *flag)
+        assert out.returncode == 0, (argv, out.stderr)
+        assert out.stdout.decode().startswith("usage: vmaccel " + argv[0]), (argv, out.stdout)
+        assert out.stderr == b"", (argv, out.stderr)
+
+
 def test_synthetic_topology_as_json():
     out = run("topology", "--synthetic", "pack:2 numa:2 core:4 pu:2", "--format", "json")
     assert out.returncode == 0, out.stderr
