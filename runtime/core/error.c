@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* One message per thread, as errno: the caller reads it right after the
  * failing call, so a fixed buffer is enough and needs no allocation. */
@@ -10,10 +11,14 @@ static _Thread_local char last_message[512];
 
 int va_fail(int code, const char *fmt, ...)
 {
+    /* Formatted aside first: the arguments may include the message itself
+     * (va_fail(rc, "while X: %s", vmaccel_error_last())). */
+    char message[sizeof last_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    memcpy(last_message, message, sizeof last_message);
     return code;
 }
 

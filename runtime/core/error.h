@@ -5,7 +5,9 @@
 #include "vmaccel/common.h"
 
 /* Records a detailed message for vmaccel_error_last() and returns `code`,
- * so that failures read `return va_fail(VMACCEL_EINVAL, "...", ...);`. */
+ * so that failures read `return va_fail(VMACCEL_EINVAL, "...", ...);`. The
+ * arguments may include vmaccel_error_last() itself, to add context to a
+ * failure from below. */
 int va_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

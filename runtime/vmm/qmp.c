@@ -132,7 +132,7 @@ static int send_all(va_qmp *q, const char *text)
 
 static int greeting(va_qmp *q)
 {
-    char *msg;
+    char *msg = NULL;
     size_t len;
     int rc = next_message(q, "QMP greeting", &msg, &len);
     va_qmp_msg m;
