@@ -14,7 +14,9 @@
 #define WHAT_TO_DO "set VMACCEL_STATE_DIR to a directory of yours, or pass --no-save"
 #define NO_DIR "no state directory (you are not root and XDG_RUNTIME_DIR is not set)"
 
-static int choose_dir(pin_state *s, bool create)
+/* The state directory's name, or false (with the reason in *why) when
+ * there is none to use. Prints nothing. */
+static bool dir_name(pin_state *s, const char **why)
 {
     const char *env = getenv("VMACCEL_STATE_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
     int n;
@@ -24,14 +26,20 @@ static int choose_dir(pin_state *s, bool create)
         n = snprintf(s->dir, sizeof s->dir, "/run/vmaccel");
     else if (xdg && *xdg)
         n = snprintf(s->dir, sizeof s->dir, "%s/vmaccel", xdg);
-    else if (create)
-        return cli_error(CLI_FAILED, "pin", NOTHING_CHANGED ": " NO_DIR "; " WHAT_TO_DO);
     else
-        return cli_error(CLI_FAILED, "pin", "no saved affinity: " NO_DIR "; set "
-                         "VMACCEL_STATE_DIR to where `vmaccel pin` saved it");
-    return n < (int)sizeof s->dir ? CLI_OK
-               : cli_error(CLI_FAILED, "pin", "%s: the state directory name is too long",
-                           create ? NOTHING_CHANGED : "no saved affinity");
+        return *why = NO_DIR, false;
+    return n < (int)sizeof s->dir || (*why = "the state directory name is too long", false);
+}
+
+static int choose_dir(pin_state *s, bool create)
+{
+    const char *why;
+    if (dir_name(s, &why))
+        return CLI_OK;
+    if (create)
+        return cli_error(CLI_FAILED, "pin", NOTHING_CHANGED ": %s; " WHAT_TO_DO, why);
+    return cli_error(CLI_FAILED, "pin", "no saved affinity: %s; set VMACCEL_STATE_DIR to "
+                     "where `vmaccel pin` saved it", why);
 }
 
 int pin_state_open(pin_state *s, long pid, bool create)
@@ -126,4 +134,21 @@ void pin_state_remove(pin_state *s)
     if (unlinkat(s->dirfd, s->name, 0))
         fprintf(stderr, "vmaccel pin: warning: cannot remove %s/%s: %s\n", s->dir, s->name,
                 strerror(errno));
+}
+
+bool pin_state_adopt(vmaccel_vm *vm, long pid)
+{
+    pin_state s = {.pid = pid, .dirfd = -1};
+    const char *why_not;
+    safe_why why;
+    char *text = NULL;
+    size_t len = 0;
+    snprintf(s.name, sizeof s.name, "pin-%ld.json", pid);
+    if (!dir_name(&s, &why_not) || (s.dirfd = safe_dir_open(s.dir, false, &why)) < 0)
+        return false;
+    safe_file_read(s.dirfd, s.name, STATE_MAX_BYTES, &text, &len, &why);
+    pin_state_close(&s);
+    bool adopted = text && vmaccel_vm_affinity_state_load(vm, text, len) == 0;
+    free(text);
+    return adopted;
 }

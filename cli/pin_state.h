@@ -35,6 +35,12 @@ int pin_state_save(pin_state *s, vmaccel_vm *vm, const vmaccel_pin_options *o);
  * for this very process and these threads). */
 int pin_state_load(pin_state *s, vmaccel_vm *vm);
 
+/* For `vmaccel run`: loads, quietly, the state an earlier `vmaccel pin` of
+ * this very VMM saved (none, unsafe or another process's: false). Its pins
+ * then read as vm-accel's, not as the operator's, and a restore gives back
+ * the affinity from before that first pin. */
+bool pin_state_adopt(vmaccel_vm *vm, long pid);
+
 /* Deletes the saved state once it has been given back (a failure is only
  * a warning: the threads are restored). */
 void pin_state_remove(pin_state *s);

@@ -1,6 +1,7 @@
 /* vmaccel run: the VMs being watched - attach (within the open-file
  * limit), reap the gone, restore at exit, keep each one's locality trend.
  * Finding QEMUs to attach is run_scan.c's. */
+#include "pin_state.h"
 #include "run.h"
 
 #include <dirent.h>
@@ -134,6 +135,7 @@ static int attach_with(run_state *s, int pid, bool quiet, attach_fn fn, const vo
     r->pid = info.pid;
     snprintf(r->name, sizeof r->name, "%s", info.name);
     snprintf(r->domain_uuid, sizeof r->domain_uuid, "%s", uuid ? uuid : "");
+    pin_state_adopt(vm, r->pid); /* pins of an earlier `vmaccel pin` are ours */
     if (s->opts.have_strategy) {
         vmaccel_pin_options po = VMACCEL_PIN_OPTIONS_INIT;
         po.strategy = s->opts.strategy;

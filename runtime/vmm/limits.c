@@ -45,7 +45,8 @@ static int copy_in(vmaccel_vm *vm, refresh *r)
         f->skip = c->gone;
         f->have_original = c->saved.valid;
         f->original = c->saved.affinity;
-        f->have_applied = c->pinned;
+        /* Pinned by another vm-accel (state loaded): what it set is unknown. */
+        f->have_applied = c->pinned && !va_cpumask_empty(&c->applied);
         f->applied = c->applied;
     }
     pthread_mutex_unlock(&vm->lock);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int va_libvirt_take_vm(vmaccel_vm *vm, const char *uri)
+static int take_vm(vmaccel_vm *vm, const char *uri)
 {
     virConnectPtr conn;
     virDomainPtr dom = NULL;
@@ -43,6 +43,15 @@ int va_libvirt_take_vm(vmaccel_vm *vm, const char *uri)
     return 0;
 }
 
+int va_libvirt_take_vm(vmaccel_vm *vm, const char *uri)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = take_vm(vm, uri);
+    lv_quiet_end(&q);
+    return rc;
+}
+
 int va_libvirt_bind_vcpus(vmaccel_vm *vm)
 {
     if (vm->control != VMACCEL_CONTROL_LIBVIRT || !vm->own_plat)
@@ -52,7 +61,7 @@ int va_libvirt_bind_vcpus(vmaccel_vm *vm)
     return rc ? rc : lv_vm_guest_nodes(v, vm->vcpus, vm->nvcpus);
 }
 
-int va_libvirt_find_vcpus(vmaccel_vm *vm)
+static int find_vcpus(vmaccel_vm *vm)
 {
     if (vm->control != VMACCEL_CONTROL_LIBVIRT || !vm->own_plat)
         return va_fail(VMACCEL_ESTATE, "VM %d is not under libvirt control", vm->pid);
@@ -74,9 +83,17 @@ int va_libvirt_find_vcpus(vmaccel_vm *vm)
     return rc;
 }
 
-VMACCEL_API int vmaccel_vm_attach_libvirt(vmaccel_manager *m, const char *uri,
-                                          const char *domain, const vmaccel_vm_options *opts,
-                                          vmaccel_vm **out)
+int va_libvirt_find_vcpus(vmaccel_vm *vm)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = find_vcpus(vm);
+    lv_quiet_end(&q);
+    return rc;
+}
+
+static int attach_libvirt(vmaccel_manager *m, const char *uri, const char *domain,
+                          const vmaccel_vm_options *opts, vmaccel_vm **out)
 {
     if (!out || !domain)
         return va_fail(VMACCEL_EINVAL, "vmaccel_vm_attach_libvirt: domain or out is NULL");
@@ -113,7 +130,18 @@ VMACCEL_API int vmaccel_vm_attach_libvirt(vmaccel_manager *m, const char *uri,
     return rc;
 }
 
-VMACCEL_API int vmaccel_libvirt_domains(const char *uri, vmaccel_buf *out)
+VMACCEL_API int vmaccel_vm_attach_libvirt(vmaccel_manager *m, const char *uri,
+                                          const char *domain, const vmaccel_vm_options *opts,
+                                          vmaccel_vm **out)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = attach_libvirt(m, uri, domain, opts, out);
+    lv_quiet_end(&q);
+    return rc;
+}
+
+static int list_domains(const char *uri, vmaccel_buf *out)
 {
     if (!out)
         return va_fail(VMACCEL_EINVAL, "vmaccel_libvirt_domains: out is NULL");
@@ -146,4 +174,13 @@ VMACCEL_API int vmaccel_libvirt_domains(const char *uri, vmaccel_buf *out)
     *out = (vmaccel_buf){(uint8_t *)text, used};
     va_clear_error();
     return 0;
+}
+
+VMACCEL_API int vmaccel_libvirt_domains(const char *uri, vmaccel_buf *out)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = list_domains(uri, out);
+    lv_quiet_end(&q);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* libvirt prints every error to stderr unless told otherwise; vm-accel
  * reports them itself (vmaccel_error_last), so the printing is silenced
@@ -22,6 +23,31 @@ static pthread_once_t silence_once = PTHREAD_ONCE_INIT;
 static void silence(void)
 {
     virSetErrorFunc(NULL, quiet);
+}
+
+void lv_quiet_begin(lv_quiet *q)
+{
+    sigset_t pipe, pending;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    sigpending(&pending);
+    q->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &q->old);
+}
+
+void lv_quiet_end(lv_quiet *q)
+{
+    sigset_t pipe, pending;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    sigpending(&pending);
+    /* One raised by libvirt's writes is ours to swallow; one that was
+     * pending before belongs to the program. */
+    if (sigismember(&pending, SIGPIPE) && !q->was_pending) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &q->old, NULL);
 }
 
 int lv_fail(int fallback, const char *fmt, ...)

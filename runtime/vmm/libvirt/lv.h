@@ -15,6 +15,7 @@
 
 #include <libvirt/libvirt.h>
 #include <pthread.h>
+#include <signal.h>
 
 /* vm-accel's record of its own pins, in the domain's live metadata, so a
  * later vm-accel tells them from the operator's <vcpupin>. */
@@ -56,6 +57,19 @@ int lv_parse_cpuset(const char *text, va_cpumask *out);
 char *lv_pins_xml(const lv_pin_record *ours, size_t n);
 
 /* ---- connections (conn.c) ---- */
+
+/* libvirt writes to its socket with plain write(): a daemon that went away
+ * raises SIGPIPE, which would kill the host program. Every entry point
+ * into libvirt runs between lv_quiet_begin and lv_quiet_end, which block
+ * SIGPIPE on the calling thread (libvirt's client I/O runs on the caller's
+ * thread) and consume one raised meanwhile; the process's own handling of
+ * SIGPIPE is never changed. */
+typedef struct lv_quiet {
+    sigset_t old;
+    bool was_pending;
+} lv_quiet;
+void lv_quiet_begin(lv_quiet *q);
+void lv_quiet_end(lv_quiet *q);
 
 /* Opens `uri` (NULL: libvirt's default), libvirt's own error printing
  * silenced. */

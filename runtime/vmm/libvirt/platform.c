@@ -178,7 +178,7 @@ static int pin_vcpu_locked(lv_vm *v, unsigned i, const va_cpumask *cpus)
     return rc ? rc : record_locked(v, i, cpus);
 }
 
-static int lv_set_affinity(const va_platform *p, int tid, const va_cpumask *cpus)
+static int set_affinity(const va_platform *p, int tid, const va_cpumask *cpus)
 {
     lv_vm *v = lv_vm_of(p);
     pthread_mutex_lock(&v->lock);
@@ -186,6 +186,15 @@ static int lv_set_affinity(const va_platform *p, int tid, const va_cpumask *cpus
     int rc = i >= 0 ? pin_vcpu_locked(v, (unsigned)i, cpus)
                     : va_platform_linux()->set_affinity(p, tid, cpus);
     pthread_mutex_unlock(&v->lock);
+    return rc;
+}
+
+static int lv_set_affinity(const va_platform *p, int tid, const va_cpumask *cpus)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = set_affinity(p, tid, cpus);
+    lv_quiet_end(&q);
     return rc;
 }
 
@@ -224,8 +233,8 @@ static int widen_nodeset_locked(lv_vm *v, const va_cpumask *nodes)
     return 0;
 }
 
-static int lv_move_pages(const va_platform *p, int pid, size_t count, void *const *pages,
-                         const int *nodes, int *status)
+static int pages_move(const va_platform *p, int pid, size_t count, void *const *pages,
+                      const int *nodes, int *status)
 {
     lv_vm *v = lv_vm_of(p);
     int rc = 0;
@@ -238,6 +247,16 @@ static int lv_move_pages(const va_platform *p, int pid, size_t count, void *cons
         pthread_mutex_unlock(&v->lock);
     }
     return rc ? rc : va_platform_linux()->move_pages(p, pid, count, pages, nodes, status);
+}
+
+static int lv_move_pages(const va_platform *p, int pid, size_t count, void *const *pages,
+                         const int *nodes, int *status)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = pages_move(p, pid, count, pages, nodes, status);
+    lv_quiet_end(&q);
+    return rc;
 }
 
 static void managed_vcpu_locked(const lv_vm *v, unsigned i, va_managed_vcpu *out)
@@ -255,7 +274,7 @@ static void managed_vcpu_locked(const lv_vm *v, unsigned i, va_managed_vcpu *out
              i, pin, out->by_vmaccel ? " (set by vm-accel)" : "");
 }
 
-static int lv_managed(const va_platform *p, va_managed *out)
+static int managed(const va_platform *p, va_managed *out)
 {
     lv_vm *v = lv_vm_of(p);
     memset(out, 0, sizeof *out);
@@ -278,6 +297,15 @@ static int lv_managed(const va_platform *p, va_managed *out)
                  f->mem_nodeset);
     }
     pthread_mutex_unlock(&v->lock);
+    return rc;
+}
+
+static int lv_managed(const va_platform *p, va_managed *out)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = managed(p, out);
+    lv_quiet_end(&q);
     return rc;
 }
 
@@ -314,7 +342,7 @@ virDomainPtr lv_vm_domain(lv_vm *v)
     return v->dom;
 }
 
-void lv_vm_free(va_platform *p)
+static void vm_free(va_platform *p)
 {
     lv_vm *v = lv_vm_of(p);
     if (!v)
@@ -327,6 +355,14 @@ void lv_vm_free(va_platform *p)
         virConnectClose(v->conn);
     pthread_mutex_destroy(&v->lock);
     free(v);
+}
+
+void lv_vm_free(va_platform *p)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    vm_free(p);
+    lv_quiet_end(&q);
 }
 
 int lv_vm_bind(lv_vm *v, const va_vcpu *vcpus, size_t n)
@@ -349,7 +385,7 @@ int lv_vm_bind(lv_vm *v, const va_vcpu *vcpus, size_t n)
     return 0;
 }
 
-int lv_vm_guest_nodes(lv_vm *v, va_vcpu *vcpus, size_t n)
+static int guest_nodes(lv_vm *v, va_vcpu *vcpus, size_t n)
 {
     pthread_mutex_lock(&v->lock);
     int rc = v->have_facts ? 0 : read_facts_locked(v);
@@ -357,5 +393,14 @@ int lv_vm_guest_nodes(lv_vm *v, va_vcpu *vcpus, size_t n)
         if (vcpus[i].guest_node < 0 && vcpus[i].index < v->facts.vcpus)
             vcpus[i].guest_node = v->facts.guest_node[vcpus[i].index];
     pthread_mutex_unlock(&v->lock);
+    return rc;
+}
+
+int lv_vm_guest_nodes(lv_vm *v, va_vcpu *vcpus, size_t n)
+{
+    lv_quiet q;
+    lv_quiet_begin(&q);
+    int rc = guest_nodes(v, vcpus, n);
+    lv_quiet_end(&q);
     return rc;
 }

@@ -20,6 +20,8 @@ endfunction()
 
 if(TARGET vmaccel_cli)
   e2e_cli(cli_pin_restore cli_pin.sh 120)
+  # A QEMU without thread names, found through its QMP socket.
+  e2e_cli(cli_qmp cli_qmp.sh 120)
   e2e_cli(cli_run_qemu_vm_exit_and_new_vm cli_run_qemu.sh 120 SERIAL)
   # More QEMUs than the old 64-VM cap (78 in all): every one watched,
   # exits reported, late starters attached.
