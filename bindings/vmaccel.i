@@ -427,7 +427,9 @@ VA_GO_OUT(double, float64)
 %apply int VA_PLAIN_INT { int api_version, int allowed, int present, int level,
                           int pid, int in_process, int gone, int tid, int last_cpu,
                           int planned_cpu, int result, int pinned, int dry_run,
-                          int set_nice, int nice, int rt_priority, int migrate_whole };
+                          int set_nice, int nice, int rt_priority, int migrate_whole,
+                          int override_pins, int known, int operator_pinned,
+                          int memory_pinned, int kept, int overrode, int guest_node };
 #endif
 #ifdef SWIGPYTHON
 %apply (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) {
@@ -439,7 +441,8 @@ VA_GO_OUT(double, float64)
 /* Out-structs that are not named `info`. */
 #ifdef SWIGPYTHON
 %apply SWIGTYPE *info { vmaccel_smmu_result *, vmaccel_smmu_stream_stats *,
-                        vmaccel_event_stats *, vmaccel_smmu_ats_result * };
+                        vmaccel_event_stats *, vmaccel_smmu_ats_result *,
+                        vmaccel_vcpu_limits * };
 #endif
 
 
@@ -499,6 +502,7 @@ VMACCEL_VERSIONED(vmaccel_event_stats, VMACCEL_EVENT_STATS_INIT)
 VMACCEL_VERSIONED(vmaccel_vm_options, VMACCEL_VM_OPTIONS_INIT)
 VMACCEL_VERSIONED(vmaccel_vm_info, VMACCEL_VM_INFO_INIT)
 VMACCEL_VERSIONED(vmaccel_vcpu_info, VMACCEL_VCPU_INFO_INIT)
+VMACCEL_VERSIONED(vmaccel_vcpu_limits, VMACCEL_VCPU_LIMITS_INIT)
 VMACCEL_VERSIONED(vmaccel_memory_region_info, VMACCEL_MEMORY_REGION_INFO_INIT)
 VMACCEL_VERSIONED(vmaccel_pin_options, VMACCEL_PIN_OPTIONS_INIT)
 VMACCEL_VERSIONED(vmaccel_numa_options, VMACCEL_NUMA_OPTIONS_INIT)
@@ -573,6 +577,8 @@ VMACCEL_VERSIONED(vmaccel_locality_info, VMACCEL_LOCALITY_INFO_INIT)
     }
     ~vmaccel_vm_options() {
         free((char *)$self->name);
+        free((char *)$self->qmp_socket);
+        free((char *)$self->libvirt_uri);
         free((void *)$self->vcpu_tids);
         free((void *)$self->memory);
         free($self);

@@ -161,3 +161,48 @@ const (
 	SchedFIFO      SchedPolicy = 2 // real-time; needs CAP_SYS_NICE
 	SchedRR        SchedPolicy = 3 // real-time; needs CAP_SYS_NICE
 )
+
+// Origin says where a vCPU's limit or the operator's placement comes from.
+type Origin int
+
+const (
+	OriginNone     Origin = 0 // nothing limits it / nobody placed it
+	OriginCgroup   Origin = 1 // a cgroup cpuset (v1 or v2)
+	OriginAffinity Origin = 2 // the thread's affinity mask (taskset)
+	OriginLibvirt  Origin = 3 // the libvirt domain XML
+	OriginQEMU     Origin = 4 // QEMU's own configuration (via QMP)
+)
+
+func (o Origin) String() string {
+	switch o {
+	case OriginNone:
+		return "none"
+	case OriginCgroup:
+		return "cgroup"
+	case OriginAffinity:
+		return "affinity"
+	case OriginLibvirt:
+		return "libvirt"
+	case OriginQEMU:
+		return "qemu"
+	}
+	return fmt.Sprintf("origin(%d)", int(o))
+}
+
+// VMControl is the path vm-accel's actions on a VM take.
+type VMControl int
+
+const (
+	ControlOS      VMControl = 0 // system calls on the threads
+	ControlLibvirt VMControl = 1 // libvirt's API (its view stays true)
+)
+
+// VCPUDiscovery says how a VM's vCPU threads were found.
+type VCPUDiscovery int
+
+const (
+	DiscoveryThreadNames    VCPUDiscovery = 0 // "CPU n/KVM", "vcpuN", ...
+	DiscoveryExplicit       VCPUDiscovery = 1 // the caller's thread ids
+	DiscoveryQMP            VCPUDiscovery = 2 // QMP query-cpus-fast on a socket
+	DiscoveryLibvirtMonitor VCPUDiscovery = 3 // the same through libvirt's monitor
+)

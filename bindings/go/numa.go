@@ -23,6 +23,7 @@ type NUMAOptions struct {
 	DryRun          bool    // decide and report, change nothing
 	MigrateWorkers  uint    // threads migrating side by side; 0: half the PUs (1..8)
 	MigrateWhole    bool    // a VM's whole memory in one migrate_pages(2) call
+	OverridePins    bool    // also move vCPUs and memory the operator placed
 }
 
 // ConfigureNUMA sets the engine's options (nil: every default). They take
@@ -47,6 +48,9 @@ func (m *Manager) ConfigureNUMA(opts *NUMAOptions) error {
 	o.SetMigrate_workers(opts.MigrateWorkers)
 	if opts.MigrateWhole {
 		o.SetMigrate_whole(1)
+	}
+	if opts.OverridePins {
+		o.SetOverride_pins(1)
 	}
 	return m.do("ConfigureNUMA", func(h capi.Struct_SS_vmaccel_manager) int {
 		return capi.Vmaccel_manager_configure_numa(h, o)

@@ -2,6 +2,7 @@ package vmaccel
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/vm-accel/vmaccel/bindings/go/internal/capi"
@@ -12,6 +13,13 @@ type VMOptions struct {
 	Name     string      // "": the process name
 	VCPUTIDs []int       // vCPU thread ids in vCPU order; nil: find by name (Attach)
 	Memory   [][2]uint64 // guest RAM as {start, length}; nil: /proc/PID/maps (Attach)
+	// QMPSocket: find the vCPU threads through this QEMU QMP socket
+	// (query-cpus-fast), for a QEMU without thread names.
+	QMPSocket string
+	// LibvirtURI: act through libvirt at this URI ("": a libvirt domain's
+	// QEMU is recognised and its default URI used). NoLibvirt: never.
+	LibvirtURI string
+	NoLibvirt  bool
 }
 
 func (o *VMOptions) toC() (capi.Vmaccel_vm_options, error) {
@@ -21,6 +29,14 @@ func (o *VMOptions) toC() (capi.Vmaccel_vm_options, error) {
 	}
 	if o.Name != "" {
 		c.SetName(o.Name)
+	}
+	if o.QMPSocket != "" {
+		c.SetQmp_socket(o.QMPSocket)
+	}
+	if o.LibvirtURI != "" {
+		c.SetLibvirt_uri(o.LibvirtURI)
+	} else if o.NoLibvirt {
+		c.SetLibvirt_uri("")
 	}
 	if o.VCPUTIDs != nil {
 		tids := make([]uint32, len(o.VCPUTIDs))
@@ -72,6 +88,23 @@ func (m *Manager) Attach(pid int, opts *VMOptions) (*VM, error) {
 	}, opts)
 }
 
+// AttachQMP attaches the QEMU serving the QMP socket path (its vCPU threads
+// from query-cpus-fast: no thread names needed).
+func (m *Manager) AttachQMP(path string, opts *VMOptions) (*VM, error) {
+	return m.newVM("AttachQMP", func(h capi.Struct_SS_vmaccel_manager, o capi.Vmaccel_vm_options, p *uintptr) int {
+		return capi.Vmaccel_vm_attach_qmp(h, path, o, p)
+	}, opts)
+}
+
+// AttachLibvirt attaches the running libvirt domain (a name or UUID) at uri
+// ("": libvirt's default) and acts on it through libvirt. ErrNotSupported
+// when libvmaccel was built without libvirt.
+func (m *Manager) AttachLibvirt(uri, domain string, opts *VMOptions) (*VM, error) {
+	return m.newVM("AttachLibvirt", func(h capi.Struct_SS_vmaccel_manager, o capi.Vmaccel_vm_options, p *uintptr) int {
+		return capi.Vmaccel_vm_attach_libvirt(h, uri, domain, o, p)
+	}, opts)
+}
+
 // Register registers a VM run by this process (opts.VCPUTIDs required).
 func (m *Manager) Register(opts *VMOptions) (*VM, error) {
 	return m.newVM("Register", capi.Vmaccel_vm_register, opts)
@@ -116,6 +149,10 @@ type VMInfo struct {
 	MemoryRegions uint
 	MemoryBytes   uint64
 	Name          string
+	Discovery     VCPUDiscovery // how its vCPU threads were found
+	Control       VMControl     // system calls, or through libvirt
+	Domain        string        // the libvirt domain, or ""
+	ControlNote   string        // why Control is what it is, when not obvious
 }
 
 // Info describes the VM.
@@ -124,7 +161,54 @@ func (v *VM) Info() (VMInfo, error) {
 	defer capi.DeleteVmaccel_vm_info(i)
 	err := v.do("Info", func(h capi.Struct_SS_vmaccel_vm) int { return capi.Vmaccel_vm_info_get(h, i) })
 	return VMInfo{i.GetId(), i.GetPid(), i.GetIn_process() != 0, i.GetGone() != 0, int(i.GetVmm()),
-		i.GetVcpu_count(), i.GetMemory_regions(), i.GetMemory_bytes(), i.GetName()}, err
+		i.GetVcpu_count(), i.GetMemory_regions(), i.GetMemory_bytes(), i.GetName(),
+		VCPUDiscovery(i.GetDiscovery()), VMControl(i.GetControl()), i.GetDomain(),
+		i.GetControl_note()}, err
+}
+
+// VCPULimits say what limits a vCPU's thread and whether the operator
+// placed it (vmaccel_vcpu_limits). CPU and node lists are cpulists ("0-3,8").
+type VCPULimits struct {
+	CPUs           string // its own cgroup's effective cpuset
+	CPUsOrigin     Origin
+	CPUsSource     string // "cgroup v1 cpuset /machine/.../vcpu0"
+	Mems           string // memory nodes it may use; "" = any
+	MemsSource     string
+	OperatorPinned bool // left where it is unless PinOptions.OverridePins
+	PinnedCPUs     string
+	PinOrigin      Origin
+	PinSource      string // "libvirt <vcpupin vcpu='0' cpuset='1'/>"
+	MemoryPinned   bool   // the operator placed the VM's memory
+	PinnedMems     string
+	MemPinSource   string
+	Kept           bool // the last pin left it to the operator
+	Overrode       bool // ... or moved it despite its pin
+	GuestNode      int  // guest NUMA node (QMP, libvirt cells), -1 if unknown
+}
+
+// VCPULimits describes what limits vCPU index, as read by the last attach,
+// pin or Refresh.
+func (v *VM) VCPULimits(index uint) (VCPULimits, error) {
+	l := capi.NewVmaccel_vcpu_limits()
+	defer capi.DeleteVmaccel_vcpu_limits(l)
+	err := v.do("VCPULimits", func(h capi.Struct_SS_vmaccel_vm) int {
+		return capi.Vmaccel_vm_vcpu_limits(h, index, l)
+	})
+	return VCPULimits{l.GetCpus(), Origin(l.GetCpus_origin()), l.GetCpus_source(), l.GetMems(),
+		l.GetMems_source(), l.GetOperator_pinned() != 0, l.GetPinned_cpus(),
+		Origin(l.GetPin_origin()), l.GetPin_source(), l.GetMemory_pinned() != 0,
+		l.GetPinned_mems(), l.GetMem_pin_source(), l.GetKept() != 0, l.GetOverrode() != 0,
+		l.GetGuest_node()}, err
+}
+
+// LibvirtDomains lists the UUIDs of the domains running at uri ("": libvirt's
+// default). ErrNotSupported when libvmaccel was built without libvirt.
+func LibvirtDomains(uri string) ([]string, error) {
+	var b []byte
+	if err := call("LibvirtDomains", func() int { return capi.Vmaccel_libvirt_domains(uri, &b) }); err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(b)), nil
 }
 
 // VCPUInfo describes one vCPU and the outcome of the last pin.
@@ -168,6 +252,7 @@ type PinOptions struct {
 	Nice         *int        // nil: leave nice alone
 	Sched        SchedPolicy // SchedUnchanged: leave the policy alone
 	RTPriority   int         // 1..99 with SchedFIFO/SchedRR
+	OverridePins bool        // also move vCPUs the operator placed
 }
 
 // Pin plans the VM on the manager's topology and pins each vCPU thread.
@@ -210,6 +295,9 @@ func (opts PinOptions) toC() capi.Vmaccel_pin_options {
 	}
 	o.SetSched(capi.Enum_SS_vmaccel_sched_policy(opts.Sched))
 	o.SetRt_priority(opts.RTPriority)
+	if opts.OverridePins {
+		o.SetOverride_pins(1)
+	}
 	return o
 }
 

@@ -105,3 +105,35 @@ func TestNUMACells(t *testing.T) {
 		t.Fatalf("cleared: %d cells", n)
 	}
 }
+
+func TestVCPULimitsAndOverridePins(t *testing.T) {
+	m := newLive(t)
+	vm := registerThisThread(t, m, "go-limits")
+	l, err := vm.VCPULimits(0)
+	if err != nil || l.CPUs == "" || l.CPUsSource == "" || l.GuestNode != -1 {
+		t.Fatalf("VCPULimits(0) = %+v, %v", l, err)
+	}
+	if l.CPUsOrigin != OriginCgroup && l.CPUsOrigin != OriginNone {
+		t.Errorf("CPUsOrigin = %v", l.CPUsOrigin)
+	}
+	if _, err := vm.VCPULimits(1); !errors.Is(err, ErrRange) {
+		t.Errorf("VCPULimits(1) of a 1-vCPU VM: %v", err)
+	}
+	if err := vm.Pin(PinOptions{DryRun: true, OverridePins: true}); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := vm.Info(); err != nil || info.Control != ControlOS || info.Discovery != DiscoveryExplicit {
+		t.Errorf("Info = %+v, %v", info, err)
+	}
+	if err := m.ConfigureNUMA(&NUMAOptions{OverridePins: true}); err != nil {
+		t.Error(err)
+	}
+	if _, err := m.AttachQMP("/nonexistent/qmp.sock", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AttachQMP(nothing there): %v", err)
+	}
+	// Without libvirt in the build: not supported; with it, nothing serves
+	// this URI. Never a list.
+	if _, err := LibvirtDomains("qemu+unix:///system?socket=/nonexistent/sock"); !errors.Is(err, ErrNotSupported) && !errors.Is(err, ErrIO) {
+		t.Errorf("LibvirtDomains(nothing there): %v", err)
+	}
+}

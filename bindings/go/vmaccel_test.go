@@ -335,6 +335,13 @@ func TestEnumsMatchLibrary(t *testing.T) {
 	check("AllocLocal", int(AllocLocal), int(capi.VMACCEL_ALLOC_LOCAL))
 	check("AllocOnNode", int(AllocOnNode), int(capi.VMACCEL_ALLOC_ONNODE))
 	check("AllocInterleave", int(AllocInterleave), int(capi.VMACCEL_ALLOC_INTERLEAVE))
+	check("OriginCgroup", int(OriginCgroup), int(capi.VMACCEL_ORIGIN_CGROUP))
+	check("OriginAffinity", int(OriginAffinity), int(capi.VMACCEL_ORIGIN_AFFINITY))
+	check("OriginLibvirt", int(OriginLibvirt), int(capi.VMACCEL_ORIGIN_LIBVIRT))
+	check("OriginQEMU", int(OriginQEMU), int(capi.VMACCEL_ORIGIN_QEMU))
+	check("ControlLibvirt", int(ControlLibvirt), int(capi.VMACCEL_CONTROL_LIBVIRT))
+	check("DiscoveryQMP", int(DiscoveryQMP), int(capi.VMACCEL_DISCOVERY_QMP))
+	check("DiscoveryLibvirtMonitor", int(DiscoveryLibvirtMonitor), int(capi.VMACCEL_DISCOVERY_LIBVIRT_MONITOR))
 }
 
 // TestGeneratedProtoIsCurrent regenerates vmaccelpb with gen.sh and compares

@@ -188,3 +188,88 @@ def test_set_numa_cells_checks_what_it_is_given(live):
             vm.set_numa_cells([([0], [(1, 4096)])])             # unaligned
         vm.set_numa_cells([])
         assert vm.numa_cells() == (0, "")
+
+
+# A QEMU-like process whose vCPU threads carry no names, with a QMP socket
+# that lists them (query-cpus-fast) as QEMU does.
+FAKE_QMP_VMM = r"""
+import json, os, socket, sys, threading, time
+tids = []
+ready = threading.Semaphore(0)
+def vcpu():
+    tids.append(threading.get_native_id()); ready.release(); time.sleep(600)
+for i in range(2):
+    threading.Thread(target=vcpu, daemon=True).start()
+for i in range(2):
+    ready.acquire()
+path = sys.argv[1]
+srv = socket.socket(socket.AF_UNIX); srv.bind(path); srv.listen(4)
+print("ready", flush=True)
+while True:
+    c, _ = srv.accept(); f = c.makefile("rw")
+    f.write(json.dumps({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}},
+                                "capabilities": []}}) + "\r\n"); f.flush()
+    for line in f:
+        req = json.loads(line); cmd = req["execute"]
+        ret = {"qmp_capabilities": {},
+               "query-cpus-fast": [{"cpu-index": i, "thread-id": t, "props": {"node-id": 0}}
+                                   for i, t in enumerate(tids)],
+               "query-memdev": []}.get(cmd)
+        out = ({"return": ret} if ret is not None else
+               {"error": {"class": "CommandNotFound", "desc": cmd}})
+        out["id"] = req.get("id")
+        f.write(json.dumps(out) + "\r\n"); f.flush()
+    c.close()
+"""
+
+
+def test_attach_through_qmp_when_threads_have_no_names(live, tmp_path):
+    sock = str(tmp_path / "qmp.sock")
+    p = subprocess.Popen([sys.executable, "-c", FAKE_QMP_VMM, sock], stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        with pytest.raises(vmaccel.NotFound, match="no vCPU thread"):
+            live.attach(p.pid)
+        with live.attach_qmp(sock) as vm:
+            info = vm.info
+            assert info.pid == p.pid and info.vcpu_count == 2
+            assert info.discovery == vmaccel.VcpuDiscovery.QMP
+            assert info.control == vmaccel.VmControl.OS
+            assert all(vm.vcpu_limits(i).guest_node == 0 for i in range(2))
+        with live.attach(p.pid, qmp_socket=sock) as vm:
+            assert vm.info.discovery == vmaccel.VcpuDiscovery.QMP
+    finally:
+        p.kill()
+        p.wait()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
+def test_a_taskset_vcpu_is_left_to_the_operator(live, fake_vmm):
+    with live.attach(fake_vmm.pid) as vm:
+        t1 = vm.vcpus[1].tid
+        cpu = min(os.sched_getaffinity(t1))
+        os.sched_setaffinity(t1, {cpu})  # the operator's taskset -p -c
+        vm.pin(vmaccel.Strategy.LOAD_BALANCED)
+        lim = vm.vcpu_limits(1)
+        assert lim.operator_pinned and lim.kept
+        assert lim.pin_origin == vmaccel.Origin.AFFINITY and "taskset" in lim.pin_source
+        assert os.sched_getaffinity(t1) == {cpu}
+        assert os.sched_getaffinity(vm.vcpus[0].tid) != {cpu}  # its CPU is taken
+        assert vm.vcpu_limits(0).cpus_source  # where the limit comes from
+        vm.pin(vmaccel.Strategy.LOAD_BALANCED, override_pins=True)
+        assert vm.vcpu_limits(1).overrode and not vm.vcpu_limits(1).kept
+        vm.restore_affinity()
+        assert os.sched_getaffinity(t1) == {cpu}
+
+
+def test_numa_options_take_override_pins(live):
+    live.configure_numa(override_pins=True)
+    live.configure_numa(vmaccel.NumaOptions(override_pins=False, interval_ms=500))
+
+
+def test_libvirt_failures_are_errors():
+    # Without libvirt in the build: NotSupported; with it, a URI nothing
+    # serves is a connection failure. Never a list.
+    with pytest.raises((vmaccel.NotSupported, vmaccel.IOFailure)):
+        vmaccel.libvirt_domains("qemu+unix:///system?socket=/nonexistent/sock")

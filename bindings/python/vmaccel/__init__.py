@@ -24,7 +24,8 @@ from ._events import EventStats
 from ._manager import ComponentStatus, HypervisorInfo, IommuInfo, Manager
 from ._numa import Locality, NumaBuffer, NumaOptions
 from ._plan import Plan, VcpuPlacement, parse_strategy, strategy_name
-from ._vm import MemoryRegion, SchedPolicy, VcpuInfo, Vm, VmInfo, VmmKind
+from ._vm import (MemoryRegion, Origin, SchedPolicy, VcpuDiscovery, VcpuInfo, VcpuLimits, Vm,
+                  VmControl, VmInfo, VmmKind, libvirt_domains)
 from ._smmu import (Access, AtcInvalidation, AtsCompletion, AtsStatus, BatchFault,
                     GuestMemory, InvalScope, PprOutcome, PrgCode, PrgResponse, Smmu,
                     SmmuEndpoint, SmmuEvent, SmmuFault, SmmuMode, StallEnd, StreamStats,
@@ -82,4 +83,6 @@ __all__ = [
     "render_event", "AtcInvalidation", "AtsCompletion", "AtsStatus", "BatchFault",
     "PprOutcome", "PrgCode", "PrgResponse", "SmmuEndpoint", "StallEnd",
     "TransactionStalled",
+    "render_event", "VcpuLimits", "Origin", "VmControl", "VcpuDiscovery",
+    "libvirt_domains",
 ]

@@ -82,6 +82,7 @@ class EventType(enum.IntEnum):
     TOPOLOGY_CHANGED = 7
     IOTLB_REPARTITIONED = 8
     REBALANCE_DEFERRED = 9
+    VCPUS_PINNED = 10
 
 class NumaFix(enum.IntEnum):
     CHEAPER = 0
@@ -111,6 +112,7 @@ class NumaOptions:
     dry_run: bool = ...
     migrate_workers: int = ...
     migrate_whole: bool = ...
+    override_pins: bool = ...
 
 @dataclass(frozen=True)
 class Locality:
@@ -166,6 +168,25 @@ class SchedPolicy(enum.IntEnum):
     OTHER = 1
     FIFO = 2
     RR = 3
+
+class Origin(enum.IntEnum):
+    NONE = 0
+    CGROUP = 1
+    AFFINITY = 2
+    LIBVIRT = 3
+    QEMU = 4
+
+class VmControl(enum.IntEnum):
+    OS = 0
+    LIBVIRT = 1
+
+class VcpuDiscovery(enum.IntEnum):
+    THREAD_NAMES = 0
+    EXPLICIT = 1
+    QMP = 2
+    LIBVIRT_MONITOR = 3
+
+def libvirt_domains(uri: Optional[str] = ...) -> List[str]: ...
 
 class Error(Exception):
     code: int
@@ -466,6 +487,28 @@ class VmInfo:
     memory_regions: int
     memory_bytes: int
     name: str
+    discovery: VcpuDiscovery
+    control: VmControl
+    domain: str
+    control_note: str
+
+@dataclass(frozen=True)
+class VcpuLimits:
+    cpus: str
+    cpus_origin: Origin
+    cpus_source: str
+    mems: str
+    mems_source: str
+    operator_pinned: bool
+    pinned_cpus: str
+    pin_origin: Origin
+    pin_source: str
+    memory_pinned: bool
+    pinned_mems: str
+    mem_pin_source: str
+    kept: bool
+    overrode: bool
+    guest_node: Optional[int]
 
 @dataclass(frozen=True)
 class VcpuInfo:
@@ -498,6 +541,7 @@ class Vm:
     def vcpu(self, index: int) -> VcpuInfo: ...
     @property
     def vcpus(self) -> List[VcpuInfo]: ...
+    def vcpu_limits(self, index: int) -> VcpuLimits: ...
     def vcpu_allowed_cpus(self, index: int) -> List[int]: ...
     @property
     def memory_regions(self) -> List[MemoryRegion]: ...
@@ -506,7 +550,8 @@ class Vm:
     def pin(self, strategy: Strategy = ..., smt: SmtPolicy = ..., *,
             reserved_cpus: Optional[str] = ..., vcpu_count: int = ...,
             dry_run: bool = ..., nice: Optional[int] = ...,
-            sched: Optional[SchedPolicy] = ..., rt_priority: int = ...) -> None: ...
+            sched: Optional[SchedPolicy] = ..., rt_priority: int = ...,
+            override_pins: bool = ...) -> None: ...
     def configure_affinity(self, vcpu_count: int, strategy: Strategy) -> None: ...
     def restore_affinity(self) -> None: ...
     def locality(self) -> Locality: ...
@@ -555,7 +600,11 @@ class Manager:
     def report(self) -> pb.DiagnosticReport: ...
     def attach(self, pid: int, *, name: Optional[str] = ...,
                vcpu_tids: Optional[Sequence[int]] = ...,
-               memory: Optional[Sequence[Tuple[int, int]]] = ...) -> Vm: ...
+               memory: Optional[Sequence[Tuple[int, int]]] = ...,
+               qmp_socket: Optional[str] = ..., libvirt_uri: Optional[str] = ...) -> Vm: ...
+    def attach_qmp(self, socket_path: str, *, name: Optional[str] = ...) -> Vm: ...
+    def attach_libvirt(self, domain: str, uri: Optional[str] = ..., *,
+                       name: Optional[str] = ...) -> Vm: ...
     def register(self, vcpu_tids: Sequence[int], *, name: Optional[str] = ...,
                  memory: Optional[Sequence[Tuple[int, int]]] = ...) -> Vm: ...
     def start(self) -> None: ...
@@ -575,6 +624,6 @@ class Manager:
                        cooldown_samples: int = ..., migrate_mb_per_s: int = ...,
                        sample_error: float = ..., fix: NumaFix = ...,
                        dry_run: bool = ..., migrate_workers: int = ...,
-                       migrate_whole: bool = ...) -> None: ...
+                       migrate_whole: bool = ..., override_pins: bool = ...) -> None: ...
     def numa_tick(self) -> None: ...
     def numa_alloc(self, size: int, policy: AllocPolicy = ..., node: int = ...) -> NumaBuffer: ...

@@ -18,6 +18,15 @@ VmmKind = enum.IntEnum("VmmKind", {
 SchedPolicy = enum.IntEnum("SchedPolicy", {
     k[len("VMACCEL_SCHED_"):]: v for k, v in vars(capi).items()
     if k.startswith("VMACCEL_SCHED_")}, module="vmaccel")
+Origin = enum.IntEnum("Origin", {
+    k[len("VMACCEL_ORIGIN_"):]: v for k, v in vars(capi).items()
+    if k.startswith("VMACCEL_ORIGIN_")}, module="vmaccel")
+VmControl = enum.IntEnum("VmControl", {
+    k[len("VMACCEL_CONTROL_"):]: v for k, v in vars(capi).items()
+    if k.startswith("VMACCEL_CONTROL_")}, module="vmaccel")
+VcpuDiscovery = enum.IntEnum("VcpuDiscovery", {
+    k[len("VMACCEL_DISCOVERY_"):]: v for k, v in vars(capi).items()
+    if k.startswith("VMACCEL_DISCOVERY_")}, module="vmaccel")
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,31 @@ class VmInfo:
     memory_regions: int
     memory_bytes: int
     name: str
+    discovery: VcpuDiscovery     # how its vCPU threads were found
+    control: VmControl           # OS calls, or through libvirt
+    domain: str                  # the libvirt domain, or ""
+    control_note: str            # why control is what it is, when not obvious
+
+
+@dataclass(frozen=True)
+class VcpuLimits:
+    """What limits a vCPU's thread and whether the operator placed it
+    (vmaccel_vcpu_limits). CPU and node lists are cpulists ("0-3,8")."""
+    cpus: str                    # its own cgroup's effective cpuset
+    cpus_origin: Origin
+    cpus_source: str             # "cgroup v1 cpuset /machine/.../vcpu0"
+    mems: str                    # memory nodes it may use; "" = any
+    mems_source: str
+    operator_pinned: bool        # left where it is unless override_pins
+    pinned_cpus: str
+    pin_origin: Origin
+    pin_source: str              # "libvirt <vcpupin vcpu='0' cpuset='1'/>"
+    memory_pinned: bool          # the operator placed the VM's memory
+    pinned_mems: str
+    mem_pin_source: str
+    kept: bool                   # the last pin left it to the operator
+    overrode: bool               # ... or moved it despite its pin
+    guest_node: Optional[int]    # guest NUMA node (QMP, libvirt cells)
 
 
 @dataclass(frozen=True)
@@ -54,10 +88,15 @@ class MemoryRegion:
 
 
 def _vm_options(name: Optional[str], vcpu_tids: Optional[Sequence[int]],
-                memory: Optional[Sequence[Tuple[int, int]]]):
+                memory: Optional[Sequence[Tuple[int, int]]], qmp_socket: Optional[str] = None,
+                libvirt_uri: Optional[str] = None):
     o = capi.vmaccel_vm_options()
     if name is not None:
         o.name = name
+    if qmp_socket is not None:
+        o.qmp_socket = qmp_socket
+    if libvirt_uri is not None:
+        o.libvirt_uri = libvirt_uri
     if vcpu_tids is not None:
         o.set_vcpu_tids(list(vcpu_tids))
     if memory is not None:
@@ -66,9 +105,10 @@ def _vm_options(name: Optional[str], vcpu_tids: Optional[Sequence[int]],
 
 
 def _pin_options(strategy, smt, reserved_cpus, vcpu_count, dry_run, nice, sched,
-                 rt_priority):
+                 rt_priority, override_pins=False):
     o = capi.vmaccel_pin_options()
     o.strategy, o.smt, o.vcpu_count, o.dry_run = strategy, smt, vcpu_count, int(dry_run)
+    o.override_pins = int(override_pins)
     if reserved_cpus is not None:
         o.reserved_cpus = reserved_cpus
     if nice is not None:
@@ -117,7 +157,9 @@ class Vm:
     def info(self) -> VmInfo:
         i = self._call(capi.vmaccel_vm_info_get)
         return VmInfo(i.id, i.pid, bool(i.in_process), bool(i.gone), VmmKind(i.vmm),
-                      i.vcpu_count, i.memory_regions, i.memory_bytes, i.name)
+                      i.vcpu_count, i.memory_regions, i.memory_bytes, i.name,
+                      VcpuDiscovery(i.discovery), VmControl(i.control), i.domain,
+                      i.control_note)
 
     @property
     def id(self) -> int:
@@ -133,6 +175,16 @@ class Vm:
     @property
     def vcpus(self) -> List[VcpuInfo]:
         return [self.vcpu(i) for i in range(self.info.vcpu_count)]
+
+    def vcpu_limits(self, index: int) -> VcpuLimits:
+        """What limits vCPU ``index`` and whether the operator placed it, as
+        read by the last attach, pin or refresh()."""
+        l = self._call(capi.vmaccel_vm_vcpu_limits, index)
+        return VcpuLimits(l.cpus, Origin(l.cpus_origin), l.cpus_source, l.mems, l.mems_source,
+                          bool(l.operator_pinned), l.pinned_cpus, Origin(l.pin_origin),
+                          l.pin_source, bool(l.memory_pinned), l.pinned_mems,
+                          l.mem_pin_source, bool(l.kept), bool(l.overrode),
+                          None if l.guest_node < 0 else l.guest_node)
 
     def vcpu_allowed_cpus(self, index: int) -> List[int]:
         """The live affinity of vCPU ``index``'s thread."""
@@ -175,11 +227,14 @@ class Vm:
     def pin(self, strategy: Strategy = Strategy.LOCAL_FIRST,
             smt: SmtPolicy = SmtPolicy.SPREAD, *, reserved_cpus: Optional[str] = None,
             vcpu_count: int = 0, dry_run: bool = False, nice: Optional[int] = None,
-            sched: "SchedPolicy" = None, rt_priority: int = 0) -> None:
-        """Plans this VM on the manager's topology and pins each vCPU thread
-        (see vcpus for per-thread outcomes)."""
+            sched: "SchedPolicy" = None, rt_priority: int = 0,
+            override_pins: bool = False) -> None:
+        """Plans this VM on the manager's topology, each vCPU within its own
+        cgroup cpuset, and pins each vCPU thread (see vcpus for per-thread
+        outcomes). vCPUs the operator placed stay unless ``override_pins``."""
         self._call(capi.vmaccel_vm_pin, _pin_options(
-            strategy, smt, reserved_cpus, vcpu_count, dry_run, nice, sched, rt_priority))
+            strategy, smt, reserved_cpus, vcpu_count, dry_run, nice, sched, rt_priority,
+            override_pins))
 
     def capture_affinity_state(self, strategy: Strategy = Strategy.LOCAL_FIRST,
                                smt: SmtPolicy = SmtPolicy.SPREAD, *,
@@ -223,14 +278,37 @@ class VmsMixin:
 
     def attach(self, pid: int, *, name: Optional[str] = None,
                vcpu_tids: Optional[Sequence[int]] = None,
-               memory: Optional[Sequence[Tuple[int, int]]] = None) -> Vm:
+               memory: Optional[Sequence[Tuple[int, int]]] = None,
+               qmp_socket: Optional[str] = None, libvirt_uri: Optional[str] = None) -> Vm:
         """Attaches the running VMM process ``pid`` (vCPU threads found by
-        name unless given; guest RAM from /proc/PID/maps unless given)."""
-        opts = _vm_options(name, vcpu_tids, memory)
+        name unless given, or through ``qmp_socket``; guest RAM from
+        /proc/PID/maps unless given). A libvirt domain's QEMU is acted on
+        through libvirt (``libvirt_uri``: its URI; "" never)."""
+        opts = _vm_options(name, vcpu_tids, memory, qmp_socket, libvirt_uri)
         return Vm(self._call(capi.vmaccel_vm_attach_pid, pid, opts), self)
+
+    def attach_qmp(self, socket_path: str, *, name: Optional[str] = None) -> Vm:
+        """Attaches the QEMU serving this QMP socket (vCPU threads from
+        query-cpus-fast: no thread names needed)."""
+        opts = _vm_options(name, None, None)
+        return Vm(self._call(capi.vmaccel_vm_attach_qmp, socket_path, opts), self)
+
+    def attach_libvirt(self, domain: str, uri: Optional[str] = None, *,
+                       name: Optional[str] = None) -> Vm:
+        """Attaches the running libvirt domain (a name or UUID) and acts on
+        it through libvirt. NotSupported when built without libvirt."""
+        opts = _vm_options(name, None, None)
+        return Vm(self._call(capi.vmaccel_vm_attach_libvirt, uri, domain, opts), self)
 
     def register(self, vcpu_tids: Sequence[int], *, name: Optional[str] = None,
                  memory: Optional[Sequence[Tuple[int, int]]] = None) -> Vm:
         """Registers a VM run by this process (its vCPU thread ids)."""
         opts = _vm_options(name, vcpu_tids, memory)
         return Vm(self._call(capi.vmaccel_vm_register, opts), self)
+
+
+def libvirt_domains(uri: Optional[str] = None) -> List[str]:
+    """The UUIDs of the domains running at ``uri`` (None: libvirt's default).
+    NotSupported when built without libvirt."""
+    text = capi.vmaccel_libvirt_domains(uri)
+    return [line for line in bytes(text).decode().split("\n") if line]
