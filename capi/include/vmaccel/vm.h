@@ -99,7 +99,7 @@ VMACCEL_API int vmaccel_vm_attach_qmp(vmaccel_manager *m, const char *path,
                                       vmaccel_vm **out);
 
 /* Attaches the running libvirt domain `domain` (a name or a UUID) at `uri`
- * (NULL: libvirt's default URI) and acts through libvirt from then on:
+ * (NULL or "": libvirt's default URI) and acts through libvirt from then on:
  * vCPU pins with virDomainPinVcpuFlags(VIR_DOMAIN_AFFECT_LIVE), memory
  * placement with virDomainSetNumaParameters where libvirt holds the memory
  * policy; reads (placement, cgroups, /proc) stay direct. The domain's QEMU
@@ -113,7 +113,7 @@ VMACCEL_API int vmaccel_vm_attach_libvirt(vmaccel_manager *m, const char *uri,
                                           const vmaccel_vm_options *opts,
                                           vmaccel_vm **out);
 
-/* The UUIDs of the domains running now at `uri` (NULL: the default URI),
+/* The UUIDs of the domains running now at `uri` (NULL or "": the default),
  * one per line, into *out (release with vmaccel_buf_free). Errors:
  * VMACCEL_ENOTSUP (built without libvirt), VMACCEL_EIO (cannot connect).
  * Thread safety: any thread. */

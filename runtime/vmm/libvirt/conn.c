@@ -77,6 +77,8 @@ int lv_fail(int fallback, const char *fmt, ...)
 int lv_open(const char *uri, virConnectPtr *out)
 {
     pthread_once(&silence_once, silence);
+    if (uri && !*uri)
+        uri = NULL; /* "" is the default too (bindings pass no NULL strings) */
     *out = virConnectOpen(uri);
     return *out ? 0 : lv_fail(VMACCEL_EIO, "cannot connect to libvirt at %s",
                               uri ? uri : "its default URI");
