@@ -8,6 +8,11 @@
  *    sched_setscheduler) and real /proc, /sys reads;
  *  - sim.c: a simulated host (processes, threads, cpusets, scripted /proc
  *    files, injected failures), deterministic, for tests on any machine.
+ * A VM may also have a platform of its own that wraps linux.c for a
+ * management layer owning it: vmm/libvirt/platform.c acts through libvirt
+ * (set_affinity, move_pages) and reports libvirt's placement
+ * (managed_placement). Ops that take `p` must call other ops through `p`,
+ * never through the linux table directly, so such a wrapper sees them.
  * The planner and the policy never see this seam: they are pure.
  *
  * Conventions for every operation:
