@@ -4,6 +4,7 @@
 #include "numa/engine.h"
 
 #include "core/error.h"
+#include "vmm/limits.h"
 #include "vmm/vm_internal.h"
 
 #include <math.h>
@@ -68,6 +69,12 @@ static va_model_vm vm_flags(va_numa_engine *e, va_numa_vm *s, unsigned first)
 {
     vmaccel_strategy st = s->strategy;
     bool balanced = st == VMACCEL_STRATEGY_LOAD_BALANCED;
+    /* What the operator placed stays unless overridden (vmm/limits.h): a
+     * VM whose vCPUs are all placed gets its memory moved, one whose
+     * memory is placed gets its vCPUs moved. */
+    bool keep = !e->opts.override_pins;
+    bool vcpus_placed = keep && va_vm_all_vcpus_pinned(s->vm);
+    bool memory_placed = keep && va_vm_memory_pinned(s->vm, NULL, 0);
     va_model_vm v = {
         .id = s->vm_id,
         .first_client = first,
@@ -75,8 +82,9 @@ static va_model_vm vm_flags(va_numa_engine *e, va_numa_vm *s, unsigned first)
         .wants_fix = s->wants_fix,
         .busy = s->job != NULL,
         /* A VM pinned LoadBalanced keeps its spread: memory follows. */
-        .may_move = e->opts.fix != VMACCEL_NUMA_FIX_MIGRATE_MEMORY && !balanced,
-        .may_migrate = e->opts.fix != VMACCEL_NUMA_FIX_MOVE_VCPUS,
+        .may_move = e->opts.fix != VMACCEL_NUMA_FIX_MIGRATE_MEMORY && !balanced &&
+                    !vcpus_placed,
+        .may_migrate = e->opts.fix != VMACCEL_NUMA_FIX_MOVE_VCPUS && !memory_placed,
         .prefer_move = st == VMACCEL_STRATEGY_LOCAL_FIRST ||
                        st == VMACCEL_STRATEGY_BANDWIDTH_OPTIMIZED,
         .rate = s->local_rate,
