@@ -65,6 +65,16 @@ static void vm_mem_pin(const refresh *r, const va_managed *mg, va_limit *out)
     }
 }
 
+/* A platform without per-thread cgroups (Windows) limits by nothing more
+ * than the online CPUs. */
+static int thread_cpuset(const refresh *r, int tid, va_thread_cpuset *cg)
+{
+    if (r->plat->thread_cpuset)
+        return r->plat->thread_cpuset(r->plat, r->pid, tid, cg);
+    memset(cg, 0, sizeof *cg);
+    return r->plat->online_cpus ? r->plat->online_cpus(r->plat, &cg->cpus) : 0;
+}
+
 static void judge_all(refresh *r, const va_managed *mg, const va_cpumask *own)
 {
     va_limit mem;
@@ -73,7 +83,7 @@ static void judge_all(refresh *r, const va_managed *mg, const va_cpumask *own)
         vcpu_facts *f = &r->v[i];
         va_thread_cpuset cg;
         va_cpumask affinity;
-        if (f->skip || r->plat->thread_cpuset(r->plat, r->pid, f->tid, &cg) ||
+        if (f->skip || thread_cpuset(r, f->tid, &cg) ||
             r->plat->get_affinity(r->plat, f->tid, &affinity))
             continue; /* gone meanwhile: the next guard marks it */
         va_limits_input in = {&cg, &affinity, f->have_original ? &f->original : NULL,

@@ -24,7 +24,7 @@ start_vm
 echo "GO-EXAMPLE BEGIN"
 go_watch $vm > /tmp/go.out 2>&1 &
 w=$!
-sleep 12
+sleep 20 # a memory migration under TCG takes seconds (vCPUs pinned by the workload stay)
 kill $w; wait $w 2>/dev/null
 cat /tmp/go.out
 echo "GO-EXAMPLE END"

@@ -97,6 +97,9 @@ struct SimHost {
         vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
         o.fix = fix;
         o.dry_run = dry;
+        /* add_vm places vCPUs with an affinity, which reads as an operator's
+         * taskset (vmm/limits.h): these hosts let the engine move them. */
+        o.override_pins = 1;
         REQUIRE(vmaccel_manager_configure_numa(m, &o) == 0);
         REQUIRE(vmaccel_manager_enable_numa(m, nodes) == 0);
     }

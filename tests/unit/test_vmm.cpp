@@ -502,6 +502,7 @@ TEST_CASE("capture saves the originals before a pin changes anything", "[vmm][ap
     o.vcpu_count = 2;
     o.set_nice = 1;
     o.nice = 5;
+    o.override_pins = 1; // 1-2 reads as someone's taskset; this pin moves it anyway
     vmaccel_buf before{}, after{};
     REQUIRE(vmaccel_vm_affinity_state_capture(vm, &o) == 0);
     CHECK(h.cpus(101) == "1-2"); // nothing changed yet

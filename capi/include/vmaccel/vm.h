@@ -18,6 +18,14 @@
  *   Firecracker      "fc_vcpu N"
  *   crosvm           "crosvm_vcpuN"
  * vCPU index n comes from the name; indices must be 0..count-1 without gaps.
+ * A QEMU without thread names is attached through its QMP socket
+ * (opts->qmp_socket, vmaccel_vm_attach_qmp: query-cpus-fast gives the
+ * threads and their guest NUMA nodes) or, for a libvirt domain, through
+ * libvirt's monitor. A libvirt domain's QEMU is acted on through libvirt
+ * (vmaccel_vm_attach_libvirt, opts->libvirt_uri), so libvirt's own view
+ * stays true. Each vCPU's limits - its own cgroup's cpuset, and whether
+ * the operator placed it - are read at attach and before every pin
+ * (vmaccel_vm_vcpu_limits).
  * Guest RAM is read from /proc/PID/maps when not given: QEMU memory-backend
  * mappings (memfd names, hugetlbfs or /dev/shm files) and otherwise the
  * largest anonymous or shared mappings (>= 64 MiB, or the single largest).
@@ -250,8 +258,9 @@ typedef struct vmaccel_vcpu_limits {
     char pinned_mems[128];
     vmaccel_origin mem_pin_origin;
     char mem_pin_source[200];
-    /* The last pin's decision on this vCPU: 1 left it to the operator's
-     * pin; 1 in overrode: moved it despite one (override_pins). */
+    /* The last pin's decision on this vCPU: kept 1 = left it to the
+     * operator's placement; overrode 1 = moved it despite one
+     * (override_pins). */
     int kept;
     int overrode;
     int guest_node;            /* guest NUMA node (QMP), -1 if unknown */
