@@ -92,14 +92,16 @@ struct SimHost {
         const va_platform *p = va_sim_platform(sim);
         REQUIRE(p->set_affinity(p, tid, &mask) == 0);
     }
-    void enable(vmaccel_numa_fix fix = VMACCEL_NUMA_FIX_CHEAPER, bool dry = false)
+    void enable(vmaccel_numa_fix fix = VMACCEL_NUMA_FIX_CHEAPER, bool dry = false,
+                bool override_pins = true)
     {
         vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
         o.fix = fix;
         o.dry_run = dry;
         /* add_vm places vCPUs with an affinity, which reads as an operator's
-         * taskset (vmm/limits.h): these hosts let the engine move them. */
-        o.override_pins = 1;
+         * taskset (vmm/limits.h): these hosts let the engine move them,
+         * unless a test is about respecting that. */
+        o.override_pins = override_pins;
         REQUIRE(vmaccel_manager_configure_numa(m, &o) == 0);
         REQUIRE(vmaccel_manager_enable_numa(m, nodes) == 0);
     }

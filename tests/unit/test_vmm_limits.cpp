@@ -24,6 +24,9 @@ extern "C" {
 #include "vmaccel/vmaccel.h"
 }
 
+#include "sim_host.hpp"
+#include "vmm_host.hpp"
+
 using namespace std::string_literals;
 
 namespace {
@@ -42,82 +45,27 @@ std::string list(const va_cpumask &m)
     return buf;
 }
 
-// A 4-CPU, 2-node host; QEMU-like processes with "CPU n/KVM" threads.
-struct Host {
-    va_sim *sim = nullptr;
-    vmaccel_manager *m = nullptr;
-    explicit Host(const char *synthetic = "numa:2 core:2 pu:1", const char *online = "0-3")
-    {
-        REQUIRE(va_sim_new(online, &sim) == 0);
-        vmaccel_topology_options t = VMACCEL_TOPOLOGY_OPTIONS_INIT;
-        t.source = VMACCEL_TOPOLOGY_SYNTHETIC;
-        t.synthetic = synthetic;
-        vmaccel_manager_options o = VMACCEL_MANAGER_OPTIONS_INIT;
-        o.topology = &t;
-        REQUIRE(vmaccel_manager_new(&o, &m) == 0);
-        m->platform = va_sim_platform(sim);
+// Events of one type from the manager's pull queue (the others dropped).
+std::vector<std::string> events(vmaccel_manager *m, int type)
+{
+    std::vector<std::string> out;
+    vmaccel_buf b = {nullptr, 0};
+    while (vmaccel_event_next(m, 0, &b) == 0) {
+        auto *ev = vmaccel__v1__event__unpack(nullptr, b.len, b.data);
+        REQUIRE(ev != nullptr);
+        if (ev->type == type)
+            out.push_back(ev->message);
+        vmaccel__v1__event__free_unpacked(ev, nullptr);
+        vmaccel_buf_free(&b);
     }
-    ~Host()
-    {
-        vmaccel_manager_free(m);
-        va_sim_free(sim);
-    }
-    void qemu(int pid, int n, bool no_ram = true)
-    {
-        REQUIRE(va_sim_spawn(sim, pid, "qemu-system-x86") == 0);
-        for (int i = 0; i < n; i++)
-            REQUIRE(va_sim_add_thread(sim, pid, pid + 1 + i,
-                                      ("CPU " + std::to_string(i) + "/KVM").c_str()) == 0);
-        if (no_ram)
-            REQUIRE(va_sim_set_file(sim, pid, 0, "maps", "") == 0);
-    }
-    std::string cpus(int tid)
-    {
-        const va_platform *p = va_sim_platform(sim);
-        va_cpumask m_;
-        REQUIRE(p->get_affinity(p, tid, &m_) == 0);
-        return list(m_);
-    }
-    void taskset(int tid, const char *cpulist)
-    {
-        const va_platform *p = va_sim_platform(sim);
-        va_cpumask m_ = mask(cpulist);
-        REQUIRE(p->set_affinity(p, tid, &m_) == 0);
-    }
-    vmaccel_vm *attach(int pid)
-    {
-        vmaccel_vm *vm = nullptr;
-        REQUIRE(vmaccel_vm_attach_pid(m, pid, nullptr, &vm) == 0);
-        return vm;
-    }
-    std::vector<std::string> events(int type)
-    {
-        std::vector<std::string> out;
-        vmaccel_buf b = {nullptr, 0};
-        while (vmaccel_event_next(m, 0, &b) == 0) {
-            auto *ev = vmaccel__v1__event__unpack(nullptr, b.len, b.data);
-            REQUIRE(ev != nullptr);
-            if (ev->type == type)
-                out.push_back(ev->message);
-            vmaccel__v1__event__free_unpacked(ev, nullptr);
-            vmaccel_buf_free(&b);
-        }
-        return out;
-    }
-};
+    return out;
+}
 
 vmaccel_vcpu_limits limits(vmaccel_vm *vm, unsigned i)
 {
     vmaccel_vcpu_limits l = VMACCEL_VCPU_LIMITS_INIT;
     REQUIRE(vmaccel_vm_vcpu_limits(vm, i, &l) == 0);
     return l;
-}
-
-vmaccel_vcpu_info vcpu(vmaccel_vm *vm, unsigned i)
-{
-    vmaccel_vcpu_info info = VMACCEL_VCPU_INFO_INIT;
-    REQUIRE(vmaccel_vm_vcpu(vm, i, &info) == 0);
-    return info;
 }
 
 bool has(const std::string &s, const std::string &part)
@@ -457,10 +405,10 @@ TEST_CASE("pin: a taskset vCPU stays put and its CPU is taken; override moves it
 {
     Host h("numa:1 core:4 pu:1");
     h.qemu(100, 3);
-    h.taskset(102, "1"); // vCPU 1: the operator's taskset -p -c 1
+    h.set_cpus(102, "1"); // vCPU 1: the operator's taskset -p -c 1
     REQUIRE(va_sim_set_last_cpu(h.sim, 102, 1) == 0);
     vmaccel_vm *vm = h.attach(100);
-    h.events(0);
+    events(h.m, 0);
     vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
     o.strategy = VMACCEL_STRATEGY_LOAD_BALANCED;
     REQUIRE(vmaccel_vm_pin(vm, &o) == 0);
@@ -473,7 +421,7 @@ TEST_CASE("pin: a taskset vCPU stays put and its CPU is taken; override moves it
     for (int tid : {101, 103}) // CPU 1 is counted as taken
         CHECK(h.cpus(tid) != "1");
     CHECK(h.cpus(101) != h.cpus(103));
-    auto ev = h.events(VMACCEL_EVENT_VCPUS_PINNED);
+    auto ev = events(h.m, VMACCEL_EVENT_VCPUS_PINNED);
     REQUIRE(ev.size() == 1);
     CHECK(has(ev[0], "2 vCPU(s) pinned"));
     CHECK(has(ev[0], "left to the operator's pin: vCPU 1 stays on CPU 1 (affinity 1"));
@@ -482,11 +430,11 @@ TEST_CASE("pin: a taskset vCPU stays put and its CPU is taken; override moves it
     CHECK(!limits(vm, 0).operator_pinned);
     CHECK(limits(vm, 1).operator_pinned);
     // --override-pins: vCPU 1 moves too, and the event says so.
-    h.events(0);
+    events(h.m, 0);
     o.override_pins = 1;
     REQUIRE(vmaccel_vm_pin(vm, &o) == 0);
     CHECK(limits(vm, 1).overrode);
-    ev = h.events(VMACCEL_EVENT_VCPUS_PINNED);
+    ev = events(h.m, VMACCEL_EVENT_VCPUS_PINNED);
     REQUIRE(ev.size() == 1);
     CHECK(has(ev[0], "3 vCPU(s) pinned"));
     CHECK(has(ev[0], "operator's pin overridden: vCPU 1 -> CPU"));
@@ -500,7 +448,7 @@ TEST_CASE("pin: limits and the operator's pins are in the report", "[limits][rep
 {
     Host h;
     h.qemu(100, 2);
-    h.taskset(101, "3");
+    h.set_cpus(101, "3");
     vmaccel_vm *vm = h.attach(100);
     vmaccel_pin_options o = VMACCEL_PIN_OPTIONS_INIT;
     REQUIRE(vmaccel_vm_pin(vm, &o) == 0);
@@ -535,7 +483,7 @@ TEST_CASE("options of version 1 are still accepted", "[limits][abi]")
 {
     Host h;
     h.qemu(100, 2);
-    h.taskset(101, "3");
+    h.set_cpus(101, "3");
     // A caller built against the version-1 headers: shorter structs.
     struct vm_options_v1 {
         unsigned version;
@@ -545,6 +493,7 @@ TEST_CASE("options of version 1 are still accepted", "[limits][abi]")
         const vmaccel_mem_range *memory;
         size_t nmemory;
     } vo = {1, "old", nullptr, 0, nullptr, 0};
+    REQUIRE(va_sim_set_file(h.sim, 100, 0, "maps", "") == 0);
     vmaccel_vm *vm = nullptr;
     REQUIRE(vmaccel_vm_attach_pid(h.m, 100, (const vmaccel_vm_options *)&vo, &vm) == 0);
     struct pin_options_v1 {
@@ -587,78 +536,36 @@ TEST_CASE("options of version 1 are still accepted", "[limits][abi]")
 
 // ---- the NUMA engine respects the operator's placement ----
 
-namespace {
-
-const uint64_t RAM = 0x7f0000000000ull, RAM_BYTES = 64ull << 20;
-
-// Node 0: CPUs 0-3, node 1: CPUs 4-7; RAM on node 1, vCPUs on node 0.
-struct Misplaced : Host {
-    vmaccel_vm *vm = nullptr;
-    uint64_t runtime = 0;
-    explicit Misplaced(bool taskset) : Host("numa:2 core:4 pu:1", "0-7")
-    {
-        qemu(100, 2, false);
-        REQUIRE(va_sim_map(sim, 100, RAM, RAM_BYTES, 1) == 0);
-        for (int tid : {101, 102}) {
-            REQUIRE(va_sim_set_last_cpu(sim, tid, tid - 101) == 0);
-            if (taskset)
-                this->taskset(tid, "0-3"); // the operator put them on node 0
-        }
-        vm = attach(100);
-        REQUIRE(vmaccel_manager_enable_numa(m, 2) == 0);
-    }
-    void configure(bool override_pins)
-    {
-        vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
-        o.override_pins = override_pins;
-        REQUIRE(vmaccel_manager_configure_numa(m, &o) == 0);
-    }
-    void tick()
-    {
-        runtime += 10000000;
-        for (int tid : {101, 102}) {
-            std::string ss = std::to_string(runtime) + " 0 0\n";
-            REQUIRE(va_sim_set_file(sim, 100, tid, "schedstat", ss.c_str()) == 0);
-        }
-        va_sim_advance(sim, 1000000000ull);
-        REQUIRE(vmaccel_manager_numa_tick(m) == 0);
-    }
-    uint64_t pages_on(int node)
-    {
-        uint64_t c[2] = {0, 0};
-        REQUIRE(va_sim_count_pages(sim, 100, 2, c) == 0);
-        return c[node];
-    }
-};
-
-} // namespace
-
 TEST_CASE("engine: vCPUs the operator pinned stay; their memory comes to them",
           "[limits][engine]")
 {
-    Misplaced h(true);
-    h.configure(false);
-    h.events(0);
+    SimHost h(2, 4);
+    h.add_vm(2, 0, 64, 1); // vCPUs pinned to node 0 (a taskset), RAM on node 1
+    h.enable(VMACCEL_NUMA_FIX_CHEAPER, false, false);
     for (int i = 0; i < 12; i++)
         h.tick();
-    CHECK(h.cpus(101) == "0-3"); // never moved
-    CHECK(h.cpus(102) == "0-3");
-    CHECK(h.pages_on(0) > h.pages_on(1)); // memory migrated to node 0
+    for (int tid : h.vms[0].tids) {
+        const va_platform *p = va_sim_platform(h.sim);
+        va_cpumask m;
+        REQUIRE(p->get_affinity(p, tid, &m) == 0);
+        CHECK(list(m) == "0-3"); // never moved
+    }
+    CHECK(h.true_rate(0) >= 0.9); // the memory came to node 0
     vmaccel_locality_info li = VMACCEL_LOCALITY_INFO_INIT;
-    REQUIRE(vmaccel_vm_locality(h.vm, &li) == 0);
+    REQUIRE(vmaccel_vm_locality(h.vms[0].vm, &li) == 0);
     CHECK(li.vcpu_moves == 0);
     CHECK(li.memory_migrations >= 1);
 }
 
 TEST_CASE("engine: with override_pins the cheaper fix moves pinned vCPUs", "[limits][engine]")
 {
-    Misplaced h(true);
-    h.configure(true);
-    for (int i = 0; i < 4; i++)
+    SimHost h(2, 4);
+    h.add_vm(2, 0, 64, 1);
+    h.enable(VMACCEL_NUMA_FIX_CHEAPER, false, true);
+    for (int i = 0; i < 6; i++)
         h.tick();
     vmaccel_locality_info li = VMACCEL_LOCALITY_INFO_INIT;
-    REQUIRE(vmaccel_vm_locality(h.vm, &li) == 0);
-    CHECK(li.vcpu_moves == 1);
-    CHECK(h.cpus(101).size() == 1);
-    CHECK(std::stoi(h.cpus(101)) >= 4); // node 1, next to the memory
+    REQUIRE(vmaccel_vm_locality(h.vms[0].vm, &li) == 0);
+    CHECK(li.vcpu_moves >= 1);
+    CHECK(h.node_of_cpu(h.last_cpu(h.vms[0].tids[0])) == 1); // next to the memory
 }
