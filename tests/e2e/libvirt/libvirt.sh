@@ -186,7 +186,9 @@ if [[ $started_libvirtd -eq 1 ]]; then
     kill "$(cat /run/libvirtd.pid)"
     wait_for 'grep -q "cannot list libvirt.s domains" "$work/run.err"'; lost=$?
     start_libvirtd
-    check '[[ $lost -eq 0 ]] && kill -0 $runpid' "run --libvirt says the connection dropped, and carries on"
+    wait_for 'grep -q "libvirt answers again" "$work/run.err"'; back=$?
+    check '[[ $lost -eq 0 && $back -eq 0 ]] && kill -0 $runpid' \
+        "run --libvirt says the connection dropped, carries on, and says when it is back"
 fi
 V destroy "$noname" >/dev/null
 wait_for 'grep -q "VM_GONE.*$noname" "$work/run.log"'
