@@ -96,7 +96,7 @@ static int checked_cpuset(const char *what, const char *value)
 
 static int take_vcpupin(xmlNodePtr n, lv_facts *f)
 {
-    unsigned i;
+    unsigned i = 0;
     int rc = vcpu_index(n, "vcpu", f, &i);
     if (!rc)
         attr_of(n, "cpuset", f->vcpupin[i], sizeof f->vcpupin[i]);
@@ -121,7 +121,7 @@ static int take_cell(xmlNodePtr n, lv_facts *f)
 
 static int take_record(xmlNodePtr n, lv_facts *f)
 {
-    unsigned i;
+    unsigned i = 0;
     int rc = vcpu_index(n, "id", f, &i);
     if (rc)
         return rc;
