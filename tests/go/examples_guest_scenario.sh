@@ -16,7 +16,7 @@ start_vm() {
 
 start_vm
 echo "C-EXAMPLE BEGIN"
-rebalance_watch --interval 500 --seconds 10 $vm 2>&1
+rebalance_watch --interval 500 --seconds 20 $vm 2>&1 # a migration under TCG takes seconds
 echo "C-EXAMPLE END rc=$?"
 kill $vm; wait $vm 2>/dev/null
 
