@@ -5,7 +5,10 @@
  *
  *   cc -std=c11 rebalance_watch.c $(pkg-config --cflags --libs vmaccel) -o rebalance_watch
  *   ./rebalance_watch [--interval MS] [--fix cheaper|move-vcpus|migrate-memory]
- *                     [--dry-run] [--seconds N] PID...
+ *                     [--dry-run] [--override-pins] [--seconds N] PID...
+ *
+ * vCPUs the operator placed (a taskset, libvirt <vcpupin>) stay where they
+ * are unless --override-pins: the engine brings the memory to them instead.
  *
  * Events reach it through a C callback (vmaccel_subscribe). Callbacks run on
  * the manager's loop thread and must not block, so this one only copies the
@@ -109,7 +112,7 @@ static int fail(const char *what, int rc)
 static int usage(void)
 {
     fprintf(stderr, "usage: rebalance_watch [--interval MS] [--fix cheaper|move-vcpus|"
-                    "migrate-memory] [--dry-run] [--seconds N] PID...\n");
+                    "migrate-memory] [--dry-run] [--override-pins] [--seconds N] PID...\n");
     return 2;
 }
 
@@ -133,6 +136,8 @@ int main(int argc, char **argv)
             seconds = strtod(v, NULL), i++;
         } else if (!strcmp(a, "--dry-run")) {
             numa.dry_run = 1;
+        } else if (!strcmp(a, "--override-pins")) {
+            numa.override_pins = 1;
         } else if (!strcmp(a, "--fix") && v) {
             i++;
             if (!strcmp(v, "cheaper"))
