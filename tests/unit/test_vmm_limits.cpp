@@ -527,7 +527,9 @@ TEST_CASE("options of version 1 are still accepted", "[limits][abi]")
     vmaccel_numa_options no = VMACCEL_NUMA_OPTIONS_INIT;
     no.version = 1;
     CHECK(vmaccel_manager_configure_numa(h.m, &no) == 0);
-    no.version = 3;
+    no.version = 2;
+    CHECK(vmaccel_manager_configure_numa(h.m, &no) == 0);
+    no.version = VMACCEL_NUMA_OPTIONS_VERSION + 1;
     CHECK(vmaccel_manager_configure_numa(h.m, &no) == VMACCEL_EINVAL);
     po.version = 7;
     CHECK(vmaccel_vm_pin(vm, (const vmaccel_pin_options *)&po) == VMACCEL_EINVAL);

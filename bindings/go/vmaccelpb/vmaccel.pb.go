@@ -245,22 +245,24 @@ const (
 	EventType_EVENT_TYPE_REBALANCE_FAILED    EventType = 6
 	EventType_EVENT_TYPE_TOPOLOGY_CHANGED    EventType = 7
 	EventType_EVENT_TYPE_IOTLB_REPARTITIONED EventType = 8
-	EventType_EVENT_TYPE_REBALANCE_DEFERRED  EventType = 9 // a VM needs a fix the host has no room or budget for
+	EventType_EVENT_TYPE_REBALANCE_DEFERRED  EventType = 9  // a VM needs a fix the host has no room or budget for
+	EventType_EVENT_TYPE_VCPUS_PINNED        EventType = 10 // a pin placed a VM's vCPUs; names those left to the operator
 )
 
 // Enum value maps for EventType.
 var (
 	EventType_name = map[int32]string{
-		0: "EVENT_TYPE_UNSPECIFIED",
-		1: "EVENT_TYPE_VM_ATTACHED",
-		2: "EVENT_TYPE_VM_GONE",
-		3: "EVENT_TYPE_LOCALITY_CHANGED",
-		4: "EVENT_TYPE_REBALANCE_PLANNED",
-		5: "EVENT_TYPE_REBALANCE_APPLIED",
-		6: "EVENT_TYPE_REBALANCE_FAILED",
-		7: "EVENT_TYPE_TOPOLOGY_CHANGED",
-		8: "EVENT_TYPE_IOTLB_REPARTITIONED",
-		9: "EVENT_TYPE_REBALANCE_DEFERRED",
+		0:  "EVENT_TYPE_UNSPECIFIED",
+		1:  "EVENT_TYPE_VM_ATTACHED",
+		2:  "EVENT_TYPE_VM_GONE",
+		3:  "EVENT_TYPE_LOCALITY_CHANGED",
+		4:  "EVENT_TYPE_REBALANCE_PLANNED",
+		5:  "EVENT_TYPE_REBALANCE_APPLIED",
+		6:  "EVENT_TYPE_REBALANCE_FAILED",
+		7:  "EVENT_TYPE_TOPOLOGY_CHANGED",
+		8:  "EVENT_TYPE_IOTLB_REPARTITIONED",
+		9:  "EVENT_TYPE_REBALANCE_DEFERRED",
+		10: "EVENT_TYPE_VCPUS_PINNED",
 	}
 	EventType_value = map[string]int32{
 		"EVENT_TYPE_UNSPECIFIED":         0,
@@ -273,6 +275,7 @@ var (
 		"EVENT_TYPE_TOPOLOGY_CHANGED":    7,
 		"EVENT_TYPE_IOTLB_REPARTITIONED": 8,
 		"EVENT_TYPE_REBALANCE_DEFERRED":  9,
+		"EVENT_TYPE_VCPUS_PINNED":        10,
 	}
 )
 
@@ -1184,13 +1187,17 @@ func (x *ManagerState) GetComponents() []*Component {
 }
 
 type Vm struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Id     uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Pid    int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
-	Gone   bool                   `protobuf:"varint,4,opt,name=gone,proto3" json:"gone,omitempty"`
-	Vcpus  []*Vcpu                `protobuf:"bytes,5,rep,name=vcpus,proto3" json:"vcpus,omitempty"`
-	Memory []*MemoryRegion        `protobuf:"bytes,6,rep,name=memory,proto3" json:"memory,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Pid           int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
+	Gone          bool                   `protobuf:"varint,4,opt,name=gone,proto3" json:"gone,omitempty"`
+	Vcpus         []*Vcpu                `protobuf:"bytes,5,rep,name=vcpus,proto3" json:"vcpus,omitempty"`
+	Memory        []*MemoryRegion        `protobuf:"bytes,6,rep,name=memory,proto3" json:"memory,omitempty"`
+	Discovery     string                 `protobuf:"bytes,7,opt,name=discovery,proto3" json:"discovery,omitempty"`                              // "thread_names", "explicit", "qmp", "libvirt_monitor"
+	Control       string                 `protobuf:"bytes,8,opt,name=control,proto3" json:"control,omitempty"`                                  // "os" or "libvirt": the path actions take
+	LibvirtDomain string                 `protobuf:"bytes,9,opt,name=libvirt_domain,json=libvirtDomain,proto3" json:"libvirt_domain,omitempty"` // "" when not a libvirt domain
+	ControlNote   string                 `protobuf:"bytes,10,opt,name=control_note,json=controlNote,proto3" json:"control_note,omitempty"`      // why control is what it is, when not obvious
 	// The guest's NUMA nodes, the NUMA engine's clients (none: the VM is one)
 	GuestNodes       []*GuestNode `protobuf:"bytes,20,rep,name=guest_nodes,json=guestNodes,proto3" json:"guest_nodes,omitempty"`
 	GuestNodesSource string       `protobuf:"bytes,21,opt,name=guest_nodes_source,json=guestNodesSource,proto3" json:"guest_nodes_source,omitempty"` // "QEMU -numa", "API", "unread: <why>"
@@ -1270,6 +1277,34 @@ func (x *Vm) GetMemory() []*MemoryRegion {
 	return nil
 }
 
+func (x *Vm) GetDiscovery() string {
+	if x != nil {
+		return x.Discovery
+	}
+	return ""
+}
+
+func (x *Vm) GetControl() string {
+	if x != nil {
+		return x.Control
+	}
+	return ""
+}
+
+func (x *Vm) GetLibvirtDomain() string {
+	if x != nil {
+		return x.LibvirtDomain
+	}
+	return ""
+}
+
+func (x *Vm) GetControlNote() string {
+	if x != nil {
+		return x.ControlNote
+	}
+	return ""
+}
+
 func (x *Vm) GetGuestNodes() []*GuestNode {
 	if x != nil {
 		return x.GuestNodes
@@ -1340,8 +1375,10 @@ type Vcpu struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	Tid           int32                  `protobuf:"varint,2,opt,name=tid,proto3" json:"tid,omitempty"`
-	Cpu           int32                  `protobuf:"varint,3,opt,name=cpu,proto3" json:"cpu,omitempty"` // where it last ran, -1 if unknown
-	AllowedCpus   []uint32               `protobuf:"varint,4,rep,packed,name=allowed_cpus,json=allowedCpus,proto3" json:"allowed_cpus,omitempty"`
+	Cpu           int32                  `protobuf:"varint,3,opt,name=cpu,proto3" json:"cpu,omitempty"`                                           // where it last ran, -1 if unknown
+	AllowedCpus   []uint32               `protobuf:"varint,4,rep,packed,name=allowed_cpus,json=allowedCpus,proto3" json:"allowed_cpus,omitempty"` // its live affinity
+	Limits        *VcpuLimits            `protobuf:"bytes,5,opt,name=limits,proto3" json:"limits,omitempty"`                                      // what limits it, and the operator's placement
+	GuestNode     int32                  `protobuf:"varint,6,opt,name=guest_node,json=guestNode,proto3" json:"guest_node,omitempty"`              // guest NUMA node (QMP), -1 if unknown
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1404,6 +1441,169 @@ func (x *Vcpu) GetAllowedCpus() []uint32 {
 	return nil
 }
 
+func (x *Vcpu) GetLimits() *VcpuLimits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+func (x *Vcpu) GetGuestNode() int32 {
+	if x != nil {
+		return x.GuestNode
+	}
+	return 0
+}
+
+// Where a constraint comes from: "none", "cgroup", "affinity", "libvirt", "qemu".
+type VcpuLimits struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Cpus           []uint32               `protobuf:"varint,1,rep,packed,name=cpus,proto3" json:"cpus,omitempty"` // CPUs its own thread may run on (its cgroup's effective cpuset)
+	CpusOrigin     string                 `protobuf:"bytes,2,opt,name=cpus_origin,json=cpusOrigin,proto3" json:"cpus_origin,omitempty"`
+	CpusSource     string                 `protobuf:"bytes,3,opt,name=cpus_source,json=cpusSource,proto3" json:"cpus_source,omitempty"` // "cgroup v1 cpuset /machine/qemu-1-lv.libvirt-qemu/vcpu0"
+	Mems           []uint32               `protobuf:"varint,4,rep,packed,name=mems,proto3" json:"mems,omitempty"`                       // memory nodes (OS numbers); empty: any
+	MemsSource     string                 `protobuf:"bytes,5,opt,name=mems_source,json=memsSource,proto3" json:"mems_source,omitempty"`
+	OperatorPinned bool                   `protobuf:"varint,6,opt,name=operator_pinned,json=operatorPinned,proto3" json:"operator_pinned,omitempty"` // the operator placed it: left alone unless --override-pins
+	PinnedCpus     []uint32               `protobuf:"varint,7,rep,packed,name=pinned_cpus,json=pinnedCpus,proto3" json:"pinned_cpus,omitempty"`
+	PinOrigin      string                 `protobuf:"bytes,8,opt,name=pin_origin,json=pinOrigin,proto3" json:"pin_origin,omitempty"`
+	PinSource      string                 `protobuf:"bytes,9,opt,name=pin_source,json=pinSource,proto3" json:"pin_source,omitempty"`            // "libvirt <vcpupin vcpu='0' cpuset='1'/>", "affinity 1 (...)"
+	MemoryPinned   bool                   `protobuf:"varint,10,opt,name=memory_pinned,json=memoryPinned,proto3" json:"memory_pinned,omitempty"` // the operator placed the VM's memory
+	PinnedMems     []uint32               `protobuf:"varint,11,rep,packed,name=pinned_mems,json=pinnedMems,proto3" json:"pinned_mems,omitempty"`
+	MemPinSource   string                 `protobuf:"bytes,12,opt,name=mem_pin_source,json=memPinSource,proto3" json:"mem_pin_source,omitempty"`
+	Kept           bool                   `protobuf:"varint,13,opt,name=kept,proto3" json:"kept,omitempty"`         // the last pin left it to the operator
+	Overrode       bool                   `protobuf:"varint,14,opt,name=overrode,proto3" json:"overrode,omitempty"` // the last pin moved it despite the operator's pin
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *VcpuLimits) Reset() {
+	*x = VcpuLimits{}
+	mi := &file_vmaccel_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VcpuLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VcpuLimits) ProtoMessage() {}
+
+func (x *VcpuLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_vmaccel_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VcpuLimits.ProtoReflect.Descriptor instead.
+func (*VcpuLimits) Descriptor() ([]byte, []int) {
+	return file_vmaccel_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *VcpuLimits) GetCpus() []uint32 {
+	if x != nil {
+		return x.Cpus
+	}
+	return nil
+}
+
+func (x *VcpuLimits) GetCpusOrigin() string {
+	if x != nil {
+		return x.CpusOrigin
+	}
+	return ""
+}
+
+func (x *VcpuLimits) GetCpusSource() string {
+	if x != nil {
+		return x.CpusSource
+	}
+	return ""
+}
+
+func (x *VcpuLimits) GetMems() []uint32 {
+	if x != nil {
+		return x.Mems
+	}
+	return nil
+}
+
+func (x *VcpuLimits) GetMemsSource() string {
+	if x != nil {
+		return x.MemsSource
+	}
+	return ""
+}
+
+func (x *VcpuLimits) GetOperatorPinned() bool {
+	if x != nil {
+		return x.OperatorPinned
+	}
+	return false
+}
+
+func (x *VcpuLimits) GetPinnedCpus() []uint32 {
+	if x != nil {
+		return x.PinnedCpus
+	}
+	return nil
+}
+
+func (x *VcpuLimits) GetPinOrigin() string {
+	if x != nil {
+		return x.PinOrigin
+	}
+	return ""
+}
+
+func (x *VcpuLimits) GetPinSource() string {
+	if x != nil {
+		return x.PinSource
+	}
+	return ""
+}
+
+func (x *VcpuLimits) GetMemoryPinned() bool {
+	if x != nil {
+		return x.MemoryPinned
+	}
+	return false
+}
+
+func (x *VcpuLimits) GetPinnedMems() []uint32 {
+	if x != nil {
+		return x.PinnedMems
+	}
+	return nil
+}
+
+func (x *VcpuLimits) GetMemPinSource() string {
+	if x != nil {
+		return x.MemPinSource
+	}
+	return ""
+}
+
+func (x *VcpuLimits) GetKept() bool {
+	if x != nil {
+		return x.Kept
+	}
+	return false
+}
+
+func (x *VcpuLimits) GetOverrode() bool {
+	if x != nil {
+		return x.Overrode
+	}
+	return false
+}
+
 type MemoryRegion struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Start         uint64                 `protobuf:"varint,1,opt,name=start,proto3" json:"start,omitempty"`
@@ -1416,7 +1616,7 @@ type MemoryRegion struct {
 
 func (x *MemoryRegion) Reset() {
 	*x = MemoryRegion{}
-	mi := &file_vmaccel_proto_msgTypes[15]
+	mi := &file_vmaccel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1428,7 +1628,7 @@ func (x *MemoryRegion) String() string {
 func (*MemoryRegion) ProtoMessage() {}
 
 func (x *MemoryRegion) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[15]
+	mi := &file_vmaccel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1441,7 +1641,7 @@ func (x *MemoryRegion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryRegion.ProtoReflect.Descriptor instead.
 func (*MemoryRegion) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{15}
+	return file_vmaccel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MemoryRegion) GetStart() uint64 {
@@ -1484,7 +1684,7 @@ type Placement struct {
 
 func (x *Placement) Reset() {
 	*x = Placement{}
-	mi := &file_vmaccel_proto_msgTypes[16]
+	mi := &file_vmaccel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1496,7 +1696,7 @@ func (x *Placement) String() string {
 func (*Placement) ProtoMessage() {}
 
 func (x *Placement) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[16]
+	mi := &file_vmaccel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1509,7 +1709,7 @@ func (x *Placement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Placement.ProtoReflect.Descriptor instead.
 func (*Placement) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{16}
+	return file_vmaccel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Placement) GetVmId() uint64 {
@@ -1551,7 +1751,7 @@ type VcpuPlacement struct {
 
 func (x *VcpuPlacement) Reset() {
 	*x = VcpuPlacement{}
-	mi := &file_vmaccel_proto_msgTypes[17]
+	mi := &file_vmaccel_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1563,7 +1763,7 @@ func (x *VcpuPlacement) String() string {
 func (*VcpuPlacement) ProtoMessage() {}
 
 func (x *VcpuPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[17]
+	mi := &file_vmaccel_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1576,7 +1776,7 @@ func (x *VcpuPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VcpuPlacement.ProtoReflect.Descriptor instead.
 func (*VcpuPlacement) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{17}
+	return file_vmaccel_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *VcpuPlacement) GetVcpu() uint32 {
@@ -1613,7 +1813,7 @@ type Locality struct {
 
 func (x *Locality) Reset() {
 	*x = Locality{}
-	mi := &file_vmaccel_proto_msgTypes[18]
+	mi := &file_vmaccel_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1825,7 @@ func (x *Locality) String() string {
 func (*Locality) ProtoMessage() {}
 
 func (x *Locality) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[18]
+	mi := &file_vmaccel_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1838,7 @@ func (x *Locality) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Locality.ProtoReflect.Descriptor instead.
 func (*Locality) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{18}
+	return file_vmaccel_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Locality) GetVmId() uint64 {
@@ -1690,7 +1890,7 @@ type SmmuStream struct {
 
 func (x *SmmuStream) Reset() {
 	*x = SmmuStream{}
-	mi := &file_vmaccel_proto_msgTypes[19]
+	mi := &file_vmaccel_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1902,7 @@ func (x *SmmuStream) String() string {
 func (*SmmuStream) ProtoMessage() {}
 
 func (x *SmmuStream) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[19]
+	mi := &file_vmaccel_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1915,7 @@ func (x *SmmuStream) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SmmuStream.ProtoReflect.Descriptor instead.
 func (*SmmuStream) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{19}
+	return file_vmaccel_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SmmuStream) GetSid() uint32 {
@@ -1771,7 +1971,7 @@ type Smmu struct {
 
 func (x *Smmu) Reset() {
 	*x = Smmu{}
-	mi := &file_vmaccel_proto_msgTypes[20]
+	mi := &file_vmaccel_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1983,7 @@ func (x *Smmu) String() string {
 func (*Smmu) ProtoMessage() {}
 
 func (x *Smmu) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[20]
+	mi := &file_vmaccel_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1996,7 @@ func (x *Smmu) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Smmu.ProtoReflect.Descriptor instead.
 func (*Smmu) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{20}
+	return file_vmaccel_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Smmu) GetInitialized() bool {
@@ -1835,7 +2035,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_vmaccel_proto_msgTypes[21]
+	mi := &file_vmaccel_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +2047,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[21]
+	mi := &file_vmaccel_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +2060,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{21}
+	return file_vmaccel_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Event) GetSequence() uint64 {
@@ -1931,7 +2131,7 @@ type DiagnosticReport struct {
 
 func (x *DiagnosticReport) Reset() {
 	*x = DiagnosticReport{}
-	mi := &file_vmaccel_proto_msgTypes[22]
+	mi := &file_vmaccel_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1943,7 +2143,7 @@ func (x *DiagnosticReport) String() string {
 func (*DiagnosticReport) ProtoMessage() {}
 
 func (x *DiagnosticReport) ProtoReflect() protoreflect.Message {
-	mi := &file_vmaccel_proto_msgTypes[22]
+	mi := &file_vmaccel_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1956,7 +2156,7 @@ func (x *DiagnosticReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiagnosticReport.ProtoReflect.Descriptor instead.
 func (*DiagnosticReport) Descriptor() ([]byte, []int) {
-	return file_vmaccel_proto_rawDescGZIP(), []int{22}
+	return file_vmaccel_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DiagnosticReport) GetLibraryVersion() string {
@@ -2117,25 +2317,57 @@ const file_vmaccel_proto_rawDesc = "" +
 	"\arunning\x18\x04 \x01(\bR\arunning\x125\n" +
 	"\n" +
 	"components\x18\x05 \x03(\v2\x15.vmaccel.v1.ComponentR\n" +
-	"components\"\x8e\x02\n" +
+	"components\"\x90\x03\n" +
 	"\x02Vm\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x12\n" +
 	"\x04gone\x18\x04 \x01(\bR\x04gone\x12&\n" +
 	"\x05vcpus\x18\x05 \x03(\v2\x10.vmaccel.v1.VcpuR\x05vcpus\x120\n" +
-	"\x06memory\x18\x06 \x03(\v2\x18.vmaccel.v1.MemoryRegionR\x06memory\x126\n" +
+	"\x06memory\x18\x06 \x03(\v2\x18.vmaccel.v1.MemoryRegionR\x06memory\x12\x1c\n" +
+	"\tdiscovery\x18\a \x01(\tR\tdiscovery\x12\x18\n" +
+	"\acontrol\x18\b \x01(\tR\acontrol\x12%\n" +
+	"\x0elibvirt_domain\x18\t \x01(\tR\rlibvirtDomain\x12!\n" +
+	"\fcontrol_note\x18\n" +
+	" \x01(\tR\vcontrolNote\x126\n" +
 	"\vguest_nodes\x18\x14 \x03(\v2\x15.vmaccel.v1.GuestNodeR\n" +
 	"guestNodes\x12,\n" +
 	"\x12guest_nodes_source\x18\x15 \x01(\tR\x10guestNodesSource\"S\n" +
 	"\tGuestNode\x12\x14\n" +
 	"\x05vcpus\x18\x01 \x03(\rR\x05vcpus\x120\n" +
-	"\x06memory\x18\x02 \x03(\v2\x18.vmaccel.v1.MemoryRegionR\x06memory\"c\n" +
+	"\x06memory\x18\x02 \x03(\v2\x18.vmaccel.v1.MemoryRegionR\x06memory\"\xb2\x01\n" +
 	"\x04Vcpu\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x10\n" +
 	"\x03tid\x18\x02 \x01(\x05R\x03tid\x12\x10\n" +
 	"\x03cpu\x18\x03 \x01(\x05R\x03cpu\x12!\n" +
-	"\fallowed_cpus\x18\x04 \x03(\rR\vallowedCpus\"v\n" +
+	"\fallowed_cpus\x18\x04 \x03(\rR\vallowedCpus\x12.\n" +
+	"\x06limits\x18\x05 \x01(\v2\x16.vmaccel.v1.VcpuLimitsR\x06limits\x12\x1d\n" +
+	"\n" +
+	"guest_node\x18\x06 \x01(\x05R\tguestNode\"\xbb\x03\n" +
+	"\n" +
+	"VcpuLimits\x12\x12\n" +
+	"\x04cpus\x18\x01 \x03(\rR\x04cpus\x12\x1f\n" +
+	"\vcpus_origin\x18\x02 \x01(\tR\n" +
+	"cpusOrigin\x12\x1f\n" +
+	"\vcpus_source\x18\x03 \x01(\tR\n" +
+	"cpusSource\x12\x12\n" +
+	"\x04mems\x18\x04 \x03(\rR\x04mems\x12\x1f\n" +
+	"\vmems_source\x18\x05 \x01(\tR\n" +
+	"memsSource\x12'\n" +
+	"\x0foperator_pinned\x18\x06 \x01(\bR\x0eoperatorPinned\x12\x1f\n" +
+	"\vpinned_cpus\x18\a \x03(\rR\n" +
+	"pinnedCpus\x12\x1d\n" +
+	"\n" +
+	"pin_origin\x18\b \x01(\tR\tpinOrigin\x12\x1d\n" +
+	"\n" +
+	"pin_source\x18\t \x01(\tR\tpinSource\x12#\n" +
+	"\rmemory_pinned\x18\n" +
+	" \x01(\bR\fmemoryPinned\x12\x1f\n" +
+	"\vpinned_mems\x18\v \x03(\rR\n" +
+	"pinnedMems\x12$\n" +
+	"\x0emem_pin_source\x18\f \x01(\tR\fmemPinSource\x12\x12\n" +
+	"\x04kept\x18\r \x01(\bR\x04kept\x12\x1a\n" +
+	"\boverrode\x18\x0e \x01(\bR\boverrode\"v\n" +
 	"\fMemoryRegion\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x04R\x05start\x12\x16\n" +
 	"\x06length\x18\x02 \x01(\x04R\x06length\x12\x12\n" +
@@ -2213,7 +2445,7 @@ const file_vmaccel_proto_rawDesc = "" +
 	"\x0eComponentState\x12\x17\n" +
 	"\x13COMPONENT_STATE_OFF\x10\x00\x12\x16\n" +
 	"\x12COMPONENT_STATE_ON\x10\x01\x12\x1b\n" +
-	"\x17COMPONENT_STATE_SKIPPED\x10\x02*\xc9\x02\n" +
+	"\x17COMPONENT_STATE_SKIPPED\x10\x02*\xe6\x02\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16EVENT_TYPE_VM_ATTACHED\x10\x01\x12\x16\n" +
@@ -2224,7 +2456,9 @@ const file_vmaccel_proto_rawDesc = "" +
 	"\x1bEVENT_TYPE_REBALANCE_FAILED\x10\x06\x12\x1f\n" +
 	"\x1bEVENT_TYPE_TOPOLOGY_CHANGED\x10\a\x12\"\n" +
 	"\x1eEVENT_TYPE_IOTLB_REPARTITIONED\x10\b\x12!\n" +
-	"\x1dEVENT_TYPE_REBALANCE_DEFERRED\x10\tB3Z1github.com/vm-accel/vmaccel/bindings/go/vmaccelpbb\x06proto3"
+	"\x1dEVENT_TYPE_REBALANCE_DEFERRED\x10\t\x12\x1b\n" +
+	"\x17EVENT_TYPE_VCPUS_PINNED\x10\n" +
+	"B3Z1github.com/vm-accel/vmaccel/bindings/go/vmaccelpbb\x06proto3"
 
 var (
 	file_vmaccel_proto_rawDescOnce sync.Once
@@ -2239,7 +2473,7 @@ func file_vmaccel_proto_rawDescGZIP() []byte {
 }
 
 var file_vmaccel_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_vmaccel_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_vmaccel_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_vmaccel_proto_goTypes = []any{
 	(HypervisorKind)(0),      // 0: vmaccel.v1.HypervisorKind
 	(ProbeStatus)(0),         // 1: vmaccel.v1.ProbeStatus
@@ -2261,14 +2495,15 @@ var file_vmaccel_proto_goTypes = []any{
 	(*Vm)(nil),               // 17: vmaccel.v1.Vm
 	(*GuestNode)(nil),        // 18: vmaccel.v1.GuestNode
 	(*Vcpu)(nil),             // 19: vmaccel.v1.Vcpu
-	(*MemoryRegion)(nil),     // 20: vmaccel.v1.MemoryRegion
-	(*Placement)(nil),        // 21: vmaccel.v1.Placement
-	(*VcpuPlacement)(nil),    // 22: vmaccel.v1.VcpuPlacement
-	(*Locality)(nil),         // 23: vmaccel.v1.Locality
-	(*SmmuStream)(nil),       // 24: vmaccel.v1.SmmuStream
-	(*Smmu)(nil),             // 25: vmaccel.v1.Smmu
-	(*Event)(nil),            // 26: vmaccel.v1.Event
-	(*DiagnosticReport)(nil), // 27: vmaccel.v1.DiagnosticReport
+	(*VcpuLimits)(nil),       // 20: vmaccel.v1.VcpuLimits
+	(*MemoryRegion)(nil),     // 21: vmaccel.v1.MemoryRegion
+	(*Placement)(nil),        // 22: vmaccel.v1.Placement
+	(*VcpuPlacement)(nil),    // 23: vmaccel.v1.VcpuPlacement
+	(*Locality)(nil),         // 24: vmaccel.v1.Locality
+	(*SmmuStream)(nil),       // 25: vmaccel.v1.SmmuStream
+	(*Smmu)(nil),             // 26: vmaccel.v1.Smmu
+	(*Event)(nil),            // 27: vmaccel.v1.Event
+	(*DiagnosticReport)(nil), // 28: vmaccel.v1.DiagnosticReport
 }
 var file_vmaccel_proto_depIdxs = []int32{
 	6,  // 0: vmaccel.v1.Topology.packages:type_name -> vmaccel.v1.Package
@@ -2284,27 +2519,28 @@ var file_vmaccel_proto_depIdxs = []int32{
 	3,  // 10: vmaccel.v1.Component.state:type_name -> vmaccel.v1.ComponentState
 	15, // 11: vmaccel.v1.ManagerState.components:type_name -> vmaccel.v1.Component
 	19, // 12: vmaccel.v1.Vm.vcpus:type_name -> vmaccel.v1.Vcpu
-	20, // 13: vmaccel.v1.Vm.memory:type_name -> vmaccel.v1.MemoryRegion
+	21, // 13: vmaccel.v1.Vm.memory:type_name -> vmaccel.v1.MemoryRegion
 	18, // 14: vmaccel.v1.Vm.guest_nodes:type_name -> vmaccel.v1.GuestNode
-	20, // 15: vmaccel.v1.GuestNode.memory:type_name -> vmaccel.v1.MemoryRegion
-	22, // 16: vmaccel.v1.Placement.vcpus:type_name -> vmaccel.v1.VcpuPlacement
-	24, // 17: vmaccel.v1.Smmu.streams:type_name -> vmaccel.v1.SmmuStream
-	4,  // 18: vmaccel.v1.Event.type:type_name -> vmaccel.v1.EventType
-	21, // 19: vmaccel.v1.Event.placement:type_name -> vmaccel.v1.Placement
-	5,  // 20: vmaccel.v1.DiagnosticReport.topology:type_name -> vmaccel.v1.Topology
-	12, // 21: vmaccel.v1.DiagnosticReport.hypervisors:type_name -> vmaccel.v1.Hypervisor
-	14, // 22: vmaccel.v1.DiagnosticReport.iommu:type_name -> vmaccel.v1.Iommu
-	16, // 23: vmaccel.v1.DiagnosticReport.manager:type_name -> vmaccel.v1.ManagerState
-	17, // 24: vmaccel.v1.DiagnosticReport.vms:type_name -> vmaccel.v1.Vm
-	21, // 25: vmaccel.v1.DiagnosticReport.placements:type_name -> vmaccel.v1.Placement
-	23, // 26: vmaccel.v1.DiagnosticReport.locality:type_name -> vmaccel.v1.Locality
-	25, // 27: vmaccel.v1.DiagnosticReport.smmu:type_name -> vmaccel.v1.Smmu
-	26, // 28: vmaccel.v1.DiagnosticReport.recent_events:type_name -> vmaccel.v1.Event
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	21, // 15: vmaccel.v1.GuestNode.memory:type_name -> vmaccel.v1.MemoryRegion
+	20, // 16: vmaccel.v1.Vcpu.limits:type_name -> vmaccel.v1.VcpuLimits
+	23, // 17: vmaccel.v1.Placement.vcpus:type_name -> vmaccel.v1.VcpuPlacement
+	25, // 18: vmaccel.v1.Smmu.streams:type_name -> vmaccel.v1.SmmuStream
+	4,  // 19: vmaccel.v1.Event.type:type_name -> vmaccel.v1.EventType
+	22, // 20: vmaccel.v1.Event.placement:type_name -> vmaccel.v1.Placement
+	5,  // 21: vmaccel.v1.DiagnosticReport.topology:type_name -> vmaccel.v1.Topology
+	12, // 22: vmaccel.v1.DiagnosticReport.hypervisors:type_name -> vmaccel.v1.Hypervisor
+	14, // 23: vmaccel.v1.DiagnosticReport.iommu:type_name -> vmaccel.v1.Iommu
+	16, // 24: vmaccel.v1.DiagnosticReport.manager:type_name -> vmaccel.v1.ManagerState
+	17, // 25: vmaccel.v1.DiagnosticReport.vms:type_name -> vmaccel.v1.Vm
+	22, // 26: vmaccel.v1.DiagnosticReport.placements:type_name -> vmaccel.v1.Placement
+	24, // 27: vmaccel.v1.DiagnosticReport.locality:type_name -> vmaccel.v1.Locality
+	26, // 28: vmaccel.v1.DiagnosticReport.smmu:type_name -> vmaccel.v1.Smmu
+	27, // 29: vmaccel.v1.DiagnosticReport.recent_events:type_name -> vmaccel.v1.Event
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_vmaccel_proto_init() }
@@ -2318,7 +2554,7 @@ func file_vmaccel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vmaccel_proto_rawDesc), len(file_vmaccel_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
