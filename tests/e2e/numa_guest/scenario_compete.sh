@@ -20,7 +20,10 @@ b=$(start b)
 sleep 2 # the vCPU threads pin themselves to node 0 as they start
 echo "COMPETE BEFORE a=$(measure $a) b=$(measure $b)"
 # Watched until 45 s after both are local (at most 150 s), then stopped.
-vmaccel run --pid $a --pid $b --interval 500 --no-live --events json --duration 150 \
+# The workloads pinned their own threads, as an operator's taskset would:
+# --override-pins lets vm-accel move them (the competition for node 1).
+vmaccel run --pid $a --pid $b --override-pins --interval 500 --no-live --events json \
+  --duration 150 \
   > /tmp/run.jsonl 2>/tmp/run.err &
 run=$!
 up() { awk '{printf "%d", $1}' /proc/uptime; }
