@@ -82,7 +82,6 @@ __all__ = [
     "AllocPolicy", "NumaOptions", "Locality", "NumaBuffer", "version_number",
     "render_event", "AtcInvalidation", "AtsCompletion", "AtsStatus", "BatchFault",
     "PprOutcome", "PrgCode", "PrgResponse", "SmmuEndpoint", "StallEnd",
-    "TransactionStalled",
-    "render_event", "VcpuLimits", "Origin", "VmControl", "VcpuDiscovery",
+    "TransactionStalled", "VcpuLimits", "Origin", "VmControl", "VcpuDiscovery",
     "libvirt_domains",
 ]
