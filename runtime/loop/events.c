@@ -3,15 +3,14 @@
 #include "loop/event_priv.h"
 
 #include "core/error.h"
+#include "loop/wakefd.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---- rings ---- */
 
@@ -97,10 +96,8 @@ int va_events_create(va_loop *loop, va_events **out)
         free(e);
         return va_fail(VMACCEL_ENOMEM, "out of memory for the event queues");
     }
-    e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (e->efd < 0) {
-        int rc = va_fail(va_errno_code(errno), "eventfd for the event queue: %s",
-                         strerror(errno));
+    int rc = va_wakefd_open(&e->efd);
+    if (rc) {
         free(e->queue.slot);
         free(e->backlog.slot);
         free(e->recent.slot);
@@ -130,7 +127,7 @@ void va_events_destroy(va_events *e)
     va_ring_clear_locked(&e->recent);
     pthread_mutex_unlock(&e->mu);
     va_events_free_subs(e);
-    close(e->efd);
+    va_wakefd_close(e->efd);
     pthread_cond_destroy(&e->cb_done);
     pthread_cond_destroy(&e->nonempty);
     pthread_mutex_destroy(&e->mu);
