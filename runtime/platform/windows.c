@@ -286,7 +286,7 @@ static int win_set_nice(const va_platform *p, int tid, int nice)
         if (nice >= levels[i].nice_min)
             level = levels[i].level;
     HANDLE h;
-    int rc = va_win_open_thread(tid, THREAD_SET_LIMITED_INFORMATION, "SetThreadPriority",
+    int rc = va_win_open_thread(tid, THREAD_SET_INFORMATION, "SetThreadPriority",
                                 &h);
     if (rc)
         return rc;

@@ -27,6 +27,8 @@
 #if defined(_WIN32)
 #  if defined(VMACCEL_BUILDING)
 #    define VMACCEL_API __declspec(dllexport)
+#  elif defined(VMACCEL_STATIC) /* linking the static libvmaccel.a */
+#    define VMACCEL_API
 #  else
 #    define VMACCEL_API __declspec(dllimport)
 #  endif
