@@ -63,7 +63,9 @@ VMACCEL_API void vmaccel_vm_options_init(vmaccel_vm_options *opts);
  * (bad pid or options), VMACCEL_EGONE (no such process), VMACCEL_EPERM (not
  * allowed to inspect it), VMACCEL_ENOENT (no vCPU thread found; the message
  * lists the thread names seen), VMACCEL_EPARSE (vCPU indices with gaps or
- * duplicates). Thread safety: any thread. */
+ * duplicates). Platforms: Linux (/proc, pidfd); Windows (thread
+ * descriptions such as QEMU's "CPU 0/WHPX", VirtualQueryEx for guest RAM,
+ * a process handle in place of the pidfd). Thread safety: any thread. */
 VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
                                       const vmaccel_vm_options *opts,
                                       vmaccel_vm **out);
