@@ -40,10 +40,10 @@ VMACCEL_API int vmaccel_events_fd(vmaccel_manager *m, int *fd)
     return 0;
 }
 
-static struct timespec deadline_after(int ms)
+static struct timespec deadline_after(clockid_t clock, int ms)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     t.tv_sec += ms / 1000;
     t.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (t.tv_nsec >= 1000000000L) {
@@ -58,7 +58,7 @@ static bool wait_nonempty_locked(va_events *e, int timeout_ms)
 {
     if (timeout_ms == 0)
         return e->queue.len > 0;
-    struct timespec until = deadline_after(timeout_ms);
+    struct timespec until = deadline_after(e->nonempty_clock, timeout_ms);
     while (e->queue.len == 0) {
         int err = pthread_cond_timedwait(&e->nonempty, &e->mu, &until);
         if (err == ETIMEDOUT)

@@ -105,9 +105,15 @@ int va_events_create(va_loop *loop, va_events **out)
         return rc;
     }
     pthread_mutex_init(&e->mu, NULL);
+    /* event_next's deadlines are monotonic where the threads library can
+     * time a wait by that clock (glibc). winpthreads (the Windows build)
+     * refuses it with EINVAL and reads every deadline as CLOCK_REALTIME;
+     * a monotonic deadline there lies decades back and no wait waits. */
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* event_next's waits */
+    e->nonempty_clock = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0
+                            ? CLOCK_MONOTONIC
+                            : CLOCK_REALTIME;
     pthread_cond_init(&e->nonempty, &ca);
     pthread_condattr_destroy(&ca);
     pthread_cond_init(&e->cb_done, NULL);
