@@ -33,7 +33,9 @@ sudo=()
 have_sources() {
   local p
   for p in "${packages[@]}"; do
-    apt-cache showsrc "$p" 2>/dev/null | grep -q '^Package:' || return 1
+    # grep reads it all (no -q): under pipefail, apt-cache killed by
+    # SIGPIPE would read as "no sources" and cost an apt-get update.
+    apt-cache showsrc "$p" 2>/dev/null | grep '^Package:' >/dev/null || return 1
   done
 }
 add_deb_src() {
@@ -65,43 +67,74 @@ done
 srcdir() { find "$src" -mindepth 1 -maxdepth 1 -type d -name "$1-*" | head -n1; }
 
 # ---- builds ----
+# Only the static libraries and headers vm-accel links: no shared
+# libraries, tools, tests or documentation. hwloc, the slowest (its
+# configure is a long serial run), builds beside the other three.
 log() { echo "build-windows-deps: $*"; }
 quiet() { # runs a step with its output in a log, shown only on failure
   local name=$1; shift
   "$@" >"$out/$name.log" 2>&1 || { tail -n 40 "$out/$name.log" >&2; exit 1; }
 }
-cmake_dep() { # NAME SRCDIR CMAKE_ARGS...
+cmake_configure() { # NAME SRCDIR CMAKE_ARGS...
   local name=$1 dir=$2; shift 2
   quiet "$name-configure" cmake -S "$dir" -B "$out/obj/$name" -G Ninja \
     -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DVMACCEL_WINDOWS_DEPS="$prefix" \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
     -DCMAKE_INSTALL_LIBDIR=lib -DBUILD_TESTING=OFF "$@"
-  quiet "$name-build" cmake --build "$out/obj/$name" -j "$jobs"
-  quiet "$name-install" cmake --install "$out/obj/$name"
 }
-autotools_dep() { # NAME SRCDIR CONFIGURE_ARGS...
-  local name=$1 dir=$2; shift 2
+autotools_dep() { # NAME SRCDIR SUBDIRS CONFIGURE_ARGS...
+  local name=$1 dir=$2 subdirs=$3; shift 3
+  local make=(make -j "$jobs")
+  [[ -z $subdirs ]] || make+=("SUBDIRS=$subdirs")
   mkdir -p "$out/obj/$name"
   (cd "$out/obj/$name" &&
     quiet "$name-configure" "$dir/configure" --host=$host --prefix="$prefix" \
-      --libdir="$prefix/lib" --enable-static --disable-shared "$@" &&
-    quiet "$name-build" make -j "$jobs" &&
-    quiet "$name-install" make install)
+      --libdir="$prefix/lib" --enable-static --disable-shared \
+      --disable-dependency-tracking "$@" &&
+    quiet "$name-build" "${make[@]}" &&
+    quiet "$name-install" "${make[@]}" install)
 }
 
-log "libuv ($(basename "$(srcdir libuv1)"))"
-cmake_dep libuv "$(srcdir libuv1)" -DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF
-log "json-c ($(basename "$(srcdir json-c)"))"
-cmake_dep json-c "$(srcdir json-c)" -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON \
-  -DDISABLE_EXTRA_LIBS=ON -DDISABLE_WERROR=ON
-log "protobuf-c ($(basename "$(srcdir protobuf-c)"))"
-autotools_dep protobuf-c "$(srcdir protobuf-c)" --disable-protoc
-log "hwloc ($(basename "$(srcdir hwloc)"))"
-# No plugins and no optional backends: the topology comes from Windows'
-# own API, XML from hwloc's built-in parser.
-autotools_dep hwloc "$(srcdir hwloc)" --disable-plugins --disable-libxml2 \
-  --disable-cairo --disable-opencl --disable-cuda --disable-nvml --disable-rsmi \
-  --disable-levelzero --disable-gl --disable-pci --disable-libudev --disable-doxygen
+build_libuv() { # libuv 1.44 has no switch for its shared library: build the static target only
+  local dir obj=$out/obj/libuv
+  dir=$(srcdir libuv1)
+  log "libuv ($(basename "$dir"))"
+  cmake_configure libuv "$dir" -DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF
+  quiet libuv-build cmake --build "$obj" -j "$jobs" --target uv_a
+  mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
+  cp -r "$dir/include/." "$prefix/include/"
+  cp "$obj/libuv_a.a" "$prefix/lib/"
+  cp "$obj/libuv-static.pc" "$prefix/lib/pkgconfig/"
+}
+build_json_c() { # the library target only (not its json_parse app)
+  local dir
+  dir=$(srcdir json-c)
+  log "json-c ($(basename "$dir"))"
+  cmake_configure json-c "$dir" -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON \
+    -DDISABLE_EXTRA_LIBS=ON -DDISABLE_WERROR=ON
+  quiet json-c-build cmake --build "$out/obj/json-c" -j "$jobs" --target json-c
+  quiet json-c-install cmake --install "$out/obj/json-c"
+}
+build_protobuf_c() { # the runtime library only (protoc-c is the host's)
+  log "protobuf-c ($(basename "$(srcdir protobuf-c)"))"
+  autotools_dep protobuf-c "$(srcdir protobuf-c)" "" --disable-protoc
+}
+build_hwloc() { # include/ and hwloc/ only: no lstopo, tools, tests or docs
+  log "hwloc ($(basename "$(srcdir hwloc)"))"
+  # No plugins and no optional backends: the topology comes from Windows'
+  # own API, XML from hwloc's built-in parser.
+  autotools_dep hwloc "$(srcdir hwloc)" "include hwloc" --disable-plugins \
+    --disable-libxml2 --disable-cairo --disable-opencl --disable-cuda --disable-nvml \
+    --disable-rsmi --disable-levelzero --disable-gl --disable-pci --disable-libudev \
+    --disable-doxygen
+}
+
+build_hwloc &
+hwloc_job=$!
+build_libuv
+build_json_c
+build_protobuf_c
+wait "$hwloc_job" || { echo "build-windows-deps: hwloc failed" >&2; exit 1; }
 
 echo "$key" > "$prefix/.built"
 rm -rf "$src" "$out/obj"
