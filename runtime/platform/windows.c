@@ -56,6 +56,16 @@ int va_win_open_thread(int tid, DWORD access, const char *what, HANDLE *out)
     return live_handle(h, what, tid, out);
 }
 
+/* 0 while thread `tid` runs, else va_win_open_thread's error. */
+static int thread_alive(int tid, const char *what)
+{
+    HANDLE h;
+    int rc = va_win_open_thread(tid, THREAD_QUERY_LIMITED_INFORMATION, what, &h);
+    if (!rc)
+        CloseHandle(h);
+    return rc;
+}
+
 int va_win_open_process(int pid, DWORD access, const char *what, HANDLE *out)
 {
     HANDLE h = pid > 0 ? OpenProcess(access | SYNCHRONIZE, FALSE, (DWORD)pid) : NULL;
@@ -301,12 +311,9 @@ static int win_set_nice(const va_platform *p, int tid, int nice)
 static int win_get_sched(const va_platform *p, int tid, int *policy, int *priority)
 {
     (void)p;
-    HANDLE h;
-    int rc = va_win_open_thread(tid, THREAD_QUERY_LIMITED_INFORMATION, "GetThreadPriority",
-                                &h);
+    int rc = thread_alive(tid, "GetThreadPriority");
     if (rc)
         return rc;
-    CloseHandle(h);
     *policy = SCHED_OTHER;
     *priority = 0;
     return 0;
