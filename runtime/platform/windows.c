@@ -350,6 +350,9 @@ static const va_platform windows_platform = {
     .now_ns = va_win_now_ns,
     .online_cpus = va_win_online_cpus,
     .allowed_cpus = va_win_allowed_cpus,
+    .migrate_pages = va_win_migrate_pages,
+    .cpu_times = va_win_cpu_times,
+    .manual_clock = false,
 };
 
 const va_platform *va_platform_os(void)

@@ -1,11 +1,14 @@
 /* Host CPUs and memory on Windows, behind the platform seam: the active
  * processors of each processor group, a process's affinity across groups,
- * and the memory operations Windows cannot do for another process. */
+ * each CPU's busy time, and the memory operations Windows cannot do for
+ * another process. */
 #include "platform/windows_priv.h"
 
 #include "core/error.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <winternl.h>
 
 int va_win_online_cpus(const va_platform *p, va_cpumask *cpus)
 {
@@ -74,6 +77,73 @@ int va_win_move_pages(const va_platform *p, int pid, size_t count,
                        pid, count);
     return va_fail(VMACCEL_ENOTSUP, "move_pages(pid %d, %zu pages): page placement "
                    "queries are not implemented on Windows", pid, count);
+}
+
+int va_win_migrate_pages(const va_platform *p, int pid, int to_node, uint64_t *not_moved)
+{
+    (void)p;
+    (void)not_moved;
+    return va_fail(VMACCEL_ENOTSUP, "migrate_pages(pid %d, to node %d): Windows cannot "
+                   "migrate another process's memory between NUMA nodes", pid, to_node);
+}
+
+/* ---- busy time ---- */
+
+/* ntdll's per-processor times: NtQuerySystemInformation answers for the
+ * calling thread's processor group, NtQuerySystemInformationEx for the
+ * group it is given. Both are looked up in the loaded ntdll.dll, so the
+ * DLL links no more import libraries for them. */
+typedef LONG(NTAPI *query_fn)(ULONG cls, PVOID buf, ULONG len, PULONG ret);
+typedef LONG(NTAPI *query_ex_fn)(ULONG cls, PVOID in, ULONG in_len, PVOID buf, ULONG len,
+                                 PULONG ret);
+#define PROCESSOR_TIMES 8 /* SystemProcessorPerformanceInformation */
+
+static int group_times(WORD group, WORD groups, SYSTEM_PROCESSOR_PERFORMANCE_INFORMATION *info,
+                       ULONG *n)
+{
+    const char *name = groups > 1 ? "NtQuerySystemInformationEx" : "NtQuerySystemInformation";
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    FARPROC f = ntdll ? GetProcAddress(ntdll, name) : NULL;
+    if (!f)
+        return va_fail(VMACCEL_ENOTSUP, "CPU times: ntdll.dll has no %s", name);
+    ULONG size = 64 * sizeof *info, len = 0;
+    LONG status;
+    if (groups > 1) {
+        query_ex_fn query;
+        memcpy(&query, &f, sizeof query);
+        status = query(PROCESSOR_TIMES, &group, sizeof group, info, size, &len);
+    } else {
+        query_fn query;
+        memcpy(&query, &f, sizeof query);
+        status = query(PROCESSOR_TIMES, info, size, &len);
+    }
+    if (status < 0)
+        return va_fail(VMACCEL_EIO, "CPU times: %s(processor group %u): NTSTATUS 0x%08lx",
+                       name, group, (unsigned long)status);
+    *n = len / sizeof *info;
+    return 0;
+}
+
+/* Busy is kernel + user time less idle (Windows counts idle time as kernel
+ * time), in 100 ns units; group g's processor i is CPU g*64+i. */
+int va_win_cpu_times(const va_platform *p, uint64_t *busy_ns, unsigned ncpus)
+{
+    (void)p;
+    memset(busy_ns, 0, ncpus * sizeof *busy_ns);
+    SYSTEM_PROCESSOR_PERFORMANCE_INFORMATION info[64];
+    WORD groups = GetActiveProcessorGroupCount();
+    for (WORD g = 0; g < groups && g * 64u < ncpus; g++) {
+        ULONG n = 0;
+        int rc = group_times(g, groups, info, &n);
+        if (rc)
+            return rc;
+        for (ULONG i = 0; i < n && i < 64 && g * 64u + i < ncpus; i++) {
+            LONGLONG busy = info[i].KernelTime.QuadPart + info[i].UserTime.QuadPart -
+                            info[i].IdleTime.QuadPart;
+            busy_ns[g * 64u + i] = busy > 0 ? (uint64_t)busy * 100u : 0;
+        }
+    }
+    return 0;
 }
 
 int va_win_read_node(const va_platform *p, int node, const char *name, char **text,

@@ -38,6 +38,8 @@ int va_win_allowed_cpus(const va_platform *p, va_cpumask *cpus);
 int va_win_cpuset_of(const va_platform *p, int pid, va_cpumask *cpus);
 int va_win_move_pages(const va_platform *p, int pid, size_t count,
                       void *const *pages, const int *nodes, int *status);
+int va_win_migrate_pages(const va_platform *p, int pid, int to_node, uint64_t *not_moved);
+int va_win_cpu_times(const va_platform *p, uint64_t *busy_ns, unsigned ncpus);
 int va_win_read_node(const va_platform *p, int node, const char *name,
                      char **text, size_t *len);
 uint64_t va_win_now_ns(const va_platform *p);
