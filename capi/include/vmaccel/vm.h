@@ -65,7 +65,9 @@ VMACCEL_API void vmaccel_vm_options_init(vmaccel_vm_options *opts);
  * lists the thread names seen), VMACCEL_EPARSE (vCPU indices with gaps or
  * duplicates). Platforms: Linux (/proc, pidfd); Windows (thread
  * descriptions such as QEMU's "CPU 0/WHPX", VirtualQueryEx for guest RAM,
- * a process handle in place of the pidfd). Thread safety: any thread. */
+ * a process handle in place of the pidfd; guest NUMA nodes are not read
+ * from the command line: vmaccel_vm_numa_cells' source says why, and
+ * vmaccel_vm_set_numa_cells sets them). Thread safety: any thread. */
 VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
                                       const vmaccel_vm_options *opts,
                                       vmaccel_vm **out);
