@@ -3,6 +3,7 @@
  * (asyncio add_reader, a Go goroutine) instead of running on the loop. */
 #include "loop/event_priv.h"
 
+#include "core/cond_clock.h"
 #include "core/error.h"
 #include "loop/wakefd.h"
 
@@ -40,25 +41,12 @@ VMACCEL_API int vmaccel_events_fd(vmaccel_manager *m, int *fd)
     return 0;
 }
 
-static struct timespec deadline_after(clockid_t clock, int ms)
-{
-    struct timespec t;
-    clock_gettime(clock, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 /* Waits until the queue has an event or the deadline passes. e->mu held. */
 static bool wait_nonempty_locked(va_events *e, int timeout_ms)
 {
     if (timeout_ms == 0)
         return e->queue.len > 0;
-    struct timespec until = deadline_after(e->nonempty_clock, timeout_ms);
+    struct timespec until = va_deadline_in(e->nonempty_clock, (uint64_t)timeout_ms * 1000000u);
     while (e->queue.len == 0) {
         int err = pthread_cond_timedwait(&e->nonempty, &e->mu, &until);
         if (err == ETIMEDOUT)

@@ -2,6 +2,7 @@
  * lives in event_pull.c, the callbacks in event_subscribe.c. */
 #include "loop/event_priv.h"
 
+#include "core/cond_clock.h"
 #include "core/error.h"
 #include "loop/wakefd.h"
 
@@ -105,17 +106,7 @@ int va_events_create(va_loop *loop, va_events **out)
         return rc;
     }
     pthread_mutex_init(&e->mu, NULL);
-    /* event_next's deadlines are monotonic where the threads library can
-     * time a wait by that clock (glibc). winpthreads (the Windows build)
-     * refuses it with EINVAL and reads every deadline as CLOCK_REALTIME;
-     * a monotonic deadline there lies decades back and no wait waits. */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    e->nonempty_clock = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0
-                            ? CLOCK_MONOTONIC
-                            : CLOCK_REALTIME;
-    pthread_cond_init(&e->nonempty, &ca);
-    pthread_condattr_destroy(&ca);
+    e->nonempty_clock = va_cond_init_timed(&e->nonempty); /* event_next's waits */
     pthread_cond_init(&e->cb_done, NULL);
     e->loop = loop;
     *out = e;
