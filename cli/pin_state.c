@@ -6,32 +6,26 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* 4096 vCPUs take well under 1 MiB; the library itself stops at 64 MiB. */
 #define STATE_MAX_BYTES (16u << 20)
 #define NOTHING_CHANGED "cannot save the original affinity, so nothing was changed"
 #define WHAT_TO_DO "set VMACCEL_STATE_DIR to a directory of yours, or pass --no-save"
-#define NO_DIR "no state directory (you are not root and XDG_RUNTIME_DIR is not set)"
 
 static int choose_dir(pin_state *s, bool create)
 {
-    const char *env = getenv("VMACCEL_STATE_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
-    int n;
-    if (env && *env)
-        n = snprintf(s->dir, sizeof s->dir, "%s", env);
-    else if (geteuid() == 0)
-        n = snprintf(s->dir, sizeof s->dir, "/run/vmaccel");
-    else if (xdg && *xdg)
-        n = snprintf(s->dir, sizeof s->dir, "%s/vmaccel", xdg);
-    else if (create)
-        return cli_error(CLI_FAILED, "pin", NOTHING_CHANGED ": " NO_DIR "; " WHAT_TO_DO);
-    else
-        return cli_error(CLI_FAILED, "pin", "no saved affinity: " NO_DIR "; set "
-                         "VMACCEL_STATE_DIR to where `vmaccel pin` saved it");
-    return n < (int)sizeof s->dir ? CLI_OK
-               : cli_error(CLI_FAILED, "pin", "%s: the state directory name is too long",
-                           create ? NOTHING_CHANGED : "no saved affinity");
+    const char *env = getenv("VMACCEL_STATE_DIR");
+    safe_why why = {ENAMETOOLONG, ""};
+    if (env && *env ? snprintf(s->dir, sizeof s->dir, "%s", env) < (int)sizeof s->dir
+                    : !safe_default_dir(s->dir, sizeof s->dir, &why))
+        return CLI_OK;
+    if (why.err == ENAMETOOLONG)
+        return cli_error(CLI_FAILED, "pin", "%s: the state directory name is too long",
+                         create ? NOTHING_CHANGED : "no saved affinity");
+    if (create)
+        return cli_error(CLI_FAILED, "pin", NOTHING_CHANGED ": %s; " WHAT_TO_DO, why.text);
+    return cli_error(CLI_FAILED, "pin", "no saved affinity: %s; set VMACCEL_STATE_DIR to "
+                     "where `vmaccel pin` saved it", why.text);
 }
 
 int pin_state_open(pin_state *s, long pid, bool create)
@@ -55,8 +49,7 @@ int pin_state_open(pin_state *s, long pid, bool create)
 
 void pin_state_close(pin_state *s)
 {
-    if (s->dirfd >= 0)
-        close(s->dirfd);
+    safe_dir_close(s->dirfd);
     s->dirfd = -1;
 }
 
@@ -123,7 +116,8 @@ int pin_state_load(pin_state *s, vmaccel_vm *vm)
 
 void pin_state_remove(pin_state *s)
 {
-    if (unlinkat(s->dirfd, s->name, 0))
+    safe_why why;
+    if (safe_file_remove(s->dirfd, s->name, &why))
         fprintf(stderr, "vmaccel pin: warning: cannot remove %s/%s: %s\n", s->dir, s->name,
-                strerror(errno));
+                why.text);
 }
