@@ -50,6 +50,7 @@ static int live_handle(HANDLE h, const char *what, int id, HANDLE *out)
 
 int va_win_open_thread(int tid, DWORD access, const char *what, HANDLE *out)
 {
+    *out = NULL;
     HANDLE h = tid > 0 ? OpenThread(access | SYNCHRONIZE, FALSE, (DWORD)tid) : NULL;
     if (!h)
         return va_win_fail(tid > 0 ? GetLastError() : ERROR_INVALID_PARAMETER, what, tid);
@@ -68,6 +69,7 @@ static int thread_alive(int tid, const char *what)
 
 int va_win_open_process(int pid, DWORD access, const char *what, HANDLE *out)
 {
+    *out = NULL;
     HANDLE h = pid > 0 ? OpenProcess(access | SYNCHRONIZE, FALSE, (DWORD)pid) : NULL;
     if (!h)
         return va_win_fail(pid > 0 ? GetLastError() : ERROR_INVALID_PARAMETER, what, pid);

@@ -18,8 +18,8 @@
  * worded like the Linux seam's ("what(id): No such process"). */
 int va_win_fail(DWORD err, const char *what, int id);
 
-/* Opens a live thread (VMACCEL_EGONE if it does not exist or has exited).
- * SYNCHRONIZE is added to `access`. */
+/* Opens a live thread (VMACCEL_EGONE if it does not exist or has exited;
+ * *out is NULL then). SYNCHRONIZE is added to `access`. */
 int va_win_open_thread(int tid, DWORD access, const char *what, HANDLE *out);
 /* The same for a process. */
 int va_win_open_process(int pid, DWORD access, const char *what, HANDLE *out);
