@@ -9,11 +9,11 @@
 #define VA_PLATFORM_WINDOWS_POSIX_H
 
 #if defined(_WIN32)
-#include <direct.h>
 #include <fcntl.h>
 #include <io.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -25,12 +25,9 @@
 /* No symbolic links to tell apart in the trees the probes walk. */
 #define lstat(path, st) stat((path), (st))
 
-/* mkdir takes no mode on Windows; directories get the user's ACL. */
-#define mkdir(path, mode) ((void)(mode), _mkdir(path))
-
-/* Windows has no uid; the CLI uses it only to name a per-user fallback
- * directory, which VMACCEL_STATE_DIR overrides. */
-#define getuid() 0u
+/* mingw-w64 has no getline; cli/windows_getline.c defines it for the CLI
+ * (`vmaccel plot` reads records of any length). */
+ssize_t getline(char **line, size_t *cap, FILE *f);
 
 /* No POSIX signals are delivered to threads on Windows, so a thread's
  * signal mask is always empty: blocking "all" changes nothing. */
