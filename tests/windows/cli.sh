@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Under Wine: vmaccel.exe --version, probe, topology, plan and report give
-# the expected answers for a Windows host without WHPX.
+# Under Wine: vmaccel.exe --version, probe, topology, plan, report and plot
+# give the expected answers for a Windows host without WHPX.
 # usage: cli.sh WINE_RUN BIN_DIR VERSION
 set -euo pipefail
 wine=$1 bin=$2 version=$3
@@ -39,4 +39,16 @@ hv = {h['kind']: h for h in d['hypervisors']}
 assert 'WinHvPlatform.dll' in hv['HYPERVISOR_KIND_WHPX']['reason'], hv
 assert len(d['topology']['numaNodes']) == 2, d['topology']"
 if run plan --vms 0x4 2>/dev/null; then fail "plan accepted 0 VMs"; fi
+
+# plot draws a record of `vmaccel run --record` (made on Linux); the last
+# line is longer than the first buffer the line reader grows from.
+rec=$(mktemp --suffix=.jsonl)
+trap 'rm -f "$rec"' EXIT
+for t in 0 1 2; do
+  printf '{"t": %d, "vm": 1, "pid": 11, "local": 0.5, "ram": 1073741824}\n' "$t"
+done >"$rec"
+printf '{"t": 2.5, "vm": 1, "event": "VM_GONE", "message": "%0300d"}\n' 0 >>"$rec"
+svg=$(run plot "$rec")
+grep -q "stroke='#1f77b4' points='70.0,190.0 350.0,190.0 630.0,190.0 '" <<<"$svg" ||
+  fail "plot: VM 1 at 50% local over t 0..2"
 echo "vmaccel.exe under Wine: OK"

@@ -2,7 +2,8 @@
 # cross-compiling emulator is scripts/wine-run.sh): the C tests that need
 # no Linux, the Windows seam's own operations, the export table, the CLI's
 # output, and pinning a Windows program's named threads.
-set(windows_public_tests affinity errors handles manager smmu_api)
+set(windows_public_tests affinity errors handles manager smmu_api smmu_ats smmu_httu smmu_pri
+    smmu_stall)
 set(windows_unit_tests events loop numa_budget numa_decide numa_engine numa_locality
     numa_migrator numa_policy numa_sampling numa_topology_change planner planner_quality
     qemu_numa smmu_events smmu_fields)
