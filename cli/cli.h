@@ -32,7 +32,11 @@ int cmd_plot(int argc, char **argv);
 
 /* Prints "vmaccel CMD: MESSAGE" to stderr; returns `code`. */
 int cli_error(int code, const char *cmd, const char *fmt, ...)
+#if defined(__MINGW32__) /* mingw's C99 stdio: GNU printf, not the CRT's */
+    __attribute__((format(gnu_printf, 3, 4)));
+#else
     __attribute__((format(printf, 3, 4)));
+#endif
 
 /* Reports a failed library call: the code's name and the detailed message. */
 int cli_lib_error(const char *cmd, const char *what, int rc);

@@ -6,40 +6,33 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* 4096 vCPUs take well under 1 MiB; the library itself stops at 64 MiB. */
 #define STATE_MAX_BYTES (16u << 20)
 #define NOTHING_CHANGED "cannot save the original affinity, so nothing was changed"
 #define WHAT_TO_DO "set VMACCEL_STATE_DIR to a directory of yours, or pass --no-save"
-#define NO_DIR "no state directory (you are not root and XDG_RUNTIME_DIR is not set)"
 
 /* The state directory's name, or false (with the reason in *why) when
  * there is none to use. Prints nothing. */
-static bool dir_name(pin_state *s, const char **why)
+static bool dir_name(pin_state *s, safe_why *why)
 {
-    const char *env = getenv("VMACCEL_STATE_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
-    int n;
+    const char *env = getenv("VMACCEL_STATE_DIR");
+    why->err = ENAMETOOLONG;
+    snprintf(why->text, sizeof why->text, "the state directory name is too long");
     if (env && *env)
-        n = snprintf(s->dir, sizeof s->dir, "%s", env);
-    else if (geteuid() == 0)
-        n = snprintf(s->dir, sizeof s->dir, "/run/vmaccel");
-    else if (xdg && *xdg)
-        n = snprintf(s->dir, sizeof s->dir, "%s/vmaccel", xdg);
-    else
-        return *why = NO_DIR, false;
-    return n < (int)sizeof s->dir || (*why = "the state directory name is too long", false);
+        return snprintf(s->dir, sizeof s->dir, "%s", env) < (int)sizeof s->dir;
+    return safe_default_dir(s->dir, sizeof s->dir, why) == 0;
 }
 
 static int choose_dir(pin_state *s, bool create)
 {
-    const char *why;
+    safe_why why;
     if (dir_name(s, &why))
         return CLI_OK;
     if (create)
-        return cli_error(CLI_FAILED, "pin", NOTHING_CHANGED ": %s; " WHAT_TO_DO, why);
+        return cli_error(CLI_FAILED, "pin", NOTHING_CHANGED ": %s; " WHAT_TO_DO, why.text);
     return cli_error(CLI_FAILED, "pin", "no saved affinity: %s; set VMACCEL_STATE_DIR to "
-                     "where `vmaccel pin` saved it", why);
+                     "where `vmaccel pin` saved it", why.text);
 }
 
 int pin_state_open(pin_state *s, long pid, bool create)
@@ -63,8 +56,7 @@ int pin_state_open(pin_state *s, long pid, bool create)
 
 void pin_state_close(pin_state *s)
 {
-    if (s->dirfd >= 0)
-        close(s->dirfd);
+    safe_dir_close(s->dirfd);
     s->dirfd = -1;
 }
 
@@ -131,20 +123,20 @@ int pin_state_load(pin_state *s, vmaccel_vm *vm)
 
 void pin_state_remove(pin_state *s)
 {
-    if (unlinkat(s->dirfd, s->name, 0))
+    safe_why why;
+    if (safe_file_remove(s->dirfd, s->name, &why))
         fprintf(stderr, "vmaccel pin: warning: cannot remove %s/%s: %s\n", s->dir, s->name,
-                strerror(errno));
+                why.text);
 }
 
 bool pin_state_adopt(vmaccel_vm *vm, long pid)
 {
     pin_state s = {.pid = pid, .dirfd = -1};
-    const char *why_not;
     safe_why why;
     char *text = NULL;
     size_t len = 0;
     snprintf(s.name, sizeof s.name, "pin-%ld.json", pid);
-    if (!dir_name(&s, &why_not) || (s.dirfd = safe_dir_open(s.dir, false, &why)) < 0)
+    if (!dir_name(&s, &why) || (s.dirfd = safe_dir_open(s.dir, false, &why)) < 0)
         return false;
     safe_file_read(s.dirfd, s.name, STATE_MAX_BYTES, &text, &len, &why);
     pin_state_close(&s);

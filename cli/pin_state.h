@@ -1,7 +1,8 @@
 /* Where `vmaccel pin` keeps the originals it saves before it changes a
  * thread, so that `vmaccel pin --restore` can give them back: the file
- * pin-PID.json in $VMACCEL_STATE_DIR, else /run/vmaccel for root, else
- * $XDG_RUNTIME_DIR/vmaccel; never a shared /tmp path. The directory must be
+ * pin-PID.json in $VMACCEL_STATE_DIR, else the user's own default
+ * (safe_default_dir: Linux /run/vmaccel for root, else
+ * $XDG_RUNTIME_DIR/vmaccel; Windows %LOCALAPPDATA%\vmaccel). The directory must be
  * the user's alone, the file a regular file nobody else can write
  * (safe_file.h). Every function prints its own error ("vmaccel pin: ...")
  * and returns CLI_OK or CLI_FAILED. */

@@ -301,3 +301,28 @@ int safe_file_write_path(const char *path, const void *data, size_t len, safe_wh
     close(dirfd);
     return rc;
 }
+
+void safe_dir_close(int dirfd)
+{
+    if (dirfd >= 0)
+        close(dirfd);
+}
+
+int safe_file_remove(int dirfd, const char *name, safe_why *why)
+{
+    return unlinkat(dirfd, name, 0) ? fail(why, errno, "%s", strerror(errno)) : 0;
+}
+
+int safe_default_dir(char *dir, size_t len, safe_why *why)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    int n;
+    if (geteuid() == 0)
+        n = snprintf(dir, len, "/run/vmaccel");
+    else if (xdg && *xdg)
+        n = snprintf(dir, len, "%s/vmaccel", xdg);
+    else
+        return fail(why, ENOENT, "no state directory (you are not root and "
+                    "XDG_RUNTIME_DIR is not set)");
+    return n < (int)len ? 0 : fail(why, ENAMETOOLONG, "the state directory name is too long");
+}

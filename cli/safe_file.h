@@ -2,9 +2,12 @@
  * state), and files written where the user asked without a temporary file
  * in a directory other users can write (`vmaccel run --report-out`).
  *
- * Every check is made on an open descriptor (fstat), and files are opened
- * relative to the checked directory's descriptor (openat), so a path
- * swapped after the check cannot redirect them. */
+ * Linux (safe_file.c): every check is made on an open descriptor (fstat),
+ * and files are opened relative to the checked directory's descriptor
+ * (openat), so a path swapped after the check cannot redirect them.
+ * Windows (windows_safe_file.c) holds the checked directory open so that
+ * it cannot be renamed or removed meanwhile, and never follows a symbolic
+ * link or junction; see there for what it leaves to the directory's ACL. */
 #ifndef VMACCEL_CLI_SAFE_FILE_H
 #define VMACCEL_CLI_SAFE_FILE_H
 
@@ -40,11 +43,24 @@ int safe_file_replace(int dirfd, const char *name, const void *data, size_t len,
 int safe_file_read(int dirfd, const char *name, size_t max, char **out, size_t *len,
                    safe_why *why);
 
+/* Closes a directory safe_dir_open gave (-1: nothing to close). */
+void safe_dir_close(int dirfd);
+
+/* Deletes dirfd/name. 0, or -1 with *why. */
+int safe_file_remove(int dirfd, const char *name, safe_why *why);
+
+/* The user's own directory for state files when none is named: Linux
+ * /run/vmaccel for root, else $XDG_RUNTIME_DIR/vmaccel, never a shared
+ * /tmp path; Windows %LOCALAPPDATA%\vmaccel. 0, or -1 with *why (err
+ * ENOENT: there is none; ENAMETOOLONG: it does not fit in `len`). */
+int safe_default_dir(char *dir, size_t len, safe_why *why);
+
 /* Writes `path`, a place the user chose. When its directory is the
  * caller's alone (as safe_dir_open checks) the file is replaced whole
  * (safe_file_replace, not durable); in a directory other users can write
  * (/tmp, a shared group directory) it is rewritten in place, because no
- * temporary file may be made there. 0, or -1 with *why. */
+ * temporary file may be made there. 0, or -1 with *why. Linux only (its
+ * user, `vmaccel run`, is not built for Windows). */
 int safe_file_write_path(const char *path, const void *data, size_t len, safe_why *why);
 
 #endif

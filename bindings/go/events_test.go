@@ -97,6 +97,11 @@ func TestEventsChannelDeliversVMAttached(t *testing.T) {
 	if st, err := m.EventStats(); err != nil || st.Emitted < 1 {
 		t.Errorf("stats %+v, %v", st, err)
 	}
+	// The pump closes its fd before the channel, up to one wait slice after
+	// cancel: wait for that, or the close lands in the next test's fd count.
+	cancel()
+	for range ch {
+	}
 }
 
 // startPoller makes the Go runtime create its poller, as the first file it

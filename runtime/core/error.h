@@ -2,6 +2,7 @@
 #ifndef VA_CORE_ERROR_H
 #define VA_CORE_ERROR_H
 
+#include "core/printf_attr.h"
 #include "vmaccel/common.h"
 
 /* Records a detailed message for vmaccel_error_last() and returns `code`,
@@ -9,7 +10,7 @@
  * arguments may include vmaccel_error_last() itself, to add context to a
  * failure from below. */
 int va_fail(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    VA_PRINTF(2, 3);
 
 /* Maps an errno value to the closest VMACCEL_E* code. */
 int va_errno_code(int err);

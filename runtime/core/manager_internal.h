@@ -50,7 +50,7 @@ struct vmaccel_manager {
     struct vmaccel_smmu *smmu;               /* after init_smmu */
     /* vCPU affinity (runtime/vmm): attached VMs, a list under `lock`;
      * released by va_vm_detach_all(). The platform is the OS seam
-     * (runtime/platform); NULL means va_platform_linux(). */
+     * (runtime/platform); NULL means va_platform_os(). */
     struct vmaccel_vm *vms;
     size_t nvms;                             /* in `vms` */
     uint64_t next_vm_id;

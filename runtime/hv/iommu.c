@@ -151,6 +151,16 @@ void va_probe_iommu(const va_roots *roots, va_iommu_probe *out)
     memset(out, 0, sizeof *out);
     vmaccel_iommu_info init = VMACCEL_IOMMU_INFO_INIT;
     out->info = init;
+#if defined(_WIN32)
+    /* Only a given tree (tests, captured hosts) is read on Windows: the
+     * host's own DMA remapping state is in ACPI tables, not in /sys. */
+    if (!strcmp(roots->sysfs, "/sys")) {
+        snprintf(out->info.reason, sizeof out->info.reason,
+                 "not probed: the Windows build has no IOMMU probe yet (Windows "
+                 "keeps DMA remapping in the firmware's DMAR/IVRS tables)");
+        return;
+    }
+#endif
     snprintf(class_dir, sizeof class_dir, "%s/class/iommu", roots->sysfs);
     snprintf(groups_dir, sizeof groups_dir, "%s/kernel/iommu_groups", roots->sysfs);
     int class_errno = scan_units(class_dir, out) == 0 ? 0 : errno;

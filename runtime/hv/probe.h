@@ -4,6 +4,7 @@
 #define VA_HV_PROBE_H
 
 #include "core/manager_internal.h"
+#include "core/printf_attr.h"
 
 /* Fills one entry per vmaccel_hypervisor. Never fails: every outcome is a
  * status with a reason. */
@@ -19,6 +20,6 @@ void va_probe_iommu(const va_roots *roots, va_iommu_probe *out);
 
 /* printf into info->reason. */
 void va_hv_reason(vmaccel_hv_info *info, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    VA_PRINTF(2, 3);
 
 #endif

@@ -34,6 +34,7 @@ typedef struct va_sub {
 struct va_events {
     pthread_mutex_t mu;       /* never held across a callback */
     pthread_cond_t nonempty;  /* the pull queue got an event */
+    clockid_t nonempty_clock; /* what `nonempty`'s timed waits read */
     pthread_cond_t cb_done;   /* a callback returned */
     va_loop *loop;            /* where callbacks run (borrowed) */
     uint64_t seq;             /* last sequence number given */

@@ -1,34 +1,16 @@
-/* The pull queue: a bounded FIFO of encoded events and an eventfd that is
+/* The pull queue: a bounded FIFO of encoded events and a descriptor that is
  * readable exactly while the FIFO is not empty, for consumers that poll
  * (asyncio add_reader, a Go goroutine) instead of running on the loop. */
 #include "loop/event_priv.h"
 
+#include "core/cond_clock.h"
 #include "core/error.h"
+#include "loop/wakefd.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-/* The eventfd counter is only ever 0 or 1: set on empty -> non-empty,
- * cleared on non-empty -> empty, both under e->mu. Neither call can block
- * (EFD_NONBLOCK, and the counter never nears its maximum). */
-static void fd_set_ready(va_events *e)
-{
-    uint64_t one = 1;
-    if (write(e->efd, &one, sizeof one) < 0) {
-        /* cannot happen: see above */
-    }
-}
-
-static void fd_clear_ready(va_events *e)
-{
-    uint64_t v;
-    if (read(e->efd, &v, sizeof v) < 0) {
-        /* EAGAIN: already clear (a consumer read it despite the header) */
-    }
-}
 
 void va_events_queue_push_locked(va_events *e, va_ev *ev)
 {
@@ -39,7 +21,7 @@ void va_events_queue_push_locked(va_events *e, va_ev *ev)
         va_ev_unref_locked(dropped);
     }
     if (was_empty) {
-        fd_set_ready(e);
+        va_wakefd_set(e->efd);
         pthread_cond_broadcast(&e->nonempty);
     }
 }
@@ -52,22 +34,11 @@ VMACCEL_API int vmaccel_events_fd(vmaccel_manager *m, int *fd)
     int rc = va_runtime_events(m, &e);
     if (rc)
         return rc;
+    if (e->efd < 0)
+        return va_fail(VMACCEL_ENOTSUP, "%s", va_wakefd_unsupported_reason());
     *fd = e->efd;
     va_clear_error();
     return 0;
-}
-
-static struct timespec deadline_after(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
 }
 
 /* Waits until the queue has an event or the deadline passes. e->mu held. */
@@ -75,7 +46,7 @@ static bool wait_nonempty_locked(va_events *e, int timeout_ms)
 {
     if (timeout_ms == 0)
         return e->queue.len > 0;
-    struct timespec until = deadline_after(timeout_ms);
+    struct timespec until = va_deadline_in(e->nonempty_clock, (uint64_t)timeout_ms * 1000000u);
     while (e->queue.len == 0) {
         int err = pthread_cond_timedwait(&e->nonempty, &e->mu, &until);
         if (err == ETIMEDOUT)
@@ -95,7 +66,7 @@ static int pop_locked(va_events *e, vmaccel_buf *out)
     memcpy(copy, ev->view.data, len);
     va_ev_unref_locked(va_ring_pop(&e->queue));
     if (e->queue.len == 0)
-        fd_clear_ready(e);
+        va_wakefd_clear(e->efd);
     out->data = copy;
     out->len = len;
     return 0;

@@ -2,16 +2,16 @@
  * lives in event_pull.c, the callbacks in event_subscribe.c. */
 #include "loop/event_priv.h"
 
+#include "core/cond_clock.h"
 #include "core/error.h"
+#include "loop/wakefd.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---- rings ---- */
 
@@ -97,10 +97,8 @@ int va_events_create(va_loop *loop, va_events **out)
         free(e);
         return va_fail(VMACCEL_ENOMEM, "out of memory for the event queues");
     }
-    e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (e->efd < 0) {
-        int rc = va_fail(va_errno_code(errno), "eventfd for the event queue: %s",
-                         strerror(errno));
+    int rc = va_wakefd_open(&e->efd);
+    if (rc) {
         free(e->queue.slot);
         free(e->backlog.slot);
         free(e->recent.slot);
@@ -108,11 +106,7 @@ int va_events_create(va_loop *loop, va_events **out)
         return rc;
     }
     pthread_mutex_init(&e->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* event_next's waits */
-    pthread_cond_init(&e->nonempty, &ca);
-    pthread_condattr_destroy(&ca);
+    e->nonempty_clock = va_cond_init_timed(&e->nonempty); /* event_next's waits */
     pthread_cond_init(&e->cb_done, NULL);
     e->loop = loop;
     *out = e;
@@ -130,7 +124,7 @@ void va_events_destroy(va_events *e)
     va_ring_clear_locked(&e->recent);
     pthread_mutex_unlock(&e->mu);
     va_events_free_subs(e);
-    close(e->efd);
+    va_wakefd_close(e->efd);
     pthread_cond_destroy(&e->cb_done);
     pthread_cond_destroy(&e->nonempty);
     pthread_mutex_destroy(&e->mu);

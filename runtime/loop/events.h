@@ -7,6 +7,7 @@
 #define VA_LOOP_EVENTS_H
 
 #include "core/manager_internal.h"
+#include "core/printf_attr.h"
 #include "report/arena.h"
 #include "vmaccel.pb-c.h"
 #include "vmaccel/events.h"
@@ -32,7 +33,7 @@ int va_event_emit(vmaccel_manager *m, const Vmaccel__V1__Event *ev);
  * message (truncated to 511 bytes). */
 int va_event_emitf(vmaccel_manager *m, vmaccel_event_type type, uint64_t vm_id,
                    double local_rate, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+    VA_PRINTF(5, 6);
 
 /* Grows the pull queue and the callback backlog to VA_EVENTS_PER_VM
  * events per VM for `nvms` attached VMs (never below their initial bounds,

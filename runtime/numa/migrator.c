@@ -2,6 +2,7 @@
  * under one shared byte budget; threads on a real host, inline on the sim. */
 #include "numa/migrator.h"
 
+#include "core/cond_clock.h"
 #include "core/error.h"
 
 #include <pthread.h>
@@ -22,6 +23,7 @@
 struct va_migrator {
     pthread_mutex_t lock;
     pthread_cond_t wake;        /* workers: a job, budget, a cancel, the end */
+    clockid_t wake_clock;       /* what `wake`'s timed waits read */
     pthread_cond_t idle;        /* cancel/wait_idle: a window was let go */
     const va_platform *plat;
     bool threaded, stopping;
@@ -68,11 +70,7 @@ int va_migrator_new(const va_platform *p, uint64_t rate, bool threaded, unsigned
             return VMACCEL_ENOMEM;
         }
     pthread_mutex_init(&m->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&m->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    m->wake_clock = va_cond_init_timed(&m->wake);
     pthread_cond_init(&m->idle, NULL);
     m->plat = p;
     m->threaded = threaded;
@@ -158,12 +156,8 @@ static bool pay(va_migrator *m, va_mig_job *j, uint64_t bytes)
         }
         if (!m->threaded)
             return false;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        wait = wait < 1000000000ull ? wait : 1000000000ull;
-        until.tv_nsec += (long)wait;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until =
+            va_deadline_in(m->wake_clock, wait < 1000000000ull ? wait : 1000000000ull);
         pthread_cond_timedwait(&m->wake, &m->lock, &until);
     }
 }

@@ -303,3 +303,8 @@ const va_platform *va_platform_linux(void)
 {
     return &linux_platform;
 }
+
+const va_platform *va_platform_os(void)
+{
+    return &linux_platform;
+}

@@ -3,9 +3,14 @@
  *
  * Every read of /proc and /sys about *other* processes and every action on
  * their threads (affinity, priority, later page moves) goes through a
- * va_platform, a table of function pointers. Two implementations:
+ * va_platform, a table of function pointers. Three implementations:
  *  - linux.c: real syscalls (pidfd_open, sched_setaffinity, setpriority,
  *    sched_setscheduler) and real /proc, /sys reads;
+ *  - windows.c (Windows builds instead of linux.c): Win32 calls (process
+ *    handles, SetThreadGroupAffinity or CPU sets, SetThreadPriority); it
+ *    makes the /proc texts the runtime reads (comm, stat, maps) from Win32
+ *    and answers VMACCEL_ENOTSUP, with a message, for what Windows cannot
+ *    do (moving or locating another process's pages, real-time policies);
  *  - sim.c: a simulated host (processes, threads, cpusets, scripted /proc
  *    files, injected failures), deterministic, for tests on any machine.
  * A VM may also have a platform of its own that wraps linux.c for a
@@ -34,8 +39,8 @@
  * status, maps...) need no new op: read_proc reads any of them, and the sim
  * serves scripted contents for any name (va_sim_set_file).
  *
- * Thread safety: linux is stateless and may be used from any thread; a sim
- * serialises its operations with its own lock.
+ * Thread safety: linux and windows are stateless and may be used from any
+ * thread; a sim serialises its operations with its own lock.
  */
 #ifndef VA_PLATFORM_PLATFORM_H
 #define VA_PLATFORM_PLATFORM_H
@@ -188,8 +193,11 @@ struct va_platform {
  * VMACCEL_ENOENT (with a message) when that is empty. */
 int va_platform_usable_cpus(const va_platform *p, va_cpumask *usable);
 
-/* The real OS (Linux). Never NULL; on other systems every op returns
- * VMACCEL_ENOTSUP. */
+/* The real OS (Linux). Never NULL. Built on Linux only (linux.c). */
 const va_platform *va_platform_linux(void);
+
+/* The real OS this library was built for: linux.c's table on Linux,
+ * windows.c's on Windows. Never NULL. */
+const va_platform *va_platform_os(void);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef VA_REPORT_RENDER_H
 #define VA_REPORT_RENDER_H
 
+#include "core/printf_attr.h"
+
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 
@@ -14,7 +16,7 @@ typedef struct va_strbuf {
 
 int va_strbuf_puts(va_strbuf *b, const char *s);
 int va_strbuf_printf(va_strbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    VA_PRINTF(2, 3);
 
 /* Appends the message to `out`; 0 or -1 when out of memory. */
 int va_render_json(const ProtobufCMessage *msg, va_strbuf *out);

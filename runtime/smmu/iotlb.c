@@ -1,6 +1,8 @@
 /* The IOTLB: storage, generations, CLOCK replacement, invalidation. */
 #include "smmu/iotlb.h"
 
+#include "core/aligned.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +15,7 @@ int va_iotlb_init(va_iotlb *t, uint32_t cap)
     t->bbits = 1;
     while ((1u << t->bbits) < 2 * cap)
         t->bbits++;
-    t->e = aligned_alloc(64, (size_t)cap * sizeof *t->e);
+    t->e = va_aligned_alloc(64, (size_t)cap * sizeof *t->e);
     if (t->e)
         memset(t->e, 0, (size_t)cap * sizeof *t->e);
     t->bucket = malloc(sizeof *t->bucket << t->bbits);
@@ -41,7 +43,7 @@ int va_iotlb_init(va_iotlb *t, uint32_t cap)
 
 void va_iotlb_fini(va_iotlb *t)
 {
-    free(t->e);
+    va_aligned_free(t->e);
     free((void *)t->bucket);
     for (uint32_t i = 0; t->part && i < t->nparts; i++)
         free(t->part[i].umon);

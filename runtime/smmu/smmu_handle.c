@@ -1,6 +1,7 @@
 /* SMMUv3 model handle: creation and destruction. */
 #include "smmu_model.h"
 
+#include "core/aligned.h"
 #include "core/error.h"
 #include "smmu/smmu_spec.h"
 
@@ -17,7 +18,7 @@ VMACCEL_API void vmaccel_smmu_options_init(vmaccel_smmu_options *opts)
 static void free_model(vmaccel_smmu *s)
 {
     for (uint32_t i = 0; i < s->nstreams; i++)
-        free(s->list[i]);
+        va_aligned_free(s->list[i]);
     free(s->list);
     for (size_t i = 0; i < sizeof s->dir / sizeof s->dir[0]; i++)
         free((void *)atomic_load_explicit(&s->dir[i], memory_order_relaxed));

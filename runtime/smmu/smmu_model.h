@@ -127,6 +127,7 @@ struct vmaccel_smmu {
     va_regs regs;
     va_stall stalls[VA_STALL_SLOTS];
     pthread_cond_t stall_cond; /* a stall ended (stall_wait waits on it) */
+    clockid_t stall_clock;     /* what stall_cond's timed waits read */
     va_atc atc;
     /* The fault being built was a stage-2 Permission fault of a stage-1
      * descriptor write (an HTTU update), so TTRnW is 0. Set and read under

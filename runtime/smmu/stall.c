@@ -14,6 +14,7 @@
  */
 #include "smmu/smmu_model.h"
 
+#include "core/cond_clock.h"
 #include "core/error.h"
 #include "smmu/smmu_spec.h"
 
@@ -34,11 +35,7 @@ static uint32_t stag(const va_stall *st, uint32_t slot)
 
 void va_stall_init(vmaccel_smmu *s)
 {
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->stall_cond, &a);
-    pthread_condattr_destroy(&a);
+    s->stall_clock = va_cond_init_timed(&s->stall_cond);
 }
 
 int va_stall_begin(vmaccel_smmu *s, uint32_t sid, uint32_t ssid, unsigned access,
@@ -110,17 +107,6 @@ void va_stall_flush(vmaccel_smmu *s)
             end(s, i, VMACCEL_SMMU_STALL_RETRY);
 }
 
-static void deadline_after(struct timespec *t, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, t);
-    t->tv_sec += ms / 1000;
-    t->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-}
-
 VMACCEL_API int vmaccel_smmu_stall_wait(vmaccel_smmu *smmu, uint32_t id,
                                         int timeout_ms, vmaccel_smmu_stall_end *how)
 {
@@ -133,7 +119,7 @@ VMACCEL_API int vmaccel_smmu_stall_wait(vmaccel_smmu *smmu, uint32_t id,
     uint32_t slot = id & SLOT_MASK;
     struct timespec deadline;
     if (timeout_ms > 0)
-        deadline_after(&deadline, timeout_ms);
+        deadline = va_deadline_in(smmu->stall_clock, (uint64_t)timeout_ms * 1000000u);
     pthread_mutex_lock(&smmu->lock);
     va_stall *st = &smmu->stalls[slot];
     for (;;) {

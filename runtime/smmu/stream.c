@@ -6,6 +6,7 @@
  */
 #include "smmu/smmu_model.h"
 
+#include "core/aligned.h"
 #include "smmu/smmu_spec.h"
 #include "smmu/walk.h"
 #include "smmu/xlate.h"
@@ -33,11 +34,11 @@ va_stream *va_smmu_stream_get(vmaccel_smmu *s, uint32_t sid)
         s->list = l;
         s->list_cap = n;
     }
-    st = aligned_alloc(_Alignof(va_stream), sizeof *st);
+    st = va_aligned_alloc(_Alignof(va_stream), sizeof *st);
     if (st)
         memset(st, 0, sizeof *st);
     if (!st || va_iotlb_add_part(&s->tlb, s->nstreams)) {
-        free(st);
+        va_aligned_free(st);
         return NULL;
     }
     st->sid = sid;

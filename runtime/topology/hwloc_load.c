@@ -2,6 +2,7 @@
 #include "topo.h"
 
 #include "core/error.h"
+#include "topology/parse_guard.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const hwloc_obj_type_t kind_type[VA_KIND_COUNT] = {
@@ -296,66 +295,19 @@ static int check_options(const vmaccel_topology_options *o)
     return va_fail(VMACCEL_EINVAL, "unknown topology source %d", (int)o->source);
 }
 
-/* hwloc 2.9's XML import crashes on some malformed files (found by
- * tests/fuzz/fuzz_topology.c). A topology file is outside input, so a
- * forked child parses it first; only if the child survives does this
- * process parse it too. XML loads are rare (tests, what-if planning), so
- * parsing twice costs nothing that matters. The child calls nothing but
- * hwloc and _exit.
- * hwloc 2.9 also leaks what it parsed of a synthetic description's memory
- * children ("[numa]") when the rest of the description is bad (found by
- * the same target): such descriptions are tried in a child first too, so
- * this process only ever parses ones hwloc accepts. */
-enum { XML_PARSED = 0, XML_REJECTED = 86 };
-
-static int bad_synthetic(const char *desc)
+/* A synthetic description hwloc refused (also used by parse_guard). */
+int va_topology_bad_synthetic(const char *desc)
 {
     return va_fail(VMACCEL_EPARSE,
                    "bad synthetic topology \"%s\" (expected e.g. "
                    "\"pack:2 numa:2 l3:1 core:4 pu:2\")", desc);
 }
 
-static int survives_parsing(const vmaccel_topology_options *o)
-{
-    bool xml = o->source == VMACCEL_TOPOLOGY_XML;
-    const char *what = xml ? o->path : o->synthetic;
-    pid_t child = fork();
-    if (child < 0)
-        return va_fail(VMACCEL_EIO, "fork to check %s: %s", what, strerror(errno));
-    if (child == 0) {
-        /* Die by the signal itself, not through a sanitizer's handler that
-         * would exit with a status a clean rejection could also have. */
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        signal(SIGFPE, SIG_DFL);
-        signal(SIGILL, SIG_DFL);
-        signal(SIGABRT, SIG_DFL);
-        hwloc_topology_t h;
-        int ok = hwloc_topology_init(&h) == 0 &&
-                 (xml ? hwloc_topology_set_xml(h, what) == 0 && hwloc_topology_load(h) == 0
-                      : hwloc_topology_set_synthetic(h, what) == 0);
-        _exit(ok ? XML_PARSED : XML_REJECTED);
-    }
-    int status;
-    while (waitpid(child, &status, 0) < 0)
-        if (errno != EINTR)
-            return va_fail(VMACCEL_EIO, "waitpid: %s", strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == XML_PARSED)
-        return 0;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == XML_REJECTED)
-        return xml ? va_fail(VMACCEL_EPARSE, "hwloc could not load the XML topology from %s",
-                             what)
-                   : bad_synthetic(what);
-    return va_fail(VMACCEL_EPARSE, "%s crashes hwloc's %s parser (%s %d): refused", what,
-                   xml ? "XML" : "synthetic", WIFSIGNALED(status) ? "signal" : "exit status",
-                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-}
-
 static int configure_source(hwloc_topology_t h, const vmaccel_topology_options *o)
 {
     if (o->source == VMACCEL_TOPOLOGY_XML ||
         (o->source == VMACCEL_TOPOLOGY_SYNTHETIC && strchr(o->synthetic, '['))) {
-        int rc = survives_parsing(o);
+        int rc = va_topology_parse_guard(o);
         if (rc)
             return rc;
     }
@@ -364,7 +316,7 @@ static int configure_source(hwloc_topology_t h, const vmaccel_topology_options *
                        strerror(errno));
     if (o->source == VMACCEL_TOPOLOGY_SYNTHETIC &&
         hwloc_topology_set_synthetic(h, o->synthetic) < 0)
-        return bad_synthetic(o->synthetic);
+        return va_topology_bad_synthetic(o->synthetic);
     if (o->source == VMACCEL_TOPOLOGY_LIVE)
         hwloc_topology_set_flags(h, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
     if (hwloc_topology_load(h) < 0)

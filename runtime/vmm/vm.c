@@ -22,7 +22,7 @@ int va_vm_check(const vmaccel_vm *vm)
 
 const va_platform *va_manager_platform(const vmaccel_manager *m)
 {
-    return m->platform ? m->platform : va_platform_linux();
+    return m->platform ? m->platform : va_platform_os();
 }
 
 VMACCEL_API void vmaccel_vm_options_init(vmaccel_vm_options *opts)

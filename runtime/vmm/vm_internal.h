@@ -12,6 +12,7 @@
 
 #include "core/handle.h"
 #include "core/manager_internal.h"
+#include "core/printf_attr.h"
 #include "platform/platform.h"
 #include "vmaccel/affinity.h"
 #include "vmaccel/events.h"
@@ -195,7 +196,7 @@ int va_vcpu_guard(vmaccel_vm *vm, va_vcpu *v);
 /* Emits a VM event (message formatted); never fails the caller. Takes no
  * manager or VM lock. */
 void va_vm_emit(vmaccel_vm *vm, vmaccel_event_type type, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    VA_PRINTF(3, 4);
 
 /* Marks the VM gone and emits VMACCEL_EVENT_VM_GONE once. */
 void va_vm_mark_gone(vmaccel_vm *vm, const char *why);

@@ -350,7 +350,7 @@ TEST_CASE("ID registers tell what is implemented", "[smmu][mmio]")
     CHECK(m.rd(0x1000) == 0);             // reserved: RAZ
 }
 
-TEST_CASE("CR0ACK follows CR0; CMDQ_CONS is writable only while CMDQEN=0", "[smmu][mmio]")
+TEST_CASE("CR0ACK follows CR0, CMDQ_CONS is writable only while CMDQEN=0", "[smmu][mmio]")
 {
     Model m;
     m.wr(0x20, 0x8);
@@ -367,7 +367,7 @@ TEST_CASE("CR0ACK follows CR0; CMDQ_CONS is writable only while CMDQEN=0", "[smm
     CHECK(v == 0);
 }
 
-TEST_CASE("CMD_SYNC completes through the callback; CS=0b11 is CERROR_ILL", "[smmu][cmdq]")
+TEST_CASE("CMD_SYNC completes through the callback, CS=0b11 is CERROR_ILL", "[smmu][cmdq]")
 {
     Model m;
     setup_queues(m);
@@ -457,7 +457,7 @@ TEST_CASE("guest tables: STE cached until CMD_CFGI_STE, TLB until CMD_TLBI", "[s
     CHECK(r.pa == 0x83003000);
 }
 
-TEST_CASE("event records are written to the queue; overflow is flagged", "[smmu][evtq]")
+TEST_CASE("event records are written to the queue, overflow is flagged", "[smmu][evtq]")
 {
     Model m;
     setup_queues(m, 1); // two entries

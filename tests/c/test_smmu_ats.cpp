@@ -133,7 +133,7 @@ TEST_CASE("Translated transactions: ATSCHK=0 passes, ATSCHK=1 follows STE.EATS",
     CHECK(event(a.m, 2).type() == VMACCEL_SMMU_EVT_F_TRANSL_FORBIDDEN);
 }
 
-TEST_CASE("CMD_ATC_INV reaches the endpoint's ATC; CMD_SYNC completes after it",
+TEST_CASE("CMD_ATC_INV reaches the endpoint's ATC, CMD_SYNC completes after it",
           "[smmu][ats][atc]")
 {
     Ats a;
@@ -172,7 +172,7 @@ TEST_CASE("CMD_ATC_INV reaches the endpoint's ATC; CMD_SYNC completes after it",
     CHECK(atc.size() == 1);                          // no PASID entries: kept
 }
 
-TEST_CASE("CMD_SYNC waits for deferred ATC invalidations; a failed one is CERROR_ATC_INV_SYNC",
+TEST_CASE("CMD_SYNC waits for deferred ATC invalidations, a failed one is CERROR_ATC_INV_SYNC",
           "[smmu][ats][atc]")
 {
     Ats a;

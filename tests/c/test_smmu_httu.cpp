@@ -66,7 +66,7 @@ TEST_CASE("HA: a walk sets the Access flag in memory instead of faulting", "[smm
     CHECK(m.g.cas_calls == 1);               // set: no second update
 }
 
-TEST_CASE("HD: a write to a writable-clean (DBM) page makes it dirty; a read does not",
+TEST_CASE("HD: a write to a writable-clean (DBM) page makes it dirty, a read does not",
           "[smmu][httu]")
 {
     Model m;
@@ -223,7 +223,7 @@ TEST_CASE("a lost compare-and-swap walks again with the guest's new descriptor",
     CHECK(endless.races == 1000 - 64);
 }
 
-TEST_CASE("without a cas callback: read, compare, write; without write either: an abort",
+TEST_CASE("without a cas callback: read, compare, write, without write either: an abort",
           "[smmu][httu]")
 {
     Model m(0, false);                        // read and write, no cas

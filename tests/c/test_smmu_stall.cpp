@@ -129,7 +129,7 @@ TEST_CASE("a device that cannot stall is terminated, recorded with STALL=0", "[s
     CHECK(r.fault.event == VMACCEL_SMMU_EVT_C_BAD_STE);
 }
 
-TEST_CASE("all stall slots in use: the next fault terminates; the callback collects stalls",
+TEST_CASE("all stall slots in use: the next fault terminates, the callback collects stalls",
           "[smmu][stall]")
 {
     Stalling s(8);

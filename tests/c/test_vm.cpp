@@ -222,7 +222,7 @@ TEST_CASE("bad arguments and freed handles are errors", "[vm]")
     vmaccel_manager_free(m);
 }
 
-TEST_CASE("fault: attaching at the open-file limit is VMACCEL_ENOMEM; the VMs attached stay",
+TEST_CASE("fault: attaching at the open-file limit is VMACCEL_ENOMEM, the VMs attached stay",
           "[vm][faults]")
 {
     auto threads = qemu_threads(1);

@@ -119,7 +119,8 @@ TEST_CASE("every post accepted before a stop runs, from many threads", "[loop]")
                                  &ran) == 0)
                     accepted++;
         });
-    std::this_thread::sleep_for(2ms);
+    while (accepted == 0) // the stop lands while they post, however slow they start
+        std::this_thread::yield();
     REQUIRE(va_loop_stop(L.l) == 0);
     for (auto &t : posters)
         t.join();

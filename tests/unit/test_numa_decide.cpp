@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <string>
@@ -120,7 +121,8 @@ struct Host {
     // before) or more migrated memory than its free memory above reserve.
     void check_capacity() const
     {
-        std::vector<long> vcpus(nodes), mem_in(nodes);
+        // int64_t, not long: byte counts overflow Windows' 32-bit long.
+        std::vector<int64_t> vcpus(nodes), mem_in(nodes);
         for (unsigned n = 0; n < nodes; n++)
             vcpus[n] = m.node[n].vcpus;
         for (size_t i = 0; i < d.nactions; i++) {
@@ -128,15 +130,15 @@ struct Host {
             if (a.kind == VA_ACT_MOVE_VCPUS) {
                 const unsigned *after = d.vcpus_after + i * nodes;
                 for (unsigned n = 0; n < nodes; n++)
-                    vcpus[n] += (long)after[n] - (long)va_model_vcpus(&m, a.client)[n];
+                    vcpus[n] += (int64_t)after[n] - (int64_t)va_model_vcpus(&m, a.client)[n];
             } else {
-                mem_in[a.target] += (long)a.bytes;
+                mem_in[a.target] += (int64_t)a.bytes;
             }
         }
         for (unsigned n = 0; n < nodes; n++) {
             INFO("node " << n);
-            CHECK(vcpus[n] <= std::max<long>(pus, m.node[n].vcpus));
-            CHECK(mem_in[n] <= (long)(m.node[n].free_bytes - m.node[n].reserve_bytes));
+            CHECK(vcpus[n] <= std::max<int64_t>(pus, m.node[n].vcpus));
+            CHECK(mem_in[n] <= (int64_t)(m.node[n].free_bytes - m.node[n].reserve_bytes));
         }
     }
 };

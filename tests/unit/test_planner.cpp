@@ -48,7 +48,7 @@ void compute(const Input &in, Plan &p)
 
 } // namespace
 
-TEST_CASE("no PU holds two vCPUs while a usable PU is free; loads stay even",
+TEST_CASE("no PU holds two vCPUs while a usable PU is free, loads stay even",
           "[planner]")
 {
     for (const char *syn : kTopologies) {

@@ -219,7 +219,7 @@ TEST_CASE("dry run plans but changes nothing", "[vmm][applier]")
     vmaccel_vm_detach(vm);
 }
 
-TEST_CASE("priority: nice applied and restored; a refused SCHED_FIFO is reported",
+TEST_CASE("priority: nice applied and restored, a refused SCHED_FIFO is reported",
           "[vmm][applier]")
 {
     Host h;
@@ -299,7 +299,7 @@ TEST_CASE("fault: a thread exits between the guard and the syscall",
     vmaccel_vm_detach(vm);
 }
 
-TEST_CASE("fault: the VMM exits; then its pid is recycled", "[vmm][applier][faults]")
+TEST_CASE("fault: the VMM exits, then its pid is recycled", "[vmm][applier][faults]")
 {
     Host h;
     h.qemu(100, 2);

@@ -203,6 +203,10 @@ VMACCEL_API void vmaccel_pin_options_init(vmaccel_pin_options *opts);
  * failures. VMACCEL_EGONE without touching any thread when the VMM process
  * is gone or its pid now names another process. Options of version 1 are
  * accepted (override_pins 0).
+ * Platforms: Linux; Windows pins through SetThreadGroupAffinity (a set
+ * spanning processor groups needs Windows 11's CPU set masks, else
+ * VMACCEL_ENOTSUP), maps nice to the seven thread priority levels, and
+ * answers VMACCEL_ENOTSUP to SCHED_FIFO/SCHED_RR.
  * Thread safety: any thread; serialised per VM. */
 VMACCEL_API int vmaccel_vm_pin(vmaccel_vm *vm, const vmaccel_pin_options *opts);
 

@@ -9,6 +9,9 @@
  *    VMACCEL_EINVAL; every _free(NULL) is a no-op.
  *  - Options structs start with `unsigned version`; initialise them with the
  *    matching *_OPTIONS_INIT macro or *_options_init() function.
+ *  - Platforms: every function works on Linux and on Windows (the mingw-w64
+ *    build, tested under Wine) unless its comment has a "Platforms:" line
+ *    saying what differs. There is no macOS build.
  */
 #ifndef VMACCEL_COMMON_H
 #define VMACCEL_COMMON_H
@@ -27,6 +30,8 @@
 #if defined(_WIN32)
 #  if defined(VMACCEL_BUILDING)
 #    define VMACCEL_API __declspec(dllexport)
+#  elif defined(VMACCEL_STATIC) /* linking the static libvmaccel.a */
+#    define VMACCEL_API
 #  else
 #    define VMACCEL_API __declspec(dllimport)
 #  endif

@@ -91,6 +91,8 @@ VMACCEL_API int vmaccel_unsubscribe(vmaccel_manager *m, uint64_t id);
  * event. Owned by the manager (closed by vmaccel_manager_free); only poll
  * it: reading it yourself loses the readiness of queued events. Drain with
  * vmaccel_event_next() until VMACCEL_EAGAIN. Linux: an eventfd.
+ * Platforms: Linux; on Windows VMACCEL_ENOTSUP (wait in
+ * vmaccel_event_next() with a timeout instead).
  * Thread safety: any thread. */
 VMACCEL_API int vmaccel_events_fd(vmaccel_manager *m, int *fd);
 

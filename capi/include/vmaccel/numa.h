@@ -126,7 +126,9 @@ typedef struct vmaccel_locality_info {
     VMACCEL_LOCALITY_NONE, 0.0, 0, 0, 0, 0, 0, 0 }
 
 /* The engine's latest view of a VM. VMACCEL_ENOENT if the engine has not
- * seen it yet. Thread safety: any thread. */
+ * seen it yet. Platforms: Linux; on Windows the engine cannot sample page
+ * placement (no move_pages or numa_maps there), so the rate stays unknown.
+ * Thread safety: any thread. */
 VMACCEL_API int vmaccel_vm_locality(const vmaccel_vm *vm,
                                     vmaccel_locality_info *info);
 
@@ -142,6 +144,8 @@ typedef enum vmaccel_alloc_policy {
  * policy; release with vmaccel_numa_free(ptr, size). `node` is used by
  * VMACCEL_ALLOC_ONNODE only. Errors: VMACCEL_EINVAL (size 0, bad node),
  * VMACCEL_ENOTSUP (no NUMA support in the kernel), VMACCEL_ENOMEM.
+ * Platforms: Linux (libnuma); Windows (VirtualAllocExNuma: the node is
+ * preferred, not binding; INTERLEAVE commits page by page over the nodes).
  * Thread safety: any thread. */
 VMACCEL_API int vmaccel_numa_alloc(const vmaccel_manager *m, size_t size,
                                    vmaccel_alloc_policy policy, unsigned node,

@@ -91,8 +91,12 @@ VMACCEL_API void vmaccel_vm_options_init(vmaccel_vm_options *opts);
  * (no such process), VMACCEL_EPERM (not allowed to inspect it),
  * VMACCEL_ENOENT (no vCPU thread found; the message lists the thread names
  * seen), VMACCEL_EPARSE (vCPU indices with gaps or duplicates; a QMP reply
- * that is not QEMU's), VMACCEL_ENOTSUP (libvirt asked for, not built in).
- * Thread safety: any thread. */
+ * that is not QEMU's), VMACCEL_ENOTSUP (libvirt asked for, not built in;
+ * QMP on Windows). Platforms: Linux (/proc, pidfd); Windows (thread
+ * descriptions such as QEMU's "CPU 0/WHPX", VirtualQueryEx for guest RAM,
+ * a process handle in place of the pidfd; guest NUMA nodes are not read
+ * from the command line: vmaccel_vm_numa_cells' source says why, and
+ * vmaccel_vm_set_numa_cells sets them). Thread safety: any thread. */
 VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
                                       const vmaccel_vm_options *opts,
                                       vmaccel_vm **out);
@@ -101,7 +105,9 @@ VMACCEL_API int vmaccel_vm_attach_pid(vmaccel_manager *m, int pid,
  * socket peer's, SO_PEERCRED), finding its vCPU threads through QMP as
  * opts->qmp_socket does (opts may be NULL; its qmp_socket is ignored).
  * Errors as vmaccel_vm_attach_pid; VMACCEL_ENOENT when nothing listens
- * there. Thread safety: any thread. */
+ * there. Platforms: Linux; Windows answers VMACCEL_ENOTSUP (QMP over a
+ * unix socket, and libvirt, are not built there). Thread safety: any
+ * thread. */
 VMACCEL_API int vmaccel_vm_attach_qmp(vmaccel_manager *m, const char *path,
                                       const vmaccel_vm_options *opts,
                                       vmaccel_vm **out);
@@ -115,7 +121,8 @@ VMACCEL_API int vmaccel_vm_attach_qmp(vmaccel_manager *m, const char *path,
  * Errors: VMACCEL_ENOTSUP (built without libvirt, or a domain of another
  * host), VMACCEL_ENOENT (no such running domain), VMACCEL_EIO (cannot
  * connect, or the connection dropped), VMACCEL_EPERM (libvirt refused),
- * and those of vmaccel_vm_attach_pid. Thread safety: any thread. */
+ * and those of vmaccel_vm_attach_pid. Platforms: Linux with libvirt at build
+ * time; elsewhere VMACCEL_ENOTSUP. Thread safety: any thread. */
 VMACCEL_API int vmaccel_vm_attach_libvirt(vmaccel_manager *m, const char *uri,
                                           const char *domain,
                                           const vmaccel_vm_options *opts,
@@ -124,6 +131,7 @@ VMACCEL_API int vmaccel_vm_attach_libvirt(vmaccel_manager *m, const char *uri,
 /* The UUIDs of the domains running now at `uri` (NULL or "": the default),
  * one per line, into *out (release with vmaccel_buf_free). Errors:
  * VMACCEL_ENOTSUP (built without libvirt), VMACCEL_EIO (cannot connect).
+ * Platforms: Linux with libvirt at build time; elsewhere VMACCEL_ENOTSUP.
  * Thread safety: any thread. */
 VMACCEL_API int vmaccel_libvirt_domains(const char *uri, vmaccel_buf *out);
 
@@ -270,7 +278,10 @@ typedef struct vmaccel_vcpu_limits {
     VMACCEL_ORIGIN_NONE, "", 0, "", VMACCEL_ORIGIN_NONE, "", 0, 0, -1 }
 
 /* Fills *out for vCPU `index` from what was read last (no OS call).
- * Thread safety: any thread. */
+ * Platforms: Linux reads cgroup v1 and v2 cpusets per thread; Windows has
+ * no per-thread cgroups, so the CPU limit is the online CPUs and the
+ * operator's placement is an affinity narrower than them. Thread safety:
+ * any thread. */
 VMACCEL_API int vmaccel_vm_vcpu_limits(const vmaccel_vm *vm, unsigned index,
                                        vmaccel_vcpu_limits *out);
 
