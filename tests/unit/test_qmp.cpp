@@ -41,7 +41,7 @@ const char *GREETING =
 
 } // namespace
 
-TEST_CASE("qmp: messages are classified; anything else is refused", "[qmp]")
+TEST_CASE("qmp: messages are classified and anything else is refused", "[qmp]")
 {
     va_qmp_msg m;
     REQUIRE(va_qmp_classify(GREETING, strlen(GREETING), &m) == 0);

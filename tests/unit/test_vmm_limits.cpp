@@ -400,7 +400,7 @@ TEST_CASE("pin: each vCPU within its own cgroup, not the process's", "[limits][p
     vmaccel_vm_detach(vm);
 }
 
-TEST_CASE("pin: a taskset vCPU stays put and its CPU is taken; override moves it",
+TEST_CASE("pin: a taskset vCPU stays put and its CPU is taken, and override moves it",
           "[limits][pin]")
 {
     Host h("numa:1 core:4 pu:1");
@@ -538,7 +538,7 @@ TEST_CASE("options of version 1 are still accepted", "[limits][abi]")
 
 // ---- the NUMA engine respects the operator's placement ----
 
-TEST_CASE("engine: vCPUs the operator pinned stay; their memory comes to them",
+TEST_CASE("engine: vCPUs the operator pinned stay and their memory comes to them",
           "[limits][engine]")
 {
     SimHost h(2, 4);
