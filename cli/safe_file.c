@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +12,6 @@
 #include <unistd.h>
 
 #define WRITABLE_BY_OTHERS (S_IWGRP | S_IWOTH)
-
-static int fail(safe_why *why, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(safe_why *why, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why->text, sizeof why->text, fmt, ap);
-    va_end(ap);
-    why->err = err;
-    return -1;
-}
 
 static const char *others(mode_t mode)
 {
@@ -63,14 +49,14 @@ static int check_dir(int fd, const char *path, safe_why *why)
     struct stat st;
     uid_t me = geteuid();
     if (fstat(fd, &st))
-        return fail(why, errno, "cannot stat %s: %s", path, strerror(errno));
+        return safe_fail(why, errno, "cannot stat %s: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return fail(why, ENOTDIR, "%s is not a directory", path);
+        return safe_fail(why, ENOTDIR, "%s is not a directory", path);
     if (st.st_uid != me)
-        return fail(why, EPERM, "%s is owned by uid %u, not you (uid %u)", path,
+        return safe_fail(why, EPERM, "%s is owned by uid %u, not you (uid %u)", path,
                     (unsigned)st.st_uid, (unsigned)me);
     if (st.st_mode & WRITABLE_BY_OTHERS)
-        return fail(why, EPERM, "%s is writable by %s (mode %04o)", path, others(st.st_mode),
+        return safe_fail(why, EPERM, "%s is writable by %s (mode %04o)", path, others(st.st_mode),
                     (unsigned)(st.st_mode & 07777));
     return 0;
 }
@@ -81,9 +67,9 @@ static int check_parent(int fd, const char *parent, const char *path, safe_why *
 {
     struct stat st;
     if (fstat(fd, &st))
-        return fail(why, errno, "cannot stat %s: %s", parent, strerror(errno));
+        return safe_fail(why, errno, "cannot stat %s: %s", parent, strerror(errno));
     if ((st.st_mode & WRITABLE_BY_OTHERS) && !(st.st_mode & S_ISVTX))
-        return fail(why, EPERM, "will not create %s: its parent %s is writable by %s "
+        return safe_fail(why, EPERM, "will not create %s: its parent %s is writable by %s "
                     "without the sticky bit (mode %04o)", path, parent, others(st.st_mode),
                     (unsigned)(st.st_mode & 07777));
     return 0;
@@ -104,14 +90,14 @@ static int open_dir_at(int parent, const char *name, const char *path, safe_why 
     if (at < 0) {
         int e = errno;
         if (is_symlink_at(parent, name))
-            return fail(why, ELOOP, "%s is a symbolic link, not a directory", path);
-        return fail(why, e, "cannot open the directory %s: %s", path, strerror(e));
+            return safe_fail(why, ELOOP, "%s is a symbolic link, not a directory", path);
+        return safe_fail(why, e, "cannot open the directory %s: %s", path, strerror(e));
     }
     int fd = -1;
     if (!check_dir(at, path, why)) {
         fd = openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-            fail(why, errno, "cannot open the directory %s: %s", path, strerror(errno));
+            safe_fail(why, errno, "cannot open the directory %s: %s", path, strerror(errno));
     }
     close(at);
     return fd;
@@ -121,20 +107,20 @@ int safe_dir_open(const char *path, bool create, safe_why *why)
 {
     char parent[PATH_MAX], base[NAME_MAX + 1];
     if (split_path(path, parent, sizeof parent, base, sizeof base))
-        return fail(why, ENAMETOOLONG, "'%s' is not a usable directory name", path);
+        return safe_fail(why, ENAMETOOLONG, "'%s' is not a usable directory name", path);
     int pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (pfd < 0)
-        return fail(why, errno, "cannot open %s (the parent of %s): %s", parent, path,
+        return safe_fail(why, errno, "cannot open %s (the parent of %s): %s", parent, path,
                     strerror(errno));
     int rc = create ? check_parent(pfd, parent, path, why) : 0;
     if (!rc && create) {
         bool made = mkdirat(pfd, base, 0700) == 0;
         if (!made && errno != EEXIST)
-            rc = fail(why, errno, "cannot create %s: %s", path, strerror(errno));
+            rc = safe_fail(why, errno, "cannot create %s: %s", path, strerror(errno));
         /* The umask may have taken the owner's bits; nobody else can have
          * replaced the new directory meanwhile (check_parent). */
         else if (made && fchmodat(pfd, base, 0700, 0))
-            rc = fail(why, errno, "cannot chmod %s: %s", path, strerror(errno));
+            rc = safe_fail(why, errno, "cannot chmod %s: %s", path, strerror(errno));
     }
     int fd = rc ? -1 : open_dir_at(pfd, base, path, why);
     close(pfd);
@@ -164,15 +150,15 @@ static int create_temp(int dirfd, const char *name, mode_t mode, char *tmp, size
     for (int attempt = 0; attempt < 16; attempt++) {
         unsigned long long r = 0;
         if (getrandom(&r, sizeof r, 0) != sizeof r)
-            return fail(why, errno, "getrandom: %s", strerror(errno));
+            return safe_fail(why, errno, "getrandom: %s", strerror(errno));
         if (snprintf(tmp, len, ".%s.%016llx.tmp", name, r) >= (int)len)
-            return fail(why, ENAMETOOLONG, "the name %s is too long", name);
+            return safe_fail(why, ENAMETOOLONG, "the name %s is too long", name);
         int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd >= 0 || errno != EEXIST)
-            return fd >= 0 ? fd : fail(why, errno, "cannot create a temporary file for %s: %s",
+            return fd >= 0 ? fd : safe_fail(why, errno, "cannot create a temporary file for %s: %s",
                                        name, strerror(errno));
     }
-    return fail(why, EEXIST, "cannot create a temporary file for %s: 16 names taken", name);
+    return safe_fail(why, EEXIST, "cannot create a temporary file for %s: 16 names taken", name);
 }
 
 int safe_file_replace(int dirfd, const char *name, const void *data, size_t len,
@@ -184,19 +170,19 @@ int safe_file_replace(int dirfd, const char *name, const void *data, size_t len,
         return -1;
     int rc = 0;
     if (write_all(fd, data, len))
-        rc = fail(why, errno, "cannot write %s: %s", tmp, strerror(errno));
+        rc = safe_fail(why, errno, "cannot write %s: %s", tmp, strerror(errno));
     if (!rc && durable && fsync(fd))
-        rc = fail(why, errno, "fsync of %s failed: %s", tmp, strerror(errno));
+        rc = safe_fail(why, errno, "fsync of %s failed: %s", tmp, strerror(errno));
     if (close(fd) && !rc)
-        rc = fail(why, errno, "cannot write %s: %s", tmp, strerror(errno));
+        rc = safe_fail(why, errno, "cannot write %s: %s", tmp, strerror(errno));
     if (!rc && renameat(dirfd, tmp, dirfd, name))
-        rc = fail(why, errno, "cannot rename %s to %s: %s", tmp, name, strerror(errno));
+        rc = safe_fail(why, errno, "cannot rename %s to %s: %s", tmp, name, strerror(errno));
     if (rc) {
         unlinkat(dirfd, tmp, 0);
         return rc;
     }
     if (durable && fsync(dirfd))
-        return fail(why, errno, "fsync of the directory of %s failed: %s", name,
+        return safe_fail(why, errno, "fsync of the directory of %s failed: %s", name,
                     strerror(errno));
     return 0;
 }
@@ -207,15 +193,15 @@ static int check_file(const struct stat *st, const char *name, size_t max, safe_
 {
     uid_t me = geteuid();
     if (!S_ISREG(st->st_mode))
-        return fail(why, EINVAL, "%s is not a regular file", name);
+        return safe_fail(why, EINVAL, "%s is not a regular file", name);
     if (st->st_uid != me && st->st_uid != 0)
-        return fail(why, EPERM, "%s is owned by uid %u, not you (uid %u) or root", name,
+        return safe_fail(why, EPERM, "%s is owned by uid %u, not you (uid %u) or root", name,
                     (unsigned)st->st_uid, (unsigned)me);
     if (st->st_mode & WRITABLE_BY_OTHERS)
-        return fail(why, EPERM, "%s is writable by %s (mode %04o): not trusted", name,
+        return safe_fail(why, EPERM, "%s is writable by %s (mode %04o): not trusted", name,
                     others(st->st_mode), (unsigned)(st->st_mode & 07777));
     if ((unsigned long long)st->st_size > max)
-        return fail(why, EFBIG, "%s has %lld bytes, more than %zu", name,
+        return safe_fail(why, EFBIG, "%s has %lld bytes, more than %zu", name,
                     (long long)st->st_size, max);
     return 0;
 }
@@ -248,12 +234,12 @@ static int open_failed(int dirfd, const char *name, size_t max, int err, safe_wh
 {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
-        return fail(why, err, "cannot open %s: %s", name, strerror(err));
+        return safe_fail(why, err, "cannot open %s: %s", name, strerror(err));
     if (S_ISLNK(st.st_mode))
-        return fail(why, ELOOP, "%s is a symbolic link: not followed", name);
+        return safe_fail(why, ELOOP, "%s is a symbolic link: not followed", name);
     if (check_file(&st, name, max, why))
         return -1;
-    return fail(why, err, "cannot open %s: %s", name, strerror(err));
+    return safe_fail(why, err, "cannot open %s: %s", name, strerror(err));
 }
 
 int safe_file_read(int dirfd, const char *name, size_t max, char **out, size_t *len,
@@ -264,10 +250,10 @@ int safe_file_read(int dirfd, const char *name, size_t max, char **out, size_t *
     if (fd < 0)
         return open_failed(dirfd, name, max, errno, why);
     struct stat st;
-    int rc = fstat(fd, &st) ? fail(why, errno, "cannot stat %s: %s", name, strerror(errno))
+    int rc = fstat(fd, &st) ? safe_fail(why, errno, "cannot stat %s: %s", name, strerror(errno))
                             : check_file(&st, name, max, why);
     if (!rc && read_all(fd, max, out, len))
-        rc = fail(why, errno, "cannot read %s: %s", name, strerror(errno));
+        rc = safe_fail(why, errno, "cannot read %s: %s", name, strerror(errno));
     close(fd);
     return rc;
 }
@@ -277,11 +263,11 @@ static int write_in_place(int dirfd, const char *name, const void *data, size_t 
 {
     int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
-        return fail(why, errno, "cannot write %s: %s", name, strerror(errno));
-    int rc = write_all(fd, data, len) ? fail(why, errno, "cannot write %s: %s", name,
+        return safe_fail(why, errno, "cannot write %s: %s", name, strerror(errno));
+    int rc = write_all(fd, data, len) ? safe_fail(why, errno, "cannot write %s: %s", name,
                                              strerror(errno)) : 0;
     if (close(fd) && !rc)
-        rc = fail(why, errno, "cannot write %s: %s", name, strerror(errno));
+        rc = safe_fail(why, errno, "cannot write %s: %s", name, strerror(errno));
     return rc;
 }
 
@@ -290,10 +276,10 @@ int safe_file_write_path(const char *path, const void *data, size_t len, safe_wh
     char dir[PATH_MAX], base[NAME_MAX + 1];
     size_t n = strlen(path);
     if (!n || path[n - 1] == '/' || split_path(path, dir, sizeof dir, base, sizeof base))
-        return fail(why, EINVAL, "'%s' is not a file name", path);
+        return safe_fail(why, EINVAL, "'%s' is not a file name", path);
     int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
-        return fail(why, errno, "cannot open the directory %s: %s", dir, strerror(errno));
+        return safe_fail(why, errno, "cannot open the directory %s: %s", dir, strerror(errno));
     safe_why shared;
     int rc = check_dir(dirfd, dir, &shared)
                  ? write_in_place(dirfd, base, data, len, why)
@@ -310,7 +296,7 @@ void safe_dir_close(int dirfd)
 
 int safe_file_remove(int dirfd, const char *name, safe_why *why)
 {
-    return unlinkat(dirfd, name, 0) ? fail(why, errno, "%s", strerror(errno)) : 0;
+    return unlinkat(dirfd, name, 0) ? safe_fail(why, errno, "%s", strerror(errno)) : 0;
 }
 
 int safe_default_dir(char *dir, size_t len, safe_why *why)
@@ -322,7 +308,7 @@ int safe_default_dir(char *dir, size_t len, safe_why *why)
     else if (xdg && *xdg)
         n = snprintf(dir, len, "%s/vmaccel", xdg);
     else
-        return fail(why, ENOENT, "no state directory (you are not root and "
+        return safe_fail(why, ENOENT, "no state directory (you are not root and "
                     "XDG_RUNTIME_DIR is not set)");
-    return n < (int)len ? 0 : fail(why, ENAMETOOLONG, "the state directory name is too long");
+    return n < (int)len ? 0 : safe_fail(why, ENAMETOOLONG, "the state directory name is too long");
 }

@@ -21,6 +21,15 @@ typedef struct safe_why {
     char text[512];
 } safe_why;
 
+/* Fills *why with errno value `err` and the formatted sentence; returns -1
+ * (the failure value of the calls below). */
+int safe_fail(safe_why *why, int err, const char *fmt, ...)
+#if defined(__MINGW32__) /* mingw's C99 stdio: GNU printf, not the CRT's */
+    __attribute__((format(gnu_printf, 3, 4)));
+#else
+    __attribute__((format(printf, 3, 4)));
+#endif
+
 /* Opens the directory `path` for the caller's own files: a real directory
  * (not a symbolic link), owned by the effective user, not group- or
  * world-writable. With `create`, a missing directory is made 0700, and

@@ -16,7 +16,6 @@
 #include "safe_file.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +29,6 @@ static struct {
     char path[MAX_PATH];
 } slots[SLOTS];
 
-static int fail(safe_why *why, int err, const char *fmt, ...)
-    __attribute__((format(gnu_printf, 3, 4)));
-
-static int fail(safe_why *why, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why->text, sizeof why->text, fmt, ap);
-    va_end(ap);
-    why->err = err;
-    return -1;
-}
-
 /* A failed Win32 call as errno and a sentence ("...: Access denied"). */
 static int fail_win(safe_why *why, const char *what, const char *path)
 {
@@ -51,7 +37,7 @@ static int fail_win(safe_why *why, const char *what, const char *path)
               : e == ERROR_ACCESS_DENIED || e == ERROR_SHARING_VIOLATION ? EACCES
               : e == ERROR_FILE_EXISTS || e == ERROR_ALREADY_EXISTS ? EEXIST
                                                                     : EIO;
-    return fail(why, err, "%s %s: %s (Windows error %lu)", what, path, strerror(err),
+    return safe_fail(why, err, "%s %s: %s (Windows error %lu)", what, path, strerror(err),
                 (unsigned long)e);
 }
 
@@ -82,9 +68,9 @@ int safe_dir_open(const char *path, bool create, safe_why *why)
     while (slot < SLOTS && slots[slot].dir)
         slot++;
     if (slot == SLOTS)
-        return fail(why, EMFILE, "cannot open %s: %d directories are open", path, SLOTS);
+        return safe_fail(why, EMFILE, "cannot open %s: %d directories are open", path, SLOTS);
     if (snprintf(slots[slot].path, MAX_PATH, "%s", path) >= MAX_PATH)
-        return fail(why, ENAMETOOLONG, "'%s' is not a usable directory name", path);
+        return safe_fail(why, ENAMETOOLONG, "'%s' is not a usable directory name", path);
     if (create && !make_private_dir(path) && GetLastError() != ERROR_ALREADY_EXISTS)
         return fail_win(why, "cannot create", path);
     HANDLE h = CreateFileA(path, FILE_LIST_DIRECTORY, FILE_SHARE_READ | FILE_SHARE_WRITE,
@@ -97,9 +83,9 @@ int safe_dir_open(const char *path, bool create, safe_why *why)
     if (!GetFileInformationByHandle(h, &info))
         rc = fail_win(why, "cannot stat", path);
     else if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
-        rc = fail(why, ELOOP, "%s is a symbolic link or junction, not a directory", path);
+        rc = safe_fail(why, ELOOP, "%s is a symbolic link or junction, not a directory", path);
     else if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
-        rc = fail(why, ENOTDIR, "%s is not a directory", path);
+        rc = safe_fail(why, ENOTDIR, "%s is not a directory", path);
     if (rc) {
         CloseHandle(h);
         return -1;
@@ -137,12 +123,12 @@ static HANDLE create_temp(int dirfd, const char *name, char *tmp, size_t len, sa
         unsigned a = 0, b = 0;
         char leaf[MAX_PATH];
         if (rand_s(&a) || rand_s(&b)) {
-            fail(why, EIO, "rand_s failed");
+            safe_fail(why, EIO, "rand_s failed");
             return INVALID_HANDLE_VALUE;
         }
         if (snprintf(leaf, sizeof leaf, ".%s.%08x%08x.tmp", name, a, b) >= (int)sizeof leaf ||
             !joined(dirfd, leaf, tmp, len)) {
-            fail(why, ENAMETOOLONG, "the name %s is too long", name);
+            safe_fail(why, ENAMETOOLONG, "the name %s is too long", name);
             return INVALID_HANDLE_VALUE;
         }
         HANDLE h = CreateFileA(tmp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL,
@@ -153,7 +139,7 @@ static HANDLE create_temp(int dirfd, const char *name, char *tmp, size_t len, sa
             return h;
         }
     }
-    fail(why, EEXIST, "cannot create a temporary file for %s: 16 names taken", name);
+    safe_fail(why, EEXIST, "cannot create a temporary file for %s: 16 names taken", name);
     return INVALID_HANDLE_VALUE;
 }
 
@@ -164,7 +150,7 @@ int safe_file_replace(int dirfd, const char *name, const void *data, size_t len,
     (void)mode;
     char tmp[MAX_PATH], path[MAX_PATH];
     if (!joined(dirfd, name, path, sizeof path))
-        return fail(why, ENAMETOOLONG, "the name %s is too long", name);
+        return safe_fail(why, ENAMETOOLONG, "the name %s is too long", name);
     HANDLE h = create_temp(dirfd, name, tmp, sizeof tmp, why);
     if (h == INVALID_HANDLE_VALUE)
         return -1;
@@ -208,7 +194,7 @@ int safe_file_read(int dirfd, const char *name, size_t max, char **out, size_t *
 {
     char path[MAX_PATH];
     if (!joined(dirfd, name, path, sizeof path))
-        return fail(why, ENAMETOOLONG, "the name %s is too long", name);
+        return safe_fail(why, ENAMETOOLONG, "the name %s is too long", name);
     HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING,
                            FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     if (h == INVALID_HANDLE_VALUE)
@@ -219,11 +205,11 @@ int safe_file_read(int dirfd, const char *name, size_t max, char **out, size_t *
     if (!GetFileInformationByHandle(h, &info))
         rc = fail_win(why, "cannot stat", name);
     else if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
-        rc = fail(why, ELOOP, "%s is a symbolic link: not followed", name);
+        rc = safe_fail(why, ELOOP, "%s is a symbolic link: not followed", name);
     else if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
-        rc = fail(why, EINVAL, "%s is not a regular file", name);
+        rc = safe_fail(why, EINVAL, "%s is not a regular file", name);
     else if ((size = (unsigned long long)info.nFileSizeHigh << 32 | info.nFileSizeLow) > max)
-        rc = fail(why, EFBIG, "%s has %llu bytes, more than %zu", name, size, max);
+        rc = safe_fail(why, EFBIG, "%s has %llu bytes, more than %zu", name, size, max);
     if (!rc && read_all(h, (size_t)size, out, len))
         rc = fail_win(why, "cannot read", name);
     CloseHandle(h);
@@ -234,7 +220,7 @@ int safe_file_remove(int dirfd, const char *name, safe_why *why)
 {
     char path[MAX_PATH];
     if (!joined(dirfd, name, path, sizeof path))
-        return fail(why, ENAMETOOLONG, "the name %s is too long", name);
+        return safe_fail(why, ENAMETOOLONG, "the name %s is too long", name);
     return DeleteFileA(path) ? 0 : fail_win(why, "cannot delete", path);
 }
 
@@ -242,8 +228,8 @@ int safe_default_dir(char *dir, size_t len, safe_why *why)
 {
     const char *local = getenv("LOCALAPPDATA");
     if (!local || !*local)
-        return fail(why, ENOENT, "no state directory (LOCALAPPDATA is not set)");
+        return safe_fail(why, ENOENT, "no state directory (LOCALAPPDATA is not set)");
     return snprintf(dir, len, "%s\\vmaccel", local) < (int)len
                ? 0
-               : fail(why, ENAMETOOLONG, "the state directory name is too long");
+               : safe_fail(why, ENAMETOOLONG, "the state directory name is too long");
 }
