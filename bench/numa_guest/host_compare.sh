@@ -20,19 +20,27 @@ echo "$out" | grep -q 'GUEST-UP nodes=4' || { echo "host_compare: no four-node g
 # The best static placement: each client (a workload, or a guest node of
 # the wide one) wholly on one node, with the nodes' memory less what the
 # kernel uses and a 64 MiB reserve; its rate is the share of vCPUs whose
-# client fits. Exhaustive over the 4^7 assignments.
+# client fits. Twice: with any number of vCPUs per node (the workloads'
+# 10 vCPUs then share 8 CPUs unevenly), and with no node running more
+# vCPUs than it has CPUs (2), the rule vm-accel's engine keeps. Exhaustive
+# over the 4^7 assignments.
 echo "$out" | python3 -c '
 import itertools, re, sys
 used = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^MEM node=(\d+) used_mib=(\d+)", sys.stdin.read(), re.M)}
 room = [512 - 64 - used.get(n, 0) for n in range(4)]
 clients = [(2, 192), (1, 128), (1, 128), (1, 96), (1, 96), (2, 128), (2, 128)]  # vCPUs, MiB
-best = 0
-for nodes in itertools.product(range(4), repeat=len(clients)):
-    left, local = list(room), 0
-    for (v, mib), n in zip(clients, nodes):
-        if left[n] >= mib:
-            left[n] -= mib
-            local += v
-    best = max(best, local)
-print("best static placement: %d%% (%d of %d vCPUs with their memory on their node)" %
-      (100 * best // 10, best, 10))'
+def best(cpus_per_node):
+    top = 0
+    for nodes in itertools.product(range(4), repeat=len(clients)):
+        mem, cpus, local = list(room), [cpus_per_node] * 4, 0
+        for (v, mib), n in zip(clients, nodes):
+            if mem[n] >= mib and cpus[n] >= v:
+                mem[n] -= mib
+                cpus[n] -= v
+                local += v
+        top = max(top, local)
+    return top
+for label, cap in (("any vCPUs per node", 10), ("at most 2 vCPUs per node, one per CPU", 2)):
+    b = best(cap)
+    print("best static placement, %s: %d%% (%d of %d vCPUs with their memory on their node)" %
+          (label, 100 * b // 10, b, 10))'
