@@ -13,7 +13,10 @@
 #      the kernel command line, which hands it to init's environment);
 #      VMACCEL_BENCH_ONLY (a comma list, e.g. vmaccel,kernel), likewise:
 #      the balancers a comparison runs;
-#      VMACCEL_GUEST_NODES: NUMA nodes of 2 CPUs and 512 MiB (default 2).
+#      VMACCEL_GUEST_NODES: NUMA nodes of 2 CPUs and 512 MiB (default 2);
+#      VMACCEL_GUEST_KERNEL: a vmlinuz to boot instead of Debian's (any
+#      x86_64 kernel with NUMA emulation and the 8250 console built in,
+#      e.g. bookworm-backports' to compare kernel versions).
 #
 # The kernel is Debian's (apt-get download of the version linux-image-amd64
 # depends on), unpacked once into the cache. The initramfs is made here:
@@ -84,7 +87,7 @@ make_initramfs() {
   rm -rf "$root"
 }
 
-vmlinuz=$(kernel_image)
+vmlinuz=${VMACCEL_GUEST_KERNEL:-$(kernel_image)}
 initrd=$(mktemp --suffix=.cpio.gz)
 trap 'rm -f "$initrd"' EXIT
 make_initramfs "$initrd"

@@ -265,14 +265,23 @@ int main(int argc, char **argv)
     if (map_guest(&c, &ram, &total) != 0)
         return 1;
     struct vcpu v[MAX_VCPUS];
+    /* Small stacks: glibc's default (8 MiB, the RLIMIT_STACK) would tie
+     * with small RAM (--mem-mb 8), and vm-accel takes a VMM's largest
+     * anonymous mapping for its RAM when none is above 64 MiB, and where a
+     * tie lands depends on the kernel's mmap layout (6.12 put a stack
+     * first, so vm-accel watched a stack). */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256u << 10);
     for (int i = 0; i < c.vcpus; i++) {
         v[i] = (struct vcpu){.index = i, .node = c.cpu_node, .unpin_after = c.unpin_after,
                              .ram = ram, .bytes = total};
         for (unsigned n = 0; n < c.nnodes; n++)
             if ((unsigned)i >= c.nodes[n].first_cpu && (unsigned)i <= c.nodes[n].last_cpu)
                 v[i].ram = c.nodes[n].ram, v[i].bytes = c.nodes[n].bytes;
-        pthread_create(&v[i].thread, NULL, vcpu_main, &v[i]);
+        pthread_create(&v[i].thread, &attr, vcpu_main, &v[i]);
     }
+    pthread_attr_destroy(&attr);
     printf("READY pid=%d ram=%p bytes=%zu", getpid(), (void *)ram, total);
     /* Guest nodes: "cells=ADDR:first-last,..." for the measuring script. */
     for (unsigned n = 0; n < c.nnodes; n++)
