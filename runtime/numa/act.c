@@ -364,9 +364,8 @@ static void act_migrate(va_numa_engine *e, va_numa_vm *s, const va_host_model *m
 /* "No fix" is told once per reason, not every period. */
 static void defer(va_numa_engine *e, va_numa_vm *s, const char *why)
 {
-    if (!strcmp(s->deferred, why))
+    if (!va_told_first(&s->deferred, why))
         return;
-    snprintf(s->deferred, sizeof s->deferred, "%s", why);
     va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_DEFERRED, "local rate %.2f: no fix now: %s",
                  s->local_rate, why);
 }
@@ -386,7 +385,7 @@ void va_numa_act(va_numa_engine *e, va_numa_vm *const *states, const va_host_mod
             act_move(e, s, m, d, i, &loads);
         else
             act_migrate(e, s, m, a);
-        s->deferred[0] = '\0';
+        va_told_clear(&s->deferred);
         s->sample_every = 1, s->sample_wait = 0; /* look again next period */
     }
     /* The cooldown starts once per VM acted on (not per action); a dry

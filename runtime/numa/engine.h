@@ -32,6 +32,7 @@
 #include "numa/migrator.h"
 #include "numa/policy.h"
 #include "numa/sampler.h"
+#include "numa/told.h"
 #include "report/arena.h"
 #include "vmaccel.pb-c.h"
 #include "vmaccel/affinity.h"
@@ -71,7 +72,7 @@ typedef struct va_numa_vm {
      * stays well placed and still is looked at less often. */
     unsigned sample_every, sample_wait;
     va_mig_job *job;               /* its migration under way, or NULL */
-    char deferred[200];            /* the last "no fix" reason told */
+    va_told deferred;              /* "no fix" reasons told (told.h) */
     bool wants_fix;                /* its gate opened this period */
     uint64_t cpu_nodes;            /* nodes its cpuset allows (model_build.c) */
     uint64_t cpuset_read_at;       /* engine period + 1 of that read, 0 never */
