@@ -45,8 +45,9 @@ start_all() {
   sleep 2 # let the threads go
 }
 
-accesses() { # sum of the workloads' access counters
-  cat /tmp/[A-W].stats 2>/dev/null | sed -n 's/accesses=\([0-9]*\).*/\1/p' | awk '{s += $1} END {printf "%d", s}'
+accesses() { # sum of the workloads' access counters (%.0f: busybox awk's
+  # %d stops at 2^31, which six workloads pass within minutes)
+  cat /tmp/[A-W].stats 2>/dev/null | sed -n 's/accesses=\([0-9]*\).*/\1/p' | awk '{s += $1} END {printf "%.0f", s}'
 }
 
 one() { # balancer seconds
