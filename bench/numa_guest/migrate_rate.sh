@@ -2,7 +2,9 @@
 # Memory migration speed, vm-accel against the kernel's NUMA balancing, in
 # one boot of the four-node guest (scenario_migrate_rate.sh): pages per
 # second each reached, with and without transparent huge pages, and their
-# ratio. VMACCEL_BENCH_QUICK: small workloads, short runs.
+# ratio. VMACCEL_BENCH_QUICK: small workloads, short runs;
+# VMACCEL_BENCH_VCPUS=1: one vCPU thread per workload, half the guest's
+# CPUs idle (default 2: all busy).
 #   bench/numa_guest/migrate_rate.sh BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -10,7 +10,10 @@
 # own count for both) and when the count last grew - the migration's active
 # time, whatever the polling costs - and vm-accel's REBALANCE_APPLIED lines.
 # VMACCEL_BENCH_QUICK: 32 MiB workloads, 30 s per run.
-mib=128 limit=180
+# VMACCEL_BENCH_VCPUS: vCPU threads per workload (default 2, which keeps
+# every guest CPU busy; 1 leaves one CPU per node idle, where vm-accel's
+# migration threads need not share a CPU with a spinning vCPU).
+mib=128 limit=180 vcpus=${VMACCEL_BENCH_VCPUS:-2}
 [ -n "${VMACCEL_BENCH_QUICK:-}" ] && mib=32 limit=30
 up_cs() { awk '{printf "%d", $1 * 100}' /proc/uptime; }
 stat_of() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
@@ -19,7 +22,7 @@ start_vms() {
   pids="" targets="" size=$mib
   [ $1 = off ] && size=$((mib / 4)) # 4 KiB pages move slowly here: less of them
   for i in 0 1 2 3; do
-    misplaced_vm --mem-node $(( (i + 1) % 4 )) --cpu-node $i --mem-mb $size --vcpus 2 \
+    misplaced_vm --mem-node $(( (i + 1) % 4 )) --cpu-node $i --mem-mb $size --vcpus $vcpus \
       --thp $1 > /tmp/w$i.out &
     for k in $(seq 100); do grep -q READY /tmp/w$i.out && break; sleep 0.2; done
     pids="$pids $(sed -n 's/^READY pid=\([0-9]*\).*/\1/p' /tmp/w$i.out)"

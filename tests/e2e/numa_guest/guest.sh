@@ -12,7 +12,8 @@
 #      VMACCEL_BENCH_QUICK, when set, is passed on to the scenario (through
 #      the kernel command line, which hands it to init's environment);
 #      VMACCEL_BENCH_ONLY (a comma list, e.g. vmaccel,kernel), likewise:
-#      the balancers a comparison runs;
+#      the balancers a comparison runs; VMACCEL_BENCH_VCPUS likewise: vCPU
+#      threads per workload where a scenario takes it (migrate_rate);
 #      VMACCEL_GUEST_NODES: NUMA nodes of 2 CPUs and 512 MiB (default 2);
 #      VMACCEL_GUEST_KERNEL: a vmlinuz to boot instead of Debian's (any
 #      x86_64 kernel with NUMA emulation and the 8250 console built in,
@@ -105,5 +106,5 @@ done
 timeout --foreground "$limit" qemu-system-x86_64 -accel "${VMACCEL_GUEST_ACCEL:-tcg}" \
   -m $((512 * nodes)) -smp $((2 * nodes)) -cpu max "${numa[@]}" \
   -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib${VMACCEL_BENCH_QUICK:+ VMACCEL_BENCH_QUICK=1}${VMACCEL_BENCH_ONLY:+ VMACCEL_BENCH_ONLY=$VMACCEL_BENCH_ONLY}" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init LD_LIBRARY_PATH=/lib${VMACCEL_BENCH_QUICK:+ VMACCEL_BENCH_QUICK=1}${VMACCEL_BENCH_ONLY:+ VMACCEL_BENCH_ONLY=$VMACCEL_BENCH_ONLY}${VMACCEL_BENCH_VCPUS:+ VMACCEL_BENCH_VCPUS=$VMACCEL_BENCH_VCPUS}" \
   -nographic -no-reboot -serial mon:stdio </dev/null
