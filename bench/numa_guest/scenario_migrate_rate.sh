@@ -31,6 +31,28 @@ start_vms() {
   sleep 2
 }
 
+alive() { # pid: running, not exited (a zombie is exited)
+  st=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f1)
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# SIGINT, then up to 30 s for vmaccel to exit. One run in CI did not end
+# (the guest ran to its 30-minute limit) with no sign of where: a vmaccel
+# still running then is reported with each thread's kernel wait channel,
+# and killed, so the run ends and says why.
+stop_vmaccel() {
+  kill -INT $1
+  for k in $(seq 60); do alive $1 || break; sleep 0.5; done
+  if alive $1; then
+    echo "RATE-STUCK vmaccel did not exit 30 s after SIGINT"
+    for t in /proc/$1/task/*; do
+      echo "RATE-STUCK thread $(cat $t/comm) state $(sed 's/.*) //' $t/stat | cut -d' ' -f1) wchan $(cat $t/wchan 2>/dev/null)"
+    done
+    kill -KILL $1
+  fi
+  wait $1
+}
+
 all_local() {
   local_rate $targets | awk '$1 != "host" && $2 < 90 {low = 1} END {exit low}'
 }
@@ -66,7 +88,7 @@ one() { # balancer thp
        "numa_pages_migrated=$(( $(stat_of numa_pages_migrated) - k0 ))"
   [ $1 = vmaccel-stopped ] && kill -CONT $pids
   if [ -n "$bal" ]; then
-    kill -INT $bal; wait $bal
+    stop_vmaccel $bal
     grep REBALANCE_APPLIED /tmp/mr.jsonl | sed -n 's/.*"message": *"\([^"]*\)".*/RATE-APPLIED \1/p'
   fi
   echo 0 > /proc/sys/kernel/numa_balancing
