@@ -230,8 +230,10 @@ static int fill_allowed(hwloc_topology_t h, const vmaccel_topology_options *o,
  * at most 8192 CPUs): at most 16384 PUs, 32768 objects in all and 256
  * children per parent, which hwloc builds in a few seconds at worst.
  * Counts are read as hwloc reads them (strtoul, base 0, so "0x10", "+16"
- * and "pu: 16" count) after a "type:" or as a bare level ("2 2 4"); counts
- * hwloc refuses anyway (0, beyond UINT_MAX) are left to its parse error. */
+ * and "pu: 16" count) after a "type:" or as a bare level ("2 2 4"). hwloc
+ * starts a new level where a count's digits or a ")" or "]" stop, so
+ * "pack:0299999" is octal 02 followed by a bare level of 99999. Counts hwloc refuses anyway
+ * (0, beyond UINT_MAX) are left to its parse error. */
 #define VA_SYNTHETIC_MAX_PUS (1u << 14)
 #define VA_SYNTHETIC_MAX_OBJECTS (1u << 15)
 #define VA_SYNTHETIC_MAX_ARITY 256u
@@ -240,9 +242,11 @@ static int check_synthetic_size(const char *desc)
 {
     double pus = 1, objects = 0;
     unsigned long widest = 0;
+    const char *count_end = desc;
     for (const char *p = desc; *p;) {
         bool bare = p[0] >= '0' && p[0] <= '9' &&
-                    (p == desc || isspace((unsigned char)p[-1]));
+                    (p == count_end || isspace((unsigned char)p[-1]) ||
+                     p[-1] == ')' || p[-1] == ']');
         if (*p != ':' && !bare) {
             p++;
             continue;
@@ -255,7 +259,7 @@ static int check_synthetic_size(const char *desc)
             p++;
             continue;
         }
-        p = end;
+        p = count_end = end;
         if (errno == ERANGE || n == 0 || n > UINT_MAX)
             continue;
         pus *= (double)n;

@@ -168,10 +168,13 @@ TEST_CASE("bad topology input gives a clear error", "[topology][errors]")
     o.synthetic = "pack:1000 numa:1000 core:1000 pu:1000"; // 10^12 PUs
     CHECK(vmaccel_topology_load(&o, &t) == VMACCEL_ERANGE);
     // hwloc takes minutes over these (found by fuzz_cli): one level of
-    // 16384 PUs, in each spelling hwloc accepts; and 43788 PUs.
+    // 16384 PUs, in each spelling hwloc accepts; 43788 PUs; and octal
+    // 02 followed at once by a bare level of 99999, and bare levels
+    // right after attributes.
     for (const char *big : {"pu:16384", "16384", "core:2 pu:0x2000", "core:2 pu: 8192",
                             "core:2 pu:+8192", "pack:2 numa:89 l3:1 core:41 pu:6",
-                            "l3:256 core:64 pu:1"}) {
+                            "l3:256 core:64 pu:1", "pack:0299999", "2 0299999",
+                            "pack:2(memory=1GB)20000", "pack:2 [numa]20000"}) {
         o.synthetic = big;
         INFO(big);
         CHECK(vmaccel_topology_load(&o, &t) == VMACCEL_ERANGE);
