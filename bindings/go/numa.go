@@ -24,6 +24,10 @@ type NUMAOptions struct {
 	MigrateWorkers  uint    // threads migrating side by side; 0: half the PUs (1..8)
 	MigrateWhole    bool    // a VM's whole memory in one migrate_pages(2) call
 	OverridePins    bool    // also move vCPUs and memory the operator placed
+	// MigrateStopVCPUs pauses a VM's vCPU threads while each window (up to
+	// 16 MiB) of its memory moves: faster migrations of busy VMs (Linux,
+	// ptrace permission).
+	MigrateStopVCPUs bool
 }
 
 // ConfigureNUMA sets the engine's options (nil: every default). They take
@@ -51,6 +55,9 @@ func (m *Manager) ConfigureNUMA(opts *NUMAOptions) error {
 	}
 	if opts.OverridePins {
 		o.SetOverride_pins(1)
+	}
+	if opts.MigrateStopVCPUs {
+		o.SetMigrate_stop_vcpus(1)
 	}
 	return m.do("ConfigureNUMA", func(h capi.Struct_SS_vmaccel_manager) int {
 		return capi.Vmaccel_manager_configure_numa(h, o)

@@ -234,6 +234,27 @@ static int job_regions(const va_numa_vm *s, unsigned client, va_mig_job *job)
     return job->regions ? 0 : va_fail(VMACCEL_ENOMEM, "out of memory for a migration");
 }
 
+/* The VM's vCPU threads, for a job that stops them while its windows move
+ * (migrate_stop_vcpus): not for an in-process VM (vm-accel cannot stop its
+ * own threads that way), nor for a single migrate_pages(2) call. */
+static int job_vcpus(const va_numa_engine *e, const va_numa_vm *s, va_mig_job *job)
+{
+    if (!e->opts.migrate_stop_vcpus || job->whole_process || job->pidfd < 0)
+        return 0;
+    struct vmaccel_vm *vm = s->vm;
+    pthread_mutex_lock(&vm->lock);
+    int *tids = malloc((vm->nvcpus ? vm->nvcpus : 1) * sizeof *tids);
+    size_t n = 0;
+    for (size_t i = 0; tids && i < vm->nvcpus; i++)
+        if (!vm->vcpus[i].gone)
+            tids[n++] = vm->vcpus[i].tid;
+    pthread_mutex_unlock(&vm->lock);
+    int rc = !tids ? va_fail(VMACCEL_ENOMEM, "out of memory for a migration's vCPU list")
+             : n   ? va_vcpu_stop_init(&job->vcpu_stop, tids, n) : 0;
+    free(tids);
+    return rc;
+}
+
 /* Workers: half the host's PUs, 1..8 - page migration is CPU work (a
  * copy and a TLB shootdown per page), which the kernel's own balancing
  * spreads over the faulting threads. */
@@ -356,6 +377,13 @@ static void act_migrate(va_numa_engine *e, va_numa_vm *s, const va_host_model *m
     job->whole_process = e->opts.migrate_whole && m->vms[m->clients[a->client].vm].nclients == 1 &&
                          a->bytes + va_model_bytes(m, a->client)[a->target] >=
                              m->clients[a->client].bytes;
+    if (job_vcpus(e, s, job)) {
+        s->failures++;
+        va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_FAILED, "cannot start the migration: %s",
+                     vmaccel_error_last());
+        va_numa_free_job(job);
+        return;
+    }
     va_migration_begin(&job->mg, job->pid, job->target_node, job->target_os_node);
     s->job = job;
     va_migrator_submit(mg, job);

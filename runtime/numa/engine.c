@@ -58,7 +58,8 @@ static int check_options(const vmaccel_numa_options *o)
 static vmaccel_numa_options upgrade(const vmaccel_numa_options *o)
 {
     vmaccel_numa_options full = VMACCEL_NUMA_OPTIONS_INIT;
-    memcpy(&full, o, o->version >= 3   ? sizeof full
+    memcpy(&full, o, o->version >= 4   ? sizeof full
+                     : o->version == 3 ? VMACCEL_NUMA_OPTIONS_V3_SIZE
                      : o->version == 2 ? VMACCEL_NUMA_OPTIONS_V2_SIZE
                                        : VMACCEL_NUMA_OPTIONS_V1_SIZE);
     full.version = VMACCEL_NUMA_OPTIONS_VERSION;

@@ -2,6 +2,7 @@
  * that give the real duration and rate, and count in the VM's totals. */
 #include "numa/engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define MiB (1024.0 * 1024.0)
@@ -11,6 +12,7 @@ void va_numa_free_job(va_mig_job *job)
 {
     if (job) {
         free(job->regions);
+        va_vcpu_stop_free(&job->vcpu_stop);
         free(job);
     }
 }
@@ -29,6 +31,19 @@ static double seconds(const va_mig_job *j)
                                                   : 0.0;
 }
 
+/* How the vCPUs fared, when they were to stop while windows moved. */
+static void tell_stops(const va_vcpu_stop *st, char *out, size_t size)
+{
+    if (!st->ntids)
+        out[0] = '\0';
+    else if (st->off)
+        snprintf(out, size, "; its vCPUs ran on (stopping them failed: %s)", st->why_off);
+    else
+        snprintf(out, size, "; its vCPUs paused for %u window(s), %.1f ms in all, at most "
+                 "%.1f ms at once", st->windows, (double)st->total_ns * 1e-6,
+                 (double)st->longest_ns * 1e-6);
+}
+
 static void report(va_numa_engine *e, va_numa_vm *s, const va_mig_job *j)
 {
     const va_mig_counts *mg = &j->mg.done;
@@ -44,10 +59,13 @@ static void report(va_numa_engine *e, va_numa_vm *s, const va_mig_job *j)
         return;
     }
     s->migrations++;
+    char stops[240];
+    tell_stops(&j->vcpu_stop, stops, sizeof stops);
     va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_APPLIED, "memory on node %u: %.0f MiB moved "
                  "in %.2f s (%.0f MiB/s), %.0f MiB were there already, %llu pages could "
-                 "not move", target, moved, secs, secs > 0 ? moved / secs : 0.0,
-                 (double)mg->pages_already * 4096 / MiB, (unsigned long long)mg->pages_failed);
+                 "not move%s", target, moved, secs, secs > 0 ? moved / secs : 0.0,
+                 (double)mg->pages_already * 4096 / MiB, (unsigned long long)mg->pages_failed,
+                 stops);
 }
 
 void va_numa_collect_migrations(va_numa_engine *e)

@@ -128,11 +128,14 @@ static void rotate(va_migrator *m, va_mig_job *j)
     *pp = j;
 }
 
-/* The first job that still has windows (or its whole move) to hand out. */
+/* The first job that still has windows (or its whole move) to hand out.
+ * One whose vCPUs stop for its windows moves one window at a time: a
+ * stopped thread belongs to the worker that stopped it. */
 static va_mig_job *job_with_work(va_migrator *m)
 {
     for (va_mig_job *j = m->jobs; j; j = j->next)
-        if (j->state != VA_JOB_DONE && !j->stop && j->mg.active)
+        if (j->state != VA_JOB_DONE && !j->stop && j->mg.active &&
+            !(j->vcpu_stop.ntids && j->inflight))
             return j;
     return NULL;
 }
@@ -211,7 +214,9 @@ static void move_window(va_migrator *m, va_mig_job *j, va_migrate_buf *buf)
     if (paid) {
         pthread_mutex_unlock(&m->lock);
         uint64_t t0 = now(m);
+        va_vcpu_stop_hold(&j->vcpu_stop, j->plat, j->pid);
         rc = va_migration_move(&j->mg, j->plat, &w, buf, &c);
+        va_vcpu_stop_release(&j->vcpu_stop, j->plat);
         pthread_mutex_lock(&m->lock);
         j->start_ns = j->start_ns ? j->start_ns : t0;
     }

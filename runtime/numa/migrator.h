@@ -30,6 +30,7 @@
 
 #include "numa/budget.h"
 #include "numa/migrate.h"
+#include "numa/stop_vcpus.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,6 +55,9 @@ typedef struct va_mig_job {
     uint64_t bytes_wanted;         /* stop once this much has moved */
     bool whole_process;            /* every page of the process goes:
                                       migrate_pages(2) in one call */
+    va_vcpu_stop vcpu_stop;        /* vCPUs to stop while each window moves
+                                      (tids NULL: none); such a job
+                                      has one window out at a time */
     /* Progress, under the migrator's lock. */
     va_job_state state;
     va_migration mg;               /* cursor and the finished windows' counts */

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "platform/platform_cpus.h"
 #include "platform/platform_mem.h"
+#include "platform/platform_stop.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -297,6 +298,8 @@ static const va_platform linux_platform = {
     .cpu_times = va_lx_cpu_times,
     .manual_clock = false,
     .thread_cpuset = va_lx_thread_cpuset,
+    .thread_stop = va_lx_thread_stop,
+    .thread_resume = va_lx_thread_resume,
 };
 
 const va_platform *va_platform_linux(void)

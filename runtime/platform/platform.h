@@ -183,6 +183,17 @@ struct va_platform {
      * VMACCEL_EGONE when the thread has exited. */
     int (*thread_cpuset)(const va_platform *p, int pid, int tid, va_thread_cpuset *out);
 
+    /* ---- stopping a VM's threads while its memory moves (the migrator's
+     * stop_vcpus: linux_stop.c, sim.c); NULL where unsupported ---- */
+    /* Stops thread `tid` of process `pid` (another process) until
+     * thread_resume, which must run on the same thread of this process
+     * (Linux: ptrace; if this process exits first, the kernel lets the
+     * thread run again). *sig: a signal the stop caught, which
+     * thread_resume delivers. VMACCEL_EGONE: the thread exited;
+     * VMACCEL_EPERM: another tracer holds it, or no permission. */
+    int (*thread_stop)(const va_platform *p, int pid, int tid, int *sig);
+    int (*thread_resume)(const va_platform *p, int tid, int sig);
+
     /* ---- a management layer that owns the VM (a per-VM platform: libvirt,
      * vmm/libvirt_platform.c); NULL on linux and sim ---- */
     /* Its placement of the VM's vCPUs and memory, read live. */

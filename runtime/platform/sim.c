@@ -3,6 +3,7 @@
 
 #include "platform/platform_cpus.h"
 #include "platform/platform_mem.h"
+#include "platform/platform_stop.h"
 #include "platform/sim_numa.h"
 #include "platform/sim_priv.h"
 
@@ -206,7 +207,7 @@ static int sim_get_affinity(const va_platform *p, int tid, va_cpumask *cpus)
     return t ? 0 : gone("sched_getaffinity", tid);
 }
 
-static void before_action(va_sim *s, int tid)
+void va_sim_before_action(va_sim *s, int tid)
 {
     pthread_mutex_lock(&s->lock);
     void (*fn)(va_sim *, int, void *) = s->on_action;
@@ -219,7 +220,7 @@ static void before_action(va_sim *s, int tid)
 static int sim_set_affinity(const va_platform *p, int tid, const va_cpumask *cpus)
 {
     va_sim *s = sim_of(p);
-    before_action(s, tid);
+    va_sim_before_action(s, tid);
     int rc = 0;
     pthread_mutex_lock(&s->lock);
     sim_proc *pr = NULL;
@@ -256,7 +257,7 @@ static int sim_get_nice(const va_platform *p, int tid, int *nice)
 static int sim_set_nice(const va_platform *p, int tid, int nice)
 {
     va_sim *s = sim_of(p);
-    before_action(s, tid);
+    va_sim_before_action(s, tid);
     int rc = 0;
     pthread_mutex_lock(&s->lock);
     sim_thread *t = find_thread(s, tid, NULL);
@@ -286,7 +287,7 @@ static int sim_get_sched(const va_platform *p, int tid, int *policy, int *priori
 static int sim_set_sched(const va_platform *p, int tid, int policy, int priority)
 {
     va_sim *s = sim_of(p);
-    before_action(s, tid);
+    va_sim_before_action(s, tid);
     int rc = 0;
     pthread_mutex_lock(&s->lock);
     sim_thread *t = find_thread(s, tid, NULL);
@@ -340,6 +341,7 @@ int va_sim_new(const char *online, va_sim **out)
         .migrate_pages = va_sim_migrate_pages, .cpu_times = va_sim_cpu_times,
         .manual_clock = true,
         .thread_cpuset = va_sim_thread_cpuset,
+        .thread_stop = va_sim_thread_stop, .thread_resume = va_sim_thread_resume,
     };
     *out = s;
     return 0;

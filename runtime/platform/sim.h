@@ -34,7 +34,8 @@ typedef enum va_sim_op {
     VA_SIM_SET_NICE = 1,
     VA_SIM_SET_SCHED = 2,
     VA_SIM_PIDFD_OPEN = 3,
-    VA_SIM_OP_COUNT_ = 4
+    VA_SIM_THREAD_STOP = 4,
+    VA_SIM_OP_COUNT_ = 5
 } va_sim_op;
 
 /* A host whose online CPUs are `online` (a cpulist, e.g. "0-7"). */
@@ -73,7 +74,10 @@ int va_sim_set_file(va_sim *s, int pid, int tid, const char *name, const char *t
 /* Makes `op` fail with `code` (0: succeed again). */
 void va_sim_deny(va_sim *s, va_sim_op op, int code);
 /* fn(s, tid, arg) runs (without the lock) before each set_affinity,
- * set_nice and set_sched. NULL removes it. */
+ * set_nice, set_sched and thread_stop. NULL removes it. */
 void va_sim_on_action(va_sim *s, void (*fn)(va_sim *s, int tid, void *arg), void *arg);
+/* How often thread `tid` was stopped (thread_stop) and whether it is
+ * stopped now. */
+int va_sim_thread_stops(va_sim *s, int tid, unsigned *stops, bool *stopped);
 
 #endif

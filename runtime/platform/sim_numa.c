@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "platform/platform_mem.h"
 #include "platform/sim_index.h"
+#include "platform/sim_priv.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,6 +46,7 @@ struct va_sim_numa {
     unsigned fail_nth, move_count;
     int fail_err;
     uint64_t moved;
+    uint64_t moved_stopped;       /* ... while a thread of the process was stopped */
     uint64_t queries;             /* move_pages calls that only asked */
     /* Huge pages moved by the move_pages call under way (its other
      * pages come back -EBUSY, as the kernel's isolation says). */
@@ -242,6 +244,15 @@ uint64_t va_sim_pages_moved(va_sim *s)
     return moved;
 }
 
+uint64_t va_sim_pages_moved_stopped(va_sim *s)
+{
+    va_sim_numa *n = va_sim_numa_of(s);
+    pthread_mutex_lock(&n->lock);
+    uint64_t moved = n->moved_stopped;
+    pthread_mutex_unlock(&n->lock);
+    return moved;
+}
+
 uint64_t va_sim_page_queries(va_sim *s)
 {
     va_sim_numa *n = va_sim_numa_of(s);
@@ -354,12 +365,16 @@ int va_sim_move_pages(const va_platform *p, int pid, size_t count,
                       void *const *pages, const int *nodes, int *status)
 {
     va_sim_numa *n = va_sim_numa_of(p->ctx);
+    bool stopped = nodes && va_sim_any_stopped(p->ctx, pid); /* takes the sim's lock */
     pthread_mutex_lock(&n->lock);
     n->ncall_chunks = 0;
     n->queries += !nodes;
+    uint64_t before = n->moved;
     for (size_t i = 0; i < count; i++)
         status[i] = page_status(n, pid, (uint64_t)(uintptr_t)pages[i],
                                 nodes ? &nodes[i] : NULL);
+    if (stopped)
+        n->moved_stopped += n->moved - before;
     pthread_mutex_unlock(&n->lock);
     return 0;
 }

@@ -53,6 +53,9 @@ int va_sim_count_pages(va_sim *s, int pid, unsigned nodes, uint64_t *counts);
 /* Every `nth` page move fails with -err (EBUSY, ENOMEM); nth 0: none. */
 void va_sim_fail_moves(va_sim *s, unsigned nth, int err);
 uint64_t va_sim_pages_moved(va_sim *s);
+/* Of those, moved by move_pages while a thread of the process was stopped
+ * (thread_stop: the migrator stops a VM's vCPU threads, not the others). */
+uint64_t va_sim_pages_moved_stopped(va_sim *s);
 /* move_pages calls that only asked where pages are (the engine's samples). */
 uint64_t va_sim_page_queries(va_sim *s);
 /* The clock: starts at 1 s, moves only when advanced. */

@@ -26,6 +26,8 @@ typedef struct sim_thread {
     va_cpumask affinity;
     int nice, policy, priority, last_cpu;
     sim_cgroup cg;
+    bool stopped;        /* thread_stop .. thread_resume */
+    unsigned stops;
 } sim_thread;
 
 typedef struct sim_proc {
@@ -73,6 +75,12 @@ struct va_sim {
     void (*on_action)(va_sim *, int, void *);
     void *on_action_arg;
 };
+
+/* Runs the test's on_action hook (va_sim_on_action) for `tid`; takes the
+ * lock to read it, calls it without. */
+void va_sim_before_action(va_sim *s, int tid);
+/* Some thread of `pid` is stopped (sim_stop.c); takes the lock. */
+bool va_sim_any_stopped(va_sim *s, int pid);
 
 static inline va_sim *sim_of(const va_platform *p)
 {

@@ -85,7 +85,7 @@ struct Host {
         va_sim_advance(sim, 1000000000ull);
         REQUIRE(vmaccel_manager_numa_tick(m) == 0);
     }
-    std::vector<int> events()
+    std::vector<int> events(std::vector<std::string> *messages = nullptr)
     {
         std::vector<int> types;
         vmaccel_buf b = {nullptr, 0};
@@ -93,6 +93,8 @@ struct Host {
             auto *ev = vmaccel__v1__event__unpack(nullptr, b.len, b.data);
             REQUIRE(ev != nullptr);
             types.push_back(ev->type);
+            if (messages)
+                messages->push_back(ev->message);
             vmaccel__v1__event__free_unpacked(ev, nullptr);
             vmaccel_buf_free(&b);
         }
@@ -167,6 +169,56 @@ TEST_CASE("engine: memory migrates to the vCPUs when told to", "[numa][engine]")
     CHECK(h.locality().pages_migrated == RAM_BYTES / 4096);
     h.tick();
     CHECK(h.locality().local_rate == Approx(1.0));
+}
+
+TEST_CASE("engine: with migrate_stop_vcpus the vCPUs pause while each window moves",
+          "[numa][engine]")
+{
+    Host h;
+    vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
+    o.fix = VMACCEL_NUMA_FIX_MIGRATE_MEMORY;
+    o.migrate_stop_vcpus = 1;
+    REQUIRE(vmaccel_manager_configure_numa(h.m, &o) == 0);
+    for (int i = 0; i < 3; i++)
+        h.tick();
+    CHECK(va_sim_pages_moved_stopped(h.sim) == RAM_BYTES / 4096);
+    for (int tid : {101, 102}) {
+        unsigned stops = 0;
+        bool now = true;
+        REQUIRE(va_sim_thread_stops(h.sim, tid, &stops, &now) == 0);
+        CHECK(stops == 4); // 64 MiB: four 16 MiB windows
+        CHECK_FALSE(now);
+    }
+    std::vector<std::string> messages;
+    auto ev = h.events(&messages);
+    REQUIRE(h.count(ev, VMACCEL_EVENT_REBALANCE_APPLIED) == 1);
+    auto applied = std::find_if(messages.begin(), messages.end(), [](const std::string &s) {
+        return s.find("MiB moved") != std::string::npos;
+    });
+    REQUIRE(applied != messages.end());
+    CHECK(applied->find("its vCPUs paused for 4 window(s)") != std::string::npos);
+}
+
+TEST_CASE("engine: vCPUs that cannot pause run on, and the event says why", "[numa][engine]")
+{
+    Host h;
+    vmaccel_numa_options o = VMACCEL_NUMA_OPTIONS_INIT;
+    o.fix = VMACCEL_NUMA_FIX_MIGRATE_MEMORY;
+    o.migrate_stop_vcpus = 1;
+    REQUIRE(vmaccel_manager_configure_numa(h.m, &o) == 0);
+    va_sim_deny(h.sim, VA_SIM_THREAD_STOP, VMACCEL_EPERM);
+    for (int i = 0; i < 3; i++)
+        h.tick();
+    uint64_t pages[2];
+    REQUIRE(va_sim_count_pages(h.sim, 100, 2, pages) == 0);
+    CHECK(pages[0] == RAM_BYTES / 4096); // moved all the same
+    CHECK(va_sim_pages_moved_stopped(h.sim) == 0);
+    std::vector<std::string> messages;
+    h.events(&messages);
+    bool told = false;
+    for (const auto &s : messages)
+        told = told || s.find("its vCPUs ran on (stopping them failed: ptrace") != std::string::npos;
+    CHECK(told);
 }
 
 TEST_CASE("engine: partial migration failures are reported, total ones fail", "[numa][engine]")
@@ -256,6 +308,11 @@ TEST_CASE("engine: options and state are checked", "[numa][engine][errors]")
     vmaccel_numa_options old = VMACCEL_NUMA_OPTIONS_INIT;
     old.version = 1;
     memcpy(v1, &old, VMACCEL_NUMA_OPTIONS_V1_SIZE);
+    CHECK(vmaccel_manager_configure_numa(h.m, reinterpret_cast<vmaccel_numa_options *>(v1)) == 0);
+    // And one built against version 3 (no migrate_stop_vcpus).
+    memset(v1, 0xff, sizeof v1);
+    old.version = 3;
+    memcpy(v1, &old, VMACCEL_NUMA_OPTIONS_V3_SIZE);
     CHECK(vmaccel_manager_configure_numa(h.m, reinterpret_cast<vmaccel_numa_options *>(v1)) == 0);
     REQUIRE(vmaccel_manager_disable_numa(h.m) == 0);
     CHECK(vmaccel_manager_numa_tick(h.m) == VMACCEL_ESTATE);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <string>
 #include <thread>
 
 extern "C" {
@@ -56,7 +57,22 @@ struct Fixture {
     static void release(va_mig_job *j)
     {
         free(j->regions);
+        va_vcpu_stop_free(&j->vcpu_stop);
         free(j);
+    }
+    // Two vCPU threads (pid+1, pid+2) that the job stops while it moves.
+    void stop_vcpus(int pid, va_mig_job *j)
+    {
+        const int tids[2] = {pid + 1, pid + 2};
+        REQUIRE(va_sim_add_thread(sim, pid, tids[0], "CPU 0/TCG") == 0);
+        REQUIRE(va_sim_add_thread(sim, pid, tids[1], "CPU 1/TCG") == 0);
+        REQUIRE(va_vcpu_stop_init(&j->vcpu_stop, tids, 2) == 0);
+    }
+    unsigned stops(int tid, bool *now)
+    {
+        unsigned n = 0;
+        REQUIRE(va_sim_thread_stops(sim, tid, &n, now) == 0);
+        return n;
     }
     uint64_t pages_on(int pid, int node)
     {
@@ -240,5 +256,104 @@ TEST_CASE("migrator: migrate_pages moves a whole process at once", "[numa][migra
     CHECK(j->rc == 0);
     CHECK(j->mg.done.pages_moved == 64 * 256);
     CHECK(f.pages_on(100, 0) == 64 * 256);
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: a VM's vCPUs are stopped while each window moves, then let go",
+          "[numa][migrator]")
+{
+    Fixture f(1ull << 40, false);
+    f.process(100, 64); // 4 windows of 16 MiB
+    va_mig_job *j = f.job(100, 64);
+    f.stop_vcpus(100, j);
+    va_migrator_submit(f.mg, j);
+    va_migrator_run(f.mg);
+    va_mig_job *done[1];
+    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    CHECK(j->rc == 0);
+    CHECK(f.pages_on(100, 0) == 64 * 256);
+    // Every page moved while the vCPUs were stopped; each stopped once per
+    // window; none is left stopped.
+    CHECK(va_sim_pages_moved_stopped(f.sim) == 64 * 256);
+    bool now = true;
+    CHECK(f.stops(101, &now) == 4);
+    CHECK_FALSE(now);
+    CHECK(f.stops(102, &now) == 4);
+    CHECK_FALSE(now);
+    CHECK(j->vcpu_stop.windows == 4);
+    CHECK_FALSE(j->vcpu_stop.off);
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: vCPUs that cannot be stopped run on, and the job says why",
+          "[numa][migrator]")
+{
+    Fixture f(1ull << 40, false);
+    f.process(100, 32);
+    va_mig_job *j = f.job(100, 32);
+    f.stop_vcpus(100, j);
+    va_sim_deny(f.sim, VA_SIM_THREAD_STOP, VMACCEL_EPERM);
+    va_migrator_submit(f.mg, j);
+    va_migrator_run(f.mg);
+    va_mig_job *done[1];
+    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    CHECK(j->rc == 0); // the memory still moved
+    CHECK(f.pages_on(100, 0) == 32 * 256);
+    CHECK(va_sim_pages_moved_stopped(f.sim) == 0);
+    CHECK(j->vcpu_stop.off);
+    CHECK(std::string(j->vcpu_stop.why_off).find("denied") != std::string::npos);
+    bool now = true;
+    CHECK(f.stops(101, &now) == 0);
+    CHECK_FALSE(now);
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: a vCPU stopped by someone else turns stopping off, the others go free",
+          "[numa][migrator]")
+{
+    Fixture f(1ull << 40, false);
+    f.process(100, 32);
+    va_mig_job *j = f.job(100, 32);
+    f.stop_vcpus(100, j);
+    int sig = 0; // another tracer holds vCPU 1
+    REQUIRE(f.p->thread_stop(f.p, 100, 102, &sig) == 0);
+    va_migrator_submit(f.mg, j);
+    va_migrator_run(f.mg);
+    va_mig_job *done[1];
+    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    CHECK(j->rc == 0);
+    CHECK(j->vcpu_stop.off);
+    bool now = true;
+    CHECK(f.stops(101, &now) == 1); // stopped, then let go when 102 failed
+    CHECK_FALSE(now);
+    CHECK(f.stops(102, &now) == 1); // the other tracer's stop only
+    CHECK(now);
+    REQUIRE(f.p->thread_resume(f.p, 102, 0) == 0);
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: workers take a stopping job's windows one at a time",
+          "[numa][migrator][thread]")
+{
+    Fixture f(1ull << 40, true, 4);
+    f.process(100, 128);
+    va_mig_job *j = f.job(100, 128);
+    f.stop_vcpus(100, j);
+    // Each stop takes 10 ms, so a second worker on the same job would
+    // find the threads already stopped.
+    va_sim_on_action(
+        f.sim, [](va_sim *, int, void *) { std::this_thread::sleep_for(std::chrono::milliseconds(10)); },
+        nullptr);
+    va_migrator_submit(f.mg, j);
+    va_migrator_wait_idle(f.mg);
+    va_mig_job *done[1];
+    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    CHECK(j->rc == 0);
+    CHECK(f.pages_on(100, 0) == 128 * 256);
+    // Two workers stopping the same threads at once would have found them
+    // stopped (EPERM) and turned stopping off.
+    CHECK_FALSE(j->vcpu_stop.off);
+    CHECK(j->vcpu_stop.windows == 8);
+    CHECK(va_sim_pages_moved_stopped(f.sim) == 128 * 256);
     Fixture::release(j);
 }

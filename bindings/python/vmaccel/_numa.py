@@ -30,6 +30,7 @@ class NumaOptions:
     migrate_workers: int = 0     # threads migrating side by side; 0: half the PUs
     migrate_whole: bool = False  # a VM's whole memory in one migrate_pages(2)
     override_pins: bool = False  # also move what the operator placed
+    migrate_stop_vcpus: bool = False  # pause the vCPUs while each window moves
 
     def _to_c(self):
         o = capi.vmaccel_numa_options()

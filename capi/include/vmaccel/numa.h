@@ -53,7 +53,7 @@ typedef enum vmaccel_numa_fix {
     VMACCEL_NUMA_FIX_MIGRATE_MEMORY = 2/* only migrate memory to the vCPUs */
 } vmaccel_numa_fix;
 
-#define VMACCEL_NUMA_OPTIONS_VERSION 3
+#define VMACCEL_NUMA_OPTIONS_VERSION 4
 typedef struct vmaccel_numa_options {
     unsigned version;            /* VMACCEL_NUMA_OPTIONS_VERSION */
     unsigned interval_ms;        /* sampling period; 0: 1000 */
@@ -77,22 +77,35 @@ typedef struct vmaccel_numa_options {
      * placed gets its memory moved to them instead, and one whose memory
      * is placed gets its vCPUs moved. 1: it may move both. */
     int override_pins;
+    /* Version 4: */
+    /* 1: a VM's vCPU threads are stopped while each window (up to 16 MiB)
+     * of its memory moves, so that moving a page needs no TLB flush on
+     * the CPUs that run them: migrations of a running VM go several times
+     * faster, and each vCPU pauses for one window at a time. Linux, with
+     * ptrace permission over the VMM (root, or CAP_SYS_PTRACE); a VMM the
+     * kernel lets vm-accel not trace (another tracer, yama) migrates with
+     * its vCPUs running, and the migration's event says why. Not for
+     * in-process VMs, nor with migrate_whole's single call. If vm-accel
+     * dies meanwhile, the kernel lets the threads run again. */
+    int migrate_stop_vcpus;
 } vmaccel_numa_options;
 
 #define VMACCEL_NUMA_OPTIONS_INIT { VMACCEL_NUMA_OPTIONS_VERSION, 0, 0.0, 0.0, \
-    0, 0, 0, 0.0, VMACCEL_NUMA_FIX_CHEAPER, 0, 0, 0, 0 }
-/* The size of a version-1 struct (callers built before version 2), and of
- * a version-2 one. */
+    0, 0, 0, 0.0, VMACCEL_NUMA_FIX_CHEAPER, 0, 0, 0, 0, 0 }
+/* The size of a version-1 struct (callers built before version 2), of a
+ * version-2 one and of a version-3 one. */
 #define VMACCEL_NUMA_OPTIONS_V1_SIZE \
     (offsetof(vmaccel_numa_options, dry_run) + sizeof(int))
 #define VMACCEL_NUMA_OPTIONS_V2_SIZE \
     (offsetof(vmaccel_numa_options, migrate_whole) + sizeof(int))
+#define VMACCEL_NUMA_OPTIONS_V3_SIZE \
+    (offsetof(vmaccel_numa_options, override_pins) + sizeof(int))
 VMACCEL_API void vmaccel_numa_options_init(vmaccel_numa_options *opts);
 
 /* Sets the engine's options (zeros mean the defaults above). Takes effect
  * at the next period; a changed interval re-arms the timer; the migration
- * workers' count takes effect when the engine first migrates. Version 1,
- * 2 and 3 structs are accepted (older ones: override_pins 0). Errors: VMACCEL_EINVAL (version, threshold
+ * workers' count takes effect when the engine first migrates. Version 1
+ * to 4 structs are accepted (older ones: the later fields 0). Errors: VMACCEL_EINVAL (version, threshold
  * outside 0..1, sample_error outside 0..0.5, interval above one hour,
  * unknown fix, more than 8 workers). Thread safety: any thread. */
 VMACCEL_API int vmaccel_manager_configure_numa(vmaccel_manager *m,
