@@ -429,7 +429,8 @@ VA_GO_OUT(double, float64)
                           int planned_cpu, int result, int pinned, int dry_run,
                           int set_nice, int nice, int rt_priority, int migrate_whole,
                           int override_pins, int known, int operator_pinned,
-                          int memory_pinned, int kept, int overrode, int guest_node };
+                          int memory_pinned, int kept, int overrode, int guest_node,
+                          int migrate_stop_vcpus };
 #endif
 #ifdef SWIGPYTHON
 %apply (unsigned *ARRAY_OUT, size_t ARRAY_CAP, size_t *ARRAY_COUNT) {

@@ -16,7 +16,7 @@ echo "$out" | grep -q 'GUEST-UP nodes=4' || { echo "migrate_rate: the guest did 
 # the balancer's start: detection is part of it), per run; then vm-accel /
 # kernel.
 echo "$out" | awk '
-  /^RATE (vmaccel|kernel|vmaccel-stopped|vmaccel-whole) / {
+  /^RATE (vmaccel|kernel|vmaccel-stop|vmaccel-stopped|vmaccel-whole) / {
     for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
     s = f["active_cs"] / 100
     r = s > 0 ? f["pgmigrate_success"] / s : 0
@@ -27,7 +27,10 @@ echo "$out" | awk '
   END {
     for (t = 0; t < 2; t++) {
       thp = t ? "off" : "on"
-      if (rate["kernel", thp] > 0)
+      if (rate["kernel", thp] > 0) {
         printf "ratio    thp=%-3s vm-accel / kernel = %.2f\n", thp, rate["vmaccel", thp] / rate["kernel", thp]
+        printf "ratio    thp=%-3s vm-accel --migrate-stop-vcpus / kernel = %.2f\n", thp,
+               rate["vmaccel-stop", thp] / rate["kernel", thp]
+      }
     }
   }'

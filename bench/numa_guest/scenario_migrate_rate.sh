@@ -4,8 +4,10 @@
 # threads pinned to node i and memory on node i+1, so only memory can move;
 # each balancer alone, with transparent huge pages (what QEMU asks for its
 # guest RAM) and without; and vm-accel once more with the workloads'
-# threads stopped (a diagnostic: no TLB shootdowns, see below), and with
-# --migrate-whole (one migrate_pages(2) per VM instead of windows). Time until all four are 90% local (the kernel's
+# threads stopped (a diagnostic: no TLB shootdowns, see below), with
+# --migrate-stop-vcpus (vm-accel stops the vCPU threads itself, one window
+# at a time) and with --migrate-whole (one migrate_pages(2) per VM instead
+# of windows). Time until all four are 90% local (the kernel's
 # numa_maps), pages migrated (/proc/vmstat pgmigrate_success, the kernel's
 # own count for both) and when the count last grew - the migration's active
 # time, whatever the polling costs - and vm-accel's REBALANCE_APPLIED lines.
@@ -67,8 +69,10 @@ one() { # balancer thp
   [ $1 = vmaccel-stopped ] && kill -STOP $pids
   case $1 in
     vmaccel*)
-      whole=; [ $1 = vmaccel-whole ] && whole=--migrate-whole
-      vmaccel run $(for p in $pids; do echo --pid $p; done) --fix migrate-memory $whole \
+      how=
+      [ $1 = vmaccel-whole ] && how=--migrate-whole
+      [ $1 = vmaccel-stop ] && how=--migrate-stop-vcpus
+      vmaccel run $(for p in $pids; do echo --pid $p; done) --fix migrate-memory $how \
         --migrate-mbps 100000 --interval 500 --no-live --events json > /tmp/mr.jsonl 2>&1 &
       bal=$! ;;
     kernel) echo 1 > /proc/sys/kernel/numa_balancing ;;
@@ -98,6 +102,7 @@ one() { # balancer thp
 for thp in on off; do
   one vmaccel $thp
   one kernel $thp
+  one vmaccel-stop $thp
   one vmaccel-whole $thp
   one vmaccel-stopped $thp
 done

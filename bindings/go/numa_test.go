@@ -35,7 +35,8 @@ func TestConfigureNUMARejectsBadOptions(t *testing.T) {
 		}
 	}
 	for _, o := range []*NUMAOptions{nil, {}, {IntervalMS: 250, Threshold: 0.9, Fix: NUMAFixMoveVCPUs, DryRun: true},
-		{Threshold: 1, SampleError: 0.5, IntervalMS: 3600000, Fix: NUMAFixMigrateMemory}} {
+		{Threshold: 1, SampleError: 0.5, IntervalMS: 3600000, Fix: NUMAFixMigrateMemory},
+		{MigrateWhole: true, OverridePins: true, MigrateStopVCPUs: true}} {
 		if err := m.ConfigureNUMA(o); err != nil {
 			t.Errorf("ConfigureNUMA(%+v): %v", o, err)
 		}

@@ -61,6 +61,7 @@ def test_good_options_are_accepted(manager):
                                                dry_run=True))
     manager.configure_numa(threshold=1.0, sample_error=0.5, interval_ms=3600000,
                            fix=vmaccel.NumaFix.MIGRATE_MEMORY)
+    manager.configure_numa(migrate_whole=True, override_pins=True, migrate_stop_vcpus=True)
     with pytest.raises(TypeError):
         manager.configure_numa(no_such_option=1)
     with pytest.raises(TypeError):
