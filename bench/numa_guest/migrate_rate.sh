@@ -12,25 +12,37 @@ out=$(VMACCEL_GUEST_NODES=4 "$root/tests/e2e/numa_guest/guest.sh" "$1" \
         "$root/bench/numa_guest/scenario_migrate_rate.sh" 1800 | tr -d '\r')
 echo "$out" | grep -E '^(GUEST-UP|RATE)'
 echo "$out" | grep -q 'GUEST-UP nodes=4' || { echo "migrate_rate: the guest did not boot with 4 nodes" >&2; exit 1; }
-# pages/s = pages migrated over the time until the count last grew (from
-# the balancer's start: detection is part of it), per run; then vm-accel /
-# kernel.
+# Two rates per run, from the kernel's own count of migrated pages:
+# - from start: over the time from the balancer's start until the count
+#   last grew (detection, and vm-accel's own start, are part of it);
+# - migrating: over the time from the first page moved to the last (the
+#   migration itself, each balancer's detection left out).
+# Then vm-accel / kernel for each.
 echo "$out" | awk '
   /^RATE (vmaccel|kernel|vmaccel-stop|vmaccel-stopped|vmaccel-whole) / {
+    delete f
     for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+    pages = f["pgmigrate_success"]
     s = f["active_cs"] / 100
-    r = s > 0 ? f["pgmigrate_success"] / s : 0
+    d = (f["active_cs"] - f["first_cs"]) / 100
+    if (d < 0.05) d = 0.05 # one sample apart at most
+    r = s > 0 ? pages / s : 0
+    rm = pages > 0 ? pages / d : 0
     rate[$2, f["thp"]] = r
-    printf "%-15s thp=%-3s %6d pages in %6.1f s = %8.0f pages/s (%s to 90%% in %.1f s)\n", $2, f["thp"],
-           f["pgmigrate_success"], s, r, f["reached90"] == "yes" ? "got" : "never got", f["seconds_cs"] / 100
+    mrate[$2, f["thp"]] = rm
+    printf "%-15s thp=%-3s %6d pages: from start %5.1f s = %7.0f pages/s; migrating %5.1f s = %7.0f pages/s; %s to 90%% in %.1f s\n",
+           $2, f["thp"], pages, s, r, d, rm, f["reached90"] == "yes" ? "got" : "never got", f["seconds_cs"] / 100
+  }
+  function ratio(name, thp, label) {
+    printf "ratio    thp=%-3s %-32s from start %.2f, migrating %.2f\n", thp, label,
+           rate[name, thp] / rate["kernel", thp], mrate[name, thp] / mrate["kernel", thp]
   }
   END {
     for (t = 0; t < 2; t++) {
       thp = t ? "off" : "on"
-      if (rate["kernel", thp] > 0) {
-        printf "ratio    thp=%-3s vm-accel / kernel = %.2f\n", thp, rate["vmaccel", thp] / rate["kernel", thp]
-        printf "ratio    thp=%-3s vm-accel --migrate-stop-vcpus / kernel = %.2f\n", thp,
-               rate["vmaccel-stop", thp] / rate["kernel", thp]
+      if (rate["kernel", thp] > 0 && mrate["kernel", thp] > 0) {
+        ratio("vmaccel", thp, "vm-accel / kernel:")
+        ratio("vmaccel-stop", thp, "--migrate-stop-vcpus / kernel:")
       }
     }
   }'

@@ -9,8 +9,8 @@
 # at a time) and with --migrate-whole (one migrate_pages(2) per VM instead
 # of windows). Time until all four are 90% local (the kernel's
 # numa_maps), pages migrated (/proc/vmstat pgmigrate_success, the kernel's
-# own count for both) and when the count last grew - the migration's active
-# time, whatever the polling costs - and vm-accel's REBALANCE_APPLIED lines.
+# own count for both), when the count first and last grew (sampled every
+# 50 ms) and vm-accel's REBALANCE_APPLIED lines.
 # VMACCEL_BENCH_QUICK: 32 MiB workloads, 30 s per run.
 # VMACCEL_BENCH_VCPUS: vCPU threads per workload (default 2, which keeps
 # every guest CPU busy; 1 leaves one CPU per node idle, where vm-accel's
@@ -55,6 +55,24 @@ stop_vmaccel() {
   wait $1
 }
 
+# Every 50 ms, uptime (cs) and pgmigrate_success: when the migration's
+# first and last pages moved, finer than the main loop's polls.
+sample_vmstat() {
+  while :; do
+    echo "$(up_cs) $(stat_of pgmigrate_success)"
+    sleep 0.05
+  done
+}
+
+# field(first|last): centiseconds from t0 to the sample that first saw
+# the count grow, or that last saw it change.
+migrated_at() {
+  awk -v m0=$m0 -v t0=$t0 -v want=$1 'BEGIN {prev = m0}
+    $2 > m0 && first == "" {first = $1 - t0}
+    $2 != prev {last = $1 - t0; prev = $2}
+    END {print want == "first" ? first + 0 : last + 0}' /tmp/vmstat.log
+}
+
 all_local() {
   local_rate $targets | awk '$1 != "host" && $2 < 90 {low = 1} END {exit low}'
 }
@@ -63,6 +81,8 @@ one() { # balancer thp
   echo 0 > /proc/sys/kernel/numa_balancing
   start_vms $2
   m0=$(stat_of pgmigrate_success) k0=$(stat_of numa_pages_migrated) t0=$(up_cs) bal=
+  sample_vmstat > /tmp/vmstat.log &
+  sampler=$!
   # vmaccel-stopped: the workloads' threads are stopped while vm-accel
   # migrates - no CPU runs their address space, so moving a page needs no
   # TLB shootdown (the kernel's fault-driven path needs none either).
@@ -77,17 +97,16 @@ one() { # balancer thp
       bal=$! ;;
     kernel) echo 1 > /proc/sys/kernel/numa_balancing ;;
   esac
-  reached=no last_m=$m0 last_t=0
+  reached=no
   while [ $(( $(up_cs) - t0 )) -lt $((limit * 100)) ]; do
-    m=$(stat_of pgmigrate_success)
-    [ "$m" != "$last_m" ] && last_m=$m last_t=$(( $(up_cs) - t0 ))
     if all_local; then reached=yes; break; fi
     sleep 0.5
   done
   t=$(( $(up_cs) - t0 ))
-  m=$(stat_of pgmigrate_success)
-  [ "$m" != "$last_m" ] && last_t=$t
-  echo "RATE $1 thp=$2 mib=$((4 * size)) reached90=$reached seconds_cs=$t active_cs=$last_t" \
+  sleep 0.2 # the sampler's last look
+  kill $sampler; wait $sampler 2>/dev/null
+  echo "RATE $1 thp=$2 mib=$((4 * size)) reached90=$reached seconds_cs=$t" \
+       "first_cs=$(migrated_at first) active_cs=$(migrated_at last)" \
        "pgmigrate_success=$(( $(stat_of pgmigrate_success) - m0 ))" \
        "numa_pages_migrated=$(( $(stat_of numa_pages_migrated) - k0 ))"
   [ $1 = vmaccel-stopped ] && kill -CONT $pids
