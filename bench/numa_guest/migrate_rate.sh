@@ -12,6 +12,13 @@ out=$(VMACCEL_GUEST_NODES=4 "$root/tests/e2e/numa_guest/guest.sh" "$1" \
         "$root/bench/numa_guest/scenario_migrate_rate.sh" 1800 | tr -d '\r')
 echo "$out" | grep -E '^(GUEST-UP|RATE)'
 echo "$out" | grep -q 'GUEST-UP nodes=4' || { echo "migrate_rate: the guest did not boot with 4 nodes" >&2; exit 1; }
+# --migrate-stop-vcpus must have paused the vCPUs (its APPLIED events say
+# so) rather than quietly moving with them running.
+if echo "$out" | grep -q '^RATE vmaccel-stop ' &&
+   ! echo "$out" | grep -q '^RATE-APPLIED .*its vCPUs paused for'; then
+  echo "migrate_rate: --migrate-stop-vcpus moved memory without pausing the vCPUs" >&2
+  exit 1
+fi
 # Two rates per run, from the kernel's own count of migrated pages:
 # - from start: over the time from the balancer's start until the count
 #   last grew (detection, and vm-accel's own start, are part of it);
