@@ -7,6 +7,7 @@
 #include "platform/sim_priv.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,31 +236,29 @@ void va_sim_fail_moves(va_sim *s, unsigned nth, int err)
     pthread_mutex_unlock(&n->lock);
 }
 
-uint64_t va_sim_pages_moved(va_sim *s)
+/* One of the counters below, read under the lock. */
+static uint64_t counter(va_sim *s, size_t offset)
 {
     va_sim_numa *n = va_sim_numa_of(s);
     pthread_mutex_lock(&n->lock);
-    uint64_t moved = n->moved;
+    uint64_t v = *(const uint64_t *)((const char *)n + offset);
     pthread_mutex_unlock(&n->lock);
-    return moved;
+    return v;
+}
+
+uint64_t va_sim_pages_moved(va_sim *s)
+{
+    return counter(s, offsetof(va_sim_numa, moved));
 }
 
 uint64_t va_sim_pages_moved_stopped(va_sim *s)
 {
-    va_sim_numa *n = va_sim_numa_of(s);
-    pthread_mutex_lock(&n->lock);
-    uint64_t moved = n->moved_stopped;
-    pthread_mutex_unlock(&n->lock);
-    return moved;
+    return counter(s, offsetof(va_sim_numa, moved_stopped));
 }
 
 uint64_t va_sim_page_queries(va_sim *s)
 {
-    va_sim_numa *n = va_sim_numa_of(s);
-    pthread_mutex_lock(&n->lock);
-    uint64_t queries = n->queries;
-    pthread_mutex_unlock(&n->lock);
-    return queries;
+    return counter(s, offsetof(va_sim_numa, queries));
 }
 
 void va_sim_advance(va_sim *s, uint64_t ns)

@@ -68,6 +68,15 @@ struct Fixture {
         REQUIRE(va_sim_add_thread(sim, pid, tids[1], "CPU 1/TCG") == 0);
         REQUIRE(va_vcpu_stop_init(&j->vcpu_stop, tids, 2) == 0);
     }
+    // Runs job j inline until it is done.
+    void finish(va_mig_job *j)
+    {
+        va_migrator_submit(mg, j);
+        va_migrator_run(mg);
+        va_mig_job *done[1];
+        REQUIRE(va_migrator_collect(mg, done, 1) == 1);
+        REQUIRE(done[0] == j);
+    }
     unsigned stops(int tid, bool *now)
     {
         unsigned n = 0;
@@ -266,10 +275,7 @@ TEST_CASE("migrator: a VM's vCPUs are stopped while each window moves, then let 
     f.process(100, 64); // 4 windows of 16 MiB
     va_mig_job *j = f.job(100, 64);
     f.stop_vcpus(100, j);
-    va_migrator_submit(f.mg, j);
-    va_migrator_run(f.mg);
-    va_mig_job *done[1];
-    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    f.finish(j);
     CHECK(j->rc == 0);
     CHECK(f.pages_on(100, 0) == 64 * 256);
     // Every page moved while the vCPUs were stopped; each stopped once per
@@ -293,10 +299,7 @@ TEST_CASE("migrator: vCPUs that cannot be stopped run on, and the job says why",
     va_mig_job *j = f.job(100, 32);
     f.stop_vcpus(100, j);
     va_sim_deny(f.sim, VA_SIM_THREAD_STOP, VMACCEL_EPERM);
-    va_migrator_submit(f.mg, j);
-    va_migrator_run(f.mg);
-    va_mig_job *done[1];
-    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    f.finish(j);
     CHECK(j->rc == 0); // the memory still moved
     CHECK(f.pages_on(100, 0) == 32 * 256);
     CHECK(va_sim_pages_moved_stopped(f.sim) == 0);
@@ -317,10 +320,7 @@ TEST_CASE("migrator: a vCPU stopped by someone else turns stopping off, the othe
     f.stop_vcpus(100, j);
     int sig = 0; // another tracer holds vCPU 1
     REQUIRE(f.p->thread_stop(f.p, 100, 102, &sig) == 0);
-    va_migrator_submit(f.mg, j);
-    va_migrator_run(f.mg);
-    va_mig_job *done[1];
-    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    f.finish(j);
     CHECK(j->rc == 0);
     CHECK(j->vcpu_stop.off);
     bool now = true;
