@@ -8,12 +8,22 @@
 
 #define PAGE 4096u
 #define CHUNK_SHIFT 21 /* 2 MiB: a transparent huge page */
+/* Chunks a window spans: its pages over 512, plus a partial one at each end. */
+#define WINDOW_CHUNKS ((VA_MIGRATE_WINDOW >> (CHUNK_SHIFT - 12)) + 2)
+
+/* The misplaced pages of one chunk whose head moved: [first, end) in
+ * misplaced[], the head excluded. */
+typedef struct chunk_rest {
+    size_t first, end;
+} chunk_rest;
+
 struct va_migrate_buf {
     void *pages[VA_MIGRATE_WINDOW];     /* a call's pages */
     int status[VA_MIGRATE_WINDOW];
     int nodes[VA_MIGRATE_WINDOW];
     void *misplaced[VA_MIGRATE_WINDOW]; /* the scanned window's */
-    void *ask[VA_MIGRATE_WINDOW];       /* chunk companions to ask about */
+    void *probe[WINDOW_CHUNKS];         /* one companion per moved head */
+    chunk_rest rest[WINDOW_CHUNKS];     /* ... and the chunk it stands for */
     void *move[VA_MIGRATE_WINDOW];      /* 4 KiB pages to move */
 };
 
@@ -128,45 +138,60 @@ static size_t heads_of(const va_mig_window *w, va_migrate_buf *b)
     return nh;
 }
 
-/* After the heads' call: the other pages of a chunk whose head moved are
- * asked about (b->ask: there already if it was a huge page); those of a
- * chunk whose head did not move are moved one by one (b->move). */
+/* After the heads' call, a chunk whose head moved is asked about through
+ * one probe, its last misplaced page (b->probe, b->rest): a huge page
+ * takes its whole chunk along, so if the probe came too, all of the
+ * chunk's pages did - asking about each of its 511 others would cost a
+ * page-table walk apiece. The other pages of a chunk whose head did not
+ * move are moved one by one (b->move). */
 static void sort_rest(const va_migration *mg, const va_mig_window *w, va_migrate_buf *b,
-                      size_t *nask, size_t *nmove, va_mig_counts *c)
+                      size_t *nprobe, size_t *nmove, va_mig_counts *c)
 {
-    uint64_t last = UINT64_MAX;
     size_t h = 0;
-    bool head_moved = false;
-    *nask = *nmove = 0;
-    for (size_t i = 0; i < w->misplaced; i++) {
-        if (chunk_of(b->misplaced[i]) != last) {
-            last = chunk_of(b->misplaced[i]);
-            head_moved = b->status[h] == mg->target_os_node;
-            count(mg, b->status[h++], c);
-        } else if (head_moved) {
-            b->ask[(*nask)++] = b->misplaced[i];
-        } else {
-            b->move[(*nmove)++] = b->misplaced[i];
+    *nprobe = *nmove = 0;
+    for (size_t i = 0; i < w->misplaced;) {
+        size_t end = i + 1;
+        while (end < w->misplaced && chunk_of(b->misplaced[end]) == chunk_of(b->misplaced[i]))
+            end++;
+        bool head_moved = b->status[h] == mg->target_os_node;
+        count(mg, b->status[h++], c);
+        if (head_moved && end > i + 1) {
+            b->probe[*nprobe] = b->misplaced[end - 1];
+            b->rest[(*nprobe)++] = (chunk_rest){i + 1, end};
+        } else if (!head_moved) {
+            for (size_t k = i + 1; k < end; k++)
+                b->move[(*nmove)++] = b->misplaced[k];
         }
+        i = end;
+    }
+}
+
+/* The probes' answers: a chunk whose probe came along moved whole; the
+ * rest of one whose probe stayed (4 KiB pages) joins b->move. */
+static void settle_probes(const va_migration *mg, va_migrate_buf *b, size_t nprobe,
+                          size_t *nmove, va_mig_counts *c)
+{
+    for (size_t i = 0; i < nprobe; i++) {
+        const chunk_rest *r = &b->rest[i];
+        if (b->status[i] == mg->target_os_node)
+            c->pages_moved += r->end - r->first;
+        else
+            for (size_t k = r->first; k < r->end; k++)
+                b->move[(*nmove)++] = b->misplaced[k];
     }
 }
 
 int va_migration_move(const va_migration *mg, const va_platform *p, const va_mig_window *w,
                       va_migrate_buf *b, va_mig_counts *out)
 {
-    size_t nh = heads_of(w, b), nask, nmove;
+    size_t nh = heads_of(w, b), nprobe, nmove;
     int rc = move_to_target(mg, p, b->pages, nh, b);
     if (rc)
         return rc;
-    sort_rest(mg, w, b, &nask, &nmove, out);
-    if ((rc = query_nodes(mg, p, b->ask, nask, b->status)))
+    sort_rest(mg, w, b, &nprobe, &nmove, out);
+    if ((rc = query_nodes(mg, p, b->probe, nprobe, b->status)))
         return rc;
-    for (size_t i = 0; i < nask; i++) {
-        if (b->status[i] == mg->target_os_node)
-            out->pages_moved++;
-        else if (b->status[i] >= 0)
-            b->move[nmove++] = b->ask[i];
-    }
+    settle_probes(mg, b, nprobe, &nmove, out);
     if ((rc = move_to_target(mg, p, b->move, nmove, b)))
         return rc;
     for (size_t i = 0; i < nmove; i++)

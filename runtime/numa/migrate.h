@@ -8,9 +8,10 @@
  * (move_pages status). Moving it goes by 2 MiB chunks first: the first
  * misplaced page of each chunk moves alone, since a transparent huge page
  * moves whole with any of its 4 KiB pages (and its other 511 pages, asked
- * to move in the same call, would come back -EBUSY); then the chunk's
- * other pages are asked again, and only those still elsewhere (4 KiB
- * pages) move, in one call. Pages the kernel cannot move (EBUSY: pinned or
+ * to move in the same call, would come back -EBUSY); then one other
+ * misplaced page of each such chunk is asked about: if it came along, the
+ * chunk was a huge page and moved whole; if not, the chunk's other pages
+ * (4 KiB pages) move, in one call with those of chunks whose head failed. Pages the kernel cannot move (EBUSY: pinned or
  * under I/O; ENOMEM: the target node is full) are counted and skipped,
  * never retried in a loop. Windows are independent: several workers may
  * move windows of one migration at once.

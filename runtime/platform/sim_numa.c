@@ -49,6 +49,7 @@ struct va_sim_numa {
     uint64_t moved;
     uint64_t moved_stopped;       /* ... while a thread of the process was stopped */
     uint64_t queries;             /* move_pages calls that only asked */
+    uint64_t pages_asked;         /* ... and the pages they asked about */
     /* Huge pages moved by the move_pages call under way (its other
      * pages come back -EBUSY, as the kernel's isolation says). */
     uint64_t call_chunks[64];
@@ -261,6 +262,11 @@ uint64_t va_sim_page_queries(va_sim *s)
     return counter(s, offsetof(va_sim_numa, queries));
 }
 
+uint64_t va_sim_pages_asked(va_sim *s)
+{
+    return counter(s, offsetof(va_sim_numa, pages_asked));
+}
+
 void va_sim_advance(va_sim *s, uint64_t ns)
 {
     va_sim_numa *n = va_sim_numa_of(s);
@@ -368,6 +374,7 @@ int va_sim_move_pages(const va_platform *p, int pid, size_t count,
     pthread_mutex_lock(&n->lock);
     n->ncall_chunks = 0;
     n->queries += !nodes;
+    n->pages_asked += nodes ? 0 : count;
     uint64_t before = n->moved;
     for (size_t i = 0; i < count; i++)
         status[i] = page_status(n, pid, (uint64_t)(uintptr_t)pages[i],

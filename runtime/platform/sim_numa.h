@@ -58,6 +58,8 @@ uint64_t va_sim_pages_moved(va_sim *s);
 uint64_t va_sim_pages_moved_stopped(va_sim *s);
 /* move_pages calls that only asked where pages are (the engine's samples). */
 uint64_t va_sim_page_queries(va_sim *s);
+/* The pages those calls asked about, in all. */
+uint64_t va_sim_pages_asked(va_sim *s);
 /* The clock: starts at 1 s, moves only when advanced. */
 void va_sim_advance(va_sim *s, uint64_t ns);
 int va_sim_set_node_file(va_sim *s, int node, const char *name, const char *text);

@@ -111,6 +111,33 @@ TEST_CASE("migrator: huge pages move whole, none counted as failed", "[numa][mig
     Fixture::release(j);
 }
 
+TEST_CASE("migrator: a huge page is asked about once after it moved, 4 KiB pages each",
+          "[numa][migrator]")
+{
+    Fixture f(1ull << 40, false);
+    // 8 huge pages, then 16 MiB of 4 KiB pages, on node 1.
+    REQUIRE(va_sim_spawn(f.sim, 100, "qemu") == 0);
+    REQUIRE(va_sim_map(f.sim, 100, BASE, 16 * MiB, 1) == 0);
+    REQUIRE(va_sim_set_huge(f.sim, 100, BASE, true) == 0);
+    REQUIRE(va_sim_map(f.sim, 100, BASE + 16 * MiB, 16 * MiB, 1) == 0);
+    va_mig_job *j = f.job(100, 16);
+    va_mig_job *k = f.job(100, 16);
+    k->regions[0] = {BASE + 16 * MiB, 16 * MiB};
+    f.finish(j);
+    // The scan asked about the window's 4096 pages; after the heads moved,
+    // one probe per huge page: 8 more, not 8 x 511.
+    CHECK(va_sim_pages_asked(f.sim) == 4096 + 8);
+    CHECK(j->mg.done.pages_moved == 16 * 256);
+    f.finish(k);
+    // 4 KiB pages: the probes stay behind and the rest move one by one.
+    CHECK(va_sim_pages_asked(f.sim) == 2 * (4096 + 8));
+    CHECK(k->mg.done.pages_moved == 16 * 256);
+    CHECK(k->mg.done.pages_failed == 0);
+    CHECK(f.pages_on(100, 0) == 32 * 256);
+    Fixture::release(j);
+    Fixture::release(k);
+}
+
 TEST_CASE("migrator: the budget bounds what moves per second", "[numa][migrator]")
 {
     Fixture f(64 * MiB, false); // inline: a second's worth at a time
