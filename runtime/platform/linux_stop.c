@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
@@ -61,10 +62,28 @@ int va_lx_thread_stop(const va_platform *p, int pid, int tid, int *sig)
     return rc;
 }
 
+/* A traced thread that exits (its VM was killed while stopped) stays a
+ * zombie until its tracer waits for it, and keeps its whole process from
+ * being reaped: wait for it, briefly. Not ours (ECHILD), or still alive
+ * after 50 ms: nothing to do. */
+static void reap_exited(int tid)
+{
+    for (int i = 0; i < 50; i++) {
+        int status;
+        if (waitpid(tid, &status, __WALL | WNOHANG) != 0)
+            return;
+        usleep(1000);
+    }
+}
+
 int va_lx_thread_resume(const va_platform *p, int tid, int sig)
 {
     (void)p;
-    if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig) < 0)
-        return ptrace_fail(errno, "ptrace(PTRACE_DETACH)", tid);
+    if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig) < 0) {
+        int err = errno;
+        if (err == ESRCH)
+            reap_exited(tid);
+        return ptrace_fail(err, "ptrace(PTRACE_DETACH)", tid);
+    }
     return 0;
 }

@@ -3,6 +3,7 @@
 // when its tracer exits, and keeps the signals sent to it meanwhile.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <string>
@@ -132,6 +133,23 @@ TEST_CASE("linux: a thread runs again when the process that stopped it exits",
     REQUIRE(pid > 0);
     CHECK(grows(sh));
     kill(pid, SIGKILL); // not our child: init reaps it
+    munmap(sh, sizeof *sh);
+}
+
+TEST_CASE("linux: a stopped thread killed meanwhile is reaped, not left a zombie",
+          "[platform][stop]")
+{
+    const va_platform *p = va_platform_linux();
+    Shared *sh = shared_page();
+    pid_t pid = spinner(sh);
+    int sig = 0;
+    REQUIRE(p->thread_stop(p, pid, pid, &sig) == 0);
+    kill(pid, SIGKILL); // the VM dies while its vCPU is stopped
+    usleep(20000);
+    CHECK(p->thread_resume(p, pid, sig) == VMACCEL_EGONE);
+    // The tracer's wait took its exit: nothing is left to reap.
+    CHECK(waitpid(pid, nullptr, WNOHANG) == -1);
+    CHECK(errno == ECHILD);
     munmap(sh, sizeof *sh);
 }
 
