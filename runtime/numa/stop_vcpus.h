@@ -16,6 +16,10 @@
  * worker that holds its window (ptrace binds a stopped thread to the
  * thread that stopped it): the migrator gives such a job one window at a
  * time.
+ *
+ * Known limit: a thread stops on its way back to user space, so one in an
+ * uninterruptible kernel wait (D state) holds its worker until it leaves
+ * it; nothing can be let go before it has stopped.
  */
 #ifndef VA_NUMA_STOP_VCPUS_H
 #define VA_NUMA_STOP_VCPUS_H
