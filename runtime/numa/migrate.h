@@ -11,10 +11,11 @@
  * to move in the same call, would come back -EBUSY); then one other
  * misplaced page of each such chunk is asked about: if it came along, the
  * chunk was a huge page and moved whole; if not, the chunk's other pages
- * (4 KiB pages) move, in one call with those of chunks whose head failed. Pages the kernel cannot move (EBUSY: pinned or
- * under I/O; ENOMEM: the target node is full) are counted and skipped,
- * never retried in a loop. Windows are independent: several workers may
- * move windows of one migration at once.
+ * (4 KiB pages) move, in one call with those of chunks whose head failed.
+ * Pages the kernel cannot move (EBUSY: pinned or under I/O; ENOMEM: the
+ * target node is full) are counted and skipped, never retried in a loop.
+ * Windows are independent: several workers may move windows of one
+ * migration at once (unless its vCPUs stop for them: migrator.h).
  */
 #ifndef VA_NUMA_MIGRATE_H
 #define VA_NUMA_MIGRATE_H
