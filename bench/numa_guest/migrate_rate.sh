@@ -26,7 +26,7 @@ fi
 #   migration itself, each balancer's detection left out).
 # Then vm-accel / kernel for each.
 echo "$out" | awk '
-  /^RATE (vmaccel|kernel|vmaccel-stop|vmaccel-stop-nice|vmaccel-stopped|vmaccel-whole) / {
+  /^RATE (vmaccel|kernel|vmaccel-stop|vmaccel-stopped|vmaccel-whole) / {
     delete f
     for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
     pages = f["pgmigrate_success"]
@@ -37,7 +37,7 @@ echo "$out" | awk '
     rm = pages > 0 ? pages / d : 0
     rate[$2, f["thp"]] = r
     mrate[$2, f["thp"]] = rm
-    printf "%-17s thp=%-3s %6d pages: from start %5.1f s = %7.0f pages/s; migrating %5.1f s = %7.0f pages/s; %s to 90%% in %.1f s\n",
+    printf "%-15s thp=%-3s %6d pages: from start %5.1f s = %7.0f pages/s; migrating %5.1f s = %7.0f pages/s; %s to 90%% in %.1f s\n",
            $2, f["thp"], pages, s, r, d, rm, f["reached90"] == "yes" ? "got" : "never got", f["seconds_cs"] / 100
   }
   function ratio(name, thp, label) {
@@ -50,7 +50,6 @@ echo "$out" | awk '
       if (rate["kernel", thp] > 0 && mrate["kernel", thp] > 0) {
         ratio("vmaccel", thp, "vm-accel / kernel:")
         ratio("vmaccel-stop", thp, "--migrate-stop-vcpus / kernel:")
-        ratio("vmaccel-stop-nice", thp, "the same at nice -10 / kernel:")
       }
     }
   }'

@@ -6,7 +6,7 @@
 # guest RAM) and without; and vm-accel once more with the workloads'
 # threads stopped (a diagnostic: no TLB shootdowns, see below), with
 # --migrate-stop-vcpus (vm-accel stops the vCPU threads itself, one window
-# at a time), the same at nice -10, and with --migrate-whole (one migrate_pages(2) per VM instead
+# at a time) and with --migrate-whole (one migrate_pages(2) per VM instead
 # of windows). Time until all four are 90% local (the kernel's
 # numa_maps), pages migrated (/proc/vmstat pgmigrate_success, the kernel's
 # own count for both), when the count first and last grew (sampled every
@@ -89,13 +89,10 @@ one() { # balancer thp
   [ $1 = vmaccel-stopped ] && kill -STOP $pids
   case $1 in
     vmaccel*)
-      how= prio=
+      how=
       [ $1 = vmaccel-whole ] && how=--migrate-whole
       [ $1 = vmaccel-stop ] && how=--migrate-stop-vcpus
-      # vmaccel-stop-nice: the same at nice -10, as a daemon would run that
-      # should not wait behind the VMs' busy vCPUs for a CPU.
-      [ $1 = vmaccel-stop-nice ] && how=--migrate-stop-vcpus prio="busybox nice -n -10"
-      $prio vmaccel run $(for p in $pids; do echo --pid $p; done) --fix migrate-memory $how \
+      vmaccel run $(for p in $pids; do echo --pid $p; done) --fix migrate-memory $how \
         --migrate-mbps 100000 --interval 500 --no-live --events json > /tmp/mr.jsonl 2>&1 &
       bal=$! ;;
     kernel) echo 1 > /proc/sys/kernel/numa_balancing ;;
@@ -125,7 +122,6 @@ for thp in on off; do
   one vmaccel $thp
   one kernel $thp
   one vmaccel-stop $thp
-  one vmaccel-stop-nice $thp
   one vmaccel-whole $thp
   one vmaccel-stopped $thp
 done
