@@ -8,7 +8,7 @@ find_program(QEMU_X86 qemu-system-x86_64)
 if(QEMU_X86 AND NOT VMACCEL_SANITIZE)
   add_test(NAME e2e_numa_guest_rebalance
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/check_rebalance.sh ${PROJECT_BINARY_DIR})
-  set_tests_properties(e2e_numa_guest_rebalance PROPERTIES TIMEOUT 400
+  set_tests_properties(e2e_numa_guest_rebalance PROPERTIES TIMEOUT 500
     SKIP_RETURN_CODE 77 DEPENDS "misplaced_vm")
 endif()
 
@@ -19,6 +19,6 @@ endif()
 if(QEMU_X86 AND NOT VMACCEL_SANITIZE)
   add_test(NAME e2e_numa_guest_compete
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/check_compete.sh ${PROJECT_BINARY_DIR})
-  set_tests_properties(e2e_numa_guest_compete PROPERTIES TIMEOUT 400
+  set_tests_properties(e2e_numa_guest_compete PROPERTIES TIMEOUT 500
     SKIP_RETURN_CODE 77 DEPENDS "misplaced_vm")
 endif()
