@@ -113,7 +113,7 @@ qemu=(qemu-system-x86_64 -accel "${VMACCEL_GUEST_ACCEL:-tcg}"
 
 # A TCG boot reaches init in about 12 s on a quiet machine and within a
 # minute on a busy one. Once in CI, beside other tests on two cores, a
-# guest printed nothing at all for 300 s. So a boot that has not printed
+# guest printed no line of init's for 300 s. So a boot that has not printed
 # GUEST-UP (init's first line) after VMACCEL_GUEST_BOOT_LIMIT seconds
 # (default 150) is stopped and started once more, with a GUEST-RETRY line
 # saying so; the scenario then still gets its whole SECONDS.
