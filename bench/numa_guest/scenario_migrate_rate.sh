@@ -11,7 +11,8 @@
 # numa_maps), pages migrated (/proc/vmstat pgmigrate_success, the kernel's
 # own count for both), when the count first and last grew (sampled every
 # 50 ms) and vm-accel's REBALANCE_APPLIED lines.
-# VMACCEL_BENCH_QUICK: 32 MiB workloads, 30 s per run.
+# VMACCEL_BENCH_QUICK: 32 MiB workloads, 30 s per run. VMACCEL_BENCH_ONLY:
+# a comma list of the balancers to run (e.g. kernel,vmaccel-stop).
 # VMACCEL_BENCH_VCPUS: vCPU threads per workload (default 2, which keeps
 # every guest CPU busy; 1 leaves one CPU per node idle, where vm-accel's
 # migration threads need not share a CPU with a spinning vCPU).
@@ -119,10 +120,8 @@ one() { # balancer thp
 }
 
 for thp in on off; do
-  one vmaccel $thp
-  one kernel $thp
-  one vmaccel-stop $thp
-  one vmaccel-whole $thp
-  one vmaccel-stopped $thp
+  for b in vmaccel kernel vmaccel-stop vmaccel-whole vmaccel-stopped; do
+    case ,${VMACCEL_BENCH_ONLY:-$b}, in *,$b,*) one $b $thp ;; esac
+  done
 done
 true
