@@ -32,16 +32,17 @@ static double seconds(const va_mig_job *j)
 }
 
 /* How the vCPUs fared, when they were to stop while windows moved. */
-static void tell_stops(const va_vcpu_stop *st, char *out, size_t size)
+static void tell_stops(const va_mig_job *j, char *out, size_t size)
 {
+    const va_vcpu_stop *st = &j->vcpu_stop;
     if (!st->ntids)
         out[0] = '\0';
     else if (st->off)
         snprintf(out, size, "; its vCPUs ran on (stopping them failed: %s)", st->why_off);
     else
-        snprintf(out, size, "; its vCPUs paused for %u window(s), %.1f ms in all, at most "
-                 "%.1f ms at once", st->windows, (double)st->total_ns * 1e-6,
-                 (double)st->longest_ns * 1e-6);
+        snprintf(out, size, "; its vCPUs paused %u time(s) while %u window(s) moved, %.1f ms "
+                 "in all, at most %.1f ms at once", st->pauses, st->pauses + j->helped_windows,
+                 (double)st->total_ns * 1e-6, (double)st->longest_ns * 1e-6);
 }
 
 static void report(va_numa_engine *e, va_numa_vm *s, const va_mig_job *j)
@@ -60,7 +61,7 @@ static void report(va_numa_engine *e, va_numa_vm *s, const va_mig_job *j)
     }
     s->migrations++;
     char stops[240];
-    tell_stops(&j->vcpu_stop, stops, sizeof stops);
+    tell_stops(j, stops, sizeof stops);
     va_numa_emit(e, s, VMACCEL_EVENT_REBALANCE_APPLIED, "memory on node %u: %.0f MiB moved "
                  "in %.2f s (%.0f MiB/s), %.0f MiB were there already, %llu pages could "
                  "not move%s", target, moved, secs, secs > 0 ? moved / secs : 0.0,

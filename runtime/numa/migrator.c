@@ -128,14 +128,23 @@ static void rotate(va_migrator *m, va_mig_job *j)
     *pp = j;
 }
 
-/* The first job that still has windows (or its whole move) to hand out.
- * One whose vCPUs stop for its windows moves one window at a time: a
- * stopped thread belongs to the worker that stopped it. */
+/* Whether a worker may claim a window of j now. One whose vCPUs stop for
+ * its windows: the first window out stops them, and only the worker that
+ * stopped them may let them go (ptrace), so no window goes out while it
+ * scans or lets go; while they are stopped, idle workers help. Once
+ * stopping has failed, windows go out as for any job. */
+static bool claimable(const va_mig_job *j)
+{
+    if (j->state == VA_JOB_DONE || j->stop || !j->mg.active)
+        return false;
+    return !j->vcpu_stop.ntids || j->vcpus_run_on || !j->inflight || j->vcpus_stopped;
+}
+
+/* The first job that still has windows (or its whole move) to hand out. */
 static va_mig_job *job_with_work(va_migrator *m)
 {
     for (va_mig_job *j = m->jobs; j; j = j->next)
-        if (j->state != VA_JOB_DONE && !j->stop && j->mg.active &&
-            !(j->vcpu_stop.ntids && j->inflight))
+        if (claimable(j))
             return j;
     return NULL;
 }
@@ -187,8 +196,35 @@ static void move_whole(va_migrator *m, va_mig_job *j)
     end_job(m, j, rc);
 }
 
+/* Before the window moves: stops the VM's vCPUs (when asked for), and from
+ * then on other workers may help with its windows. Lock dropped. */
+static void hold_vcpus(va_migrator *m, va_mig_job *j)
+{
+    va_vcpu_stop_hold(&j->vcpu_stop, j->plat, j->pid);
+    pthread_mutex_lock(&m->lock);
+    j->vcpus_stopped = j->vcpu_stop.ntids && !j->vcpu_stop.off;
+    j->vcpus_run_on = j->vcpu_stop.off;
+    if (j->vcpus_stopped)
+        pthread_cond_broadcast(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* After it moved: no more helpers; once those helping are done, the vCPUs
+ * run again. Lock dropped. */
+static void let_vcpus_go(va_migrator *m, va_mig_job *j)
+{
+    pthread_mutex_lock(&m->lock);
+    j->vcpus_stopped = false;
+    while (j->helpers)
+        pthread_cond_wait(&m->idle, &m->lock);
+    pthread_mutex_unlock(&m->lock);
+    va_vcpu_stop_release(&j->vcpu_stop, j->plat);
+}
+
 /* One window of job j: claim, scan, pay for what is misplaced, move,
- * account. Lock held on entry and exit, dropped around system calls. */
+ * account. A worker claiming a window while another holds the job's vCPUs
+ * stopped helps: it moves its window within that stop. Lock held on entry
+ * and exit, dropped around system calls. */
 static void move_window(va_migrator *m, va_mig_job *j, va_migrate_buf *buf)
 {
     va_mig_window w;
@@ -200,8 +236,10 @@ static void move_window(va_migrator *m, va_mig_job *j, va_migrate_buf *buf)
         maybe_finish(m, j);
         return;
     }
+    bool helping = j->vcpus_stopped;
     m->turns++;
     j->inflight++;
+    j->helpers += helping;
     j->state = VA_JOB_RUNNING;
     rotate(m, j);
     pthread_mutex_unlock(&m->lock);
@@ -214,14 +252,18 @@ static void move_window(va_migrator *m, va_mig_job *j, va_migrate_buf *buf)
     if (paid) {
         pthread_mutex_unlock(&m->lock);
         uint64_t t0 = now(m);
-        va_vcpu_stop_hold(&j->vcpu_stop, j->plat, j->pid);
+        if (!helping)
+            hold_vcpus(m, j);
         rc = va_migration_move(&j->mg, j->plat, &w, buf, &c);
-        va_vcpu_stop_release(&j->vcpu_stop, j->plat);
+        if (!helping)
+            let_vcpus_go(m, j);
         pthread_mutex_lock(&m->lock);
         j->start_ns = j->start_ns ? j->start_ns : t0;
+        j->helped_windows += helping;
     }
     va_mig_counts_add(&j->mg.done, &c);
     j->inflight--;
+    j->helpers -= helping;
     if (rc)
         end_job(m, j, rc);
     else if (moved_bytes(j) >= j->bytes_wanted)

@@ -55,13 +55,18 @@ typedef struct va_mig_job {
     uint64_t bytes_wanted;         /* stop once this much has moved */
     bool whole_process;            /* every page of the process goes:
                                       migrate_pages(2) in one call */
-    va_vcpu_stop vcpu_stop;        /* vCPUs to stop while each window moves
-                                      (tids NULL: none); such a job
-                                      has one window out at a time */
+    va_vcpu_stop vcpu_stop;        /* vCPUs to stop while windows move
+                                      (tids NULL: none); one worker stops
+                                      them, for its window and for those
+                                      other workers take meanwhile */
     /* Progress, under the migrator's lock. */
     va_job_state state;
     va_migration mg;               /* cursor and the finished windows' counts */
     unsigned inflight;             /* windows workers hold */
+    bool vcpus_stopped;            /* a worker holds the vCPUs stopped now */
+    bool vcpus_run_on;             /* stopping them failed (vcpu_stop.off) */
+    unsigned helpers;              /* windows moving within that stop */
+    unsigned helped_windows;       /* windows moved within another's stop */
     bool stop;                     /* claim no more (cancel, exit, enough) */
     int rc;                        /* 0, or why it ended early */
     uint64_t start_ns, end_ns;     /* first and last move */

@@ -72,7 +72,7 @@ void va_vcpu_stop_release(va_vcpu_stop *st, const va_platform *p)
         return;
     let_go(st, p);
     uint64_t now = p->now_ns(p), took = now > st->since_ns ? now - st->since_ns : 0;
-    st->windows++;
+    st->pauses++;
     st->total_ns += took;
     st->longest_ns = took > st->longest_ns ? took : st->longest_ns;
 }

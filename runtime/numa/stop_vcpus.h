@@ -7,15 +7,16 @@
  * per batch on newer kernels. A vCPU that spins on another CPU makes the
  * migration several times slower (bench/RESULTS.md). Stopped threads run
  * on no CPU, so nothing needs flushing. The cost is the vCPUs' time: each
- * stop lasts one window (at most 16 MiB).
+ * stop lasts one window (at most 16 MiB), and idle migration workers move
+ * more of the VM's windows within it, side by side.
  *
  * Stopping is best effort: a thread that has exited is skipped; if one
  * cannot be stopped (another tracer, no permission), the others are let go
  * and the rest of the migration moves with the vCPUs running, and `why_off`
- * says why, for the migration's event. All calls for one job come from the
- * worker that holds its window (ptrace binds a stopped thread to the
- * thread that stopped it): the migrator gives such a job one window at a
- * time.
+ * says why, for the migration's event. All calls for one job come from
+ * one worker at a time (ptrace binds a stopped thread to the thread that
+ * stopped it): the migrator hands out none of the job's windows while
+ * that worker stops or lets go, only while the threads are stopped.
  *
  * Known limit: a thread stops on its way back to user space, so one in an
  * uninterruptible kernel wait (D state) holds its worker until it leaves
@@ -37,7 +38,8 @@ typedef struct va_vcpu_stop {
     size_t ntids;
     bool off;                /* a stop failed: the rest moves with them running */
     char why_off[200];
-    unsigned windows;        /* windows moved with the vCPUs stopped */
+    unsigned pauses;         /* times they were stopped (a window each, and
+                                what other workers moved meanwhile) */
     uint64_t since_ns, longest_ns, total_ns;
 } va_vcpu_stop;
 

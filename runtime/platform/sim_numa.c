@@ -54,6 +54,8 @@ struct va_sim_numa {
      * pages come back -EBUSY, as the kernel's isolation says). */
     uint64_t call_chunks[64];
     size_t ncall_chunks;
+    void (*on_move)(va_sim *, int, void *); /* before each move_pages that moves */
+    void *on_move_arg;
 };
 
 int va_sim_numa_new(va_sim_numa **out)
@@ -227,6 +229,26 @@ int va_sim_count_pages(va_sim *s, int pid, unsigned nodes, uint64_t *counts)
     return 0;
 }
 
+void va_sim_on_move(va_sim *s, void (*fn)(va_sim *s, int pid, void *arg), void *arg)
+{
+    va_sim_numa *n = va_sim_numa_of(s);
+    pthread_mutex_lock(&n->lock);
+    n->on_move = fn;
+    n->on_move_arg = arg;
+    pthread_mutex_unlock(&n->lock);
+}
+
+/* Runs the test's callback, outside the lock (it may take its time). */
+static void before_move(va_sim *s, va_sim_numa *n, int pid)
+{
+    pthread_mutex_lock(&n->lock);
+    void (*fn)(va_sim *, int, void *) = n->on_move;
+    void *arg = n->on_move_arg;
+    pthread_mutex_unlock(&n->lock);
+    if (fn)
+        fn(s, pid, arg);
+}
+
 void va_sim_fail_moves(va_sim *s, unsigned nth, int err)
 {
     va_sim_numa *n = va_sim_numa_of(s);
@@ -370,6 +392,8 @@ int va_sim_move_pages(const va_platform *p, int pid, size_t count,
                       void *const *pages, const int *nodes, int *status)
 {
     va_sim_numa *n = va_sim_numa_of(p->ctx);
+    if (nodes)
+        before_move(p->ctx, n, pid);
     bool stopped = nodes && va_sim_any_stopped(p->ctx, pid); /* takes the sim's lock */
     pthread_mutex_lock(&n->lock);
     n->ncall_chunks = 0;

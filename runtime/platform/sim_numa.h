@@ -50,6 +50,10 @@ int va_sim_set_node_memory(va_sim *s, int node, uint64_t bytes);
 int va_sim_place(va_sim *s, int pid, uint64_t start, uint64_t bytes, int node);
 /* Pages of `pid` on each node (counts[0..nodes-1]). */
 int va_sim_count_pages(va_sim *s, int pid, unsigned nodes, uint64_t *counts);
+/* Runs fn just before each move_pages call that moves pages of a process
+ * (not those that only ask), outside the sim's locks: a test makes moves
+ * slow with it. NULL: none. */
+void va_sim_on_move(va_sim *s, void (*fn)(va_sim *s, int pid, void *arg), void *arg);
 /* Every `nth` page move fails with -err (EBUSY, ENOMEM); nth 0: none. */
 void va_sim_fail_moves(va_sim *s, unsigned nth, int err);
 uint64_t va_sim_pages_moved(va_sim *s);

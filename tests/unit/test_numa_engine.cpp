@@ -196,7 +196,7 @@ TEST_CASE("engine: with migrate_stop_vcpus the vCPUs pause while each window mov
         return s.find("MiB moved") != std::string::npos;
     });
     REQUIRE(applied != messages.end());
-    CHECK(applied->find("its vCPUs paused for 4 window(s)") != std::string::npos);
+    CHECK(applied->find("its vCPUs paused 4 time(s) while 4 window(s) moved") != std::string::npos);
 }
 
 TEST_CASE("engine: vCPUs that cannot pause run on, and the event says why", "[numa][engine]")

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -313,7 +314,7 @@ TEST_CASE("migrator: a VM's vCPUs are stopped while each window moves, then let 
     CHECK_FALSE(now);
     CHECK(f.stops(102, &now) == 4);
     CHECK_FALSE(now);
-    CHECK(j->vcpu_stop.windows == 4);
+    CHECK(j->vcpu_stop.pauses == 4);
     CHECK_FALSE(j->vcpu_stop.off);
     Fixture::release(j);
 }
@@ -359,28 +360,67 @@ TEST_CASE("migrator: a vCPU stopped by someone else turns stopping off, the othe
     Fixture::release(j);
 }
 
-TEST_CASE("migrator: workers take a stopping job's windows one at a time",
+TEST_CASE("migrator: while one worker holds a VM's vCPUs stopped, idle workers move its "
+          "other windows, and none stops or lets go of them itself",
           "[numa][migrator][thread]")
 {
     Fixture f(1ull << 40, true, 4);
-    f.process(100, 128);
+    f.process(100, 128); // 8 windows
     va_mig_job *j = f.job(100, 128);
     f.stop_vcpus(100, j);
-    // Each stop takes 10 ms, so a second worker on the same job would
-    // find the threads already stopped.
-    va_sim_on_action(
-        f.sim, [](va_sim *, int, void *) { std::this_thread::sleep_for(std::chrono::milliseconds(10)); },
-        nullptr);
+    // Each stop and each move takes 10 ms: a second worker stopping the
+    // same threads would find them stopped (EPERM, which turns stopping
+    // off), and the idle workers have time to help.
+    auto slow = [](va_sim *, int, void *) { std::this_thread::sleep_for(std::chrono::milliseconds(10)); };
+    va_sim_on_action(f.sim, slow, nullptr);
+    va_sim_on_move(f.sim, slow, nullptr);
     va_migrator_submit(f.mg, j);
     va_migrator_wait_idle(f.mg);
     va_mig_job *done[1];
     REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
     CHECK(j->rc == 0);
     CHECK(f.pages_on(100, 0) == 128 * 256);
-    // Two workers stopping the same threads at once would have found them
-    // stopped (EPERM) and turned stopping off.
     CHECK_FALSE(j->vcpu_stop.off);
-    CHECK(j->vcpu_stop.windows == 8);
+    // Every window moved within a stop: the holder's or a helper's.
+    CHECK(j->vcpu_stop.pauses + j->helped_windows == 8);
+    CHECK(j->helped_windows > 0);
     CHECK(va_sim_pages_moved_stopped(f.sim) == 128 * 256);
+    bool now = true;
+    CHECK(f.stops(101, &now) == j->vcpu_stop.pauses);
+    CHECK_FALSE(now);
+    Fixture::release(j);
+}
+
+TEST_CASE("migrator: once its vCPUs cannot stop, a VM's windows go out side by side",
+          "[numa][migrator][thread]")
+{
+    Fixture f(1ull << 40, true, 4);
+    f.process(100, 128);
+    va_mig_job *j = f.job(100, 128);
+    f.stop_vcpus(100, j);
+    va_sim_deny(f.sim, VA_SIM_THREAD_STOP, VMACCEL_EPERM);
+    std::atomic<int> moving{0}, most{0};
+    struct Count {
+        std::atomic<int> *moving, *most;
+    } count{&moving, &most};
+    va_sim_on_move(
+        f.sim,
+        [](va_sim *, int, void *arg) {
+            auto *c = static_cast<Count *>(arg);
+            int n = ++*c->moving;
+            for (int m = *c->most; n > m && !c->most->compare_exchange_weak(m, n);) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            --*c->moving;
+        },
+        &count);
+    va_migrator_submit(f.mg, j);
+    va_migrator_wait_idle(f.mg);
+    va_mig_job *done[1];
+    REQUIRE(va_migrator_collect(f.mg, done, 1) == 1);
+    CHECK(j->rc == 0);
+    CHECK(j->vcpu_stop.off);
+    CHECK(f.pages_on(100, 0) == 128 * 256);
+    CHECK(most > 1);
     Fixture::release(j);
 }

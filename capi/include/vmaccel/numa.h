@@ -81,7 +81,8 @@ typedef struct vmaccel_numa_options {
     /* 1: a VM's vCPU threads are stopped while each window (up to 16 MiB)
      * of its memory moves, so that moving a page needs no TLB flush on
      * the CPUs that run them: migrations of a running VM go several times
-     * faster, and each vCPU pauses for one window at a time. Linux, with
+     * faster. Each pause lasts about one window's move; idle migration
+     * workers move more of the VM's windows within it. Linux, with
      * ptrace permission over the VMM (root, or CAP_SYS_PTRACE); a VMM the
      * kernel lets vm-accel not trace (another tracer, yama) migrates with
      * its vCPUs running, and the migration's event says why. Not for
