@@ -15,7 +15,7 @@ echo "$out" | grep -E '^(GUEST-UP|RATE)'
 echo "$out" | grep -q 'GUEST-UP nodes=4' || { echo "migrate_rate: the guest did not boot with 4 nodes" >&2; exit 1; }
 # --migrate-stop-vcpus must have paused the vCPUs (its APPLIED events say
 # so) rather than quietly moving with them running.
-if echo "$out" | grep -q '^RATE vmaccel-stop ' &&
+if echo "$out" | grep -Eq '^RATE vmaccel-stop(-running)? ' &&
    ! echo "$out" | grep -q '^RATE-APPLIED .*its vCPUs paused'; then
   echo "migrate_rate: --migrate-stop-vcpus moved memory without pausing the vCPUs" >&2
   exit 1
@@ -27,7 +27,7 @@ fi
 #   migration itself, each balancer's detection left out).
 # Then vm-accel / kernel for each.
 echo "$out" | awk '
-  /^RATE (vmaccel|kernel|vmaccel-stop|vmaccel-stopped|vmaccel-whole) / {
+  /^RATE (vmaccel|kernel|vmaccel-stop|vmaccel-stopped|vmaccel-whole)(-running)? / {
     delete f
     for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
     pages = f["pgmigrate_success"]
@@ -38,20 +38,22 @@ echo "$out" | awk '
     rm = pages > 0 ? pages / d : 0
     rate[$2, f["thp"]] = r
     mrate[$2, f["thp"]] = rm
-    printf "%-15s thp=%-3s %6d pages: from start %5.1f s = %7.0f pages/s; migrating %5.1f s = %7.0f pages/s; %s to 90%% in %.1f s\n",
+    printf "%-20s thp=%-3s %6d pages: from start %5.1f s = %7.0f pages/s; migrating %5.1f s = %7.0f pages/s; %s to 90%% in %.1f s\n",
            $2, f["thp"], pages, s, r, d, rm, f["reached90"] == "yes" ? "got" : "never got", f["seconds_cs"] / 100
   }
-  function ratio(name, thp, label) {
-    if (!((name, thp) in rate)) return # not run (VMACCEL_BENCH_ONLY)
-    printf "ratio    thp=%-3s %-32s from start %.2f, migrating %.2f\n", thp, label,
-           rate[name, thp] / rate["kernel", thp], mrate[name, thp] / mrate["kernel", thp]
+  function ratio(name, peer, thp, label) {
+    if (!((name, thp) in rate) || !(rate[peer, thp] > 0 && mrate[peer, thp] > 0))
+      return # not run (VMACCEL_BENCH_ONLY)
+    printf "ratio    thp=%-3s %-42s from start %.2f, migrating %.2f\n", thp, label,
+           rate[name, thp] / rate[peer, thp], mrate[name, thp] / mrate[peer, thp]
   }
   END {
     for (t = 0; t < 2; t++) {
       thp = t ? "off" : "on"
-      if (rate["kernel", thp] > 0 && mrate["kernel", thp] > 0) {
-        ratio("vmaccel", thp, "vm-accel / kernel:")
-        ratio("vmaccel-stop", thp, "--migrate-stop-vcpus / kernel:")
-      }
+      ratio("vmaccel", "kernel", thp, "vm-accel / kernel:")
+      ratio("vmaccel-stop", "kernel", thp, "--migrate-stop-vcpus / kernel:")
+      ratio("vmaccel-running", "kernel-running", thp, "already running, vm-accel / kernel:")
+      ratio("vmaccel-stop-running", "kernel-running", thp,
+            "already running, --migrate-stop-vcpus / kernel:")
     }
   }'

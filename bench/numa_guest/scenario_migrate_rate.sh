@@ -5,9 +5,13 @@
 # each balancer alone, with transparent huge pages (what QEMU asks for its
 # guest RAM) and without; and vm-accel once more with the workloads'
 # threads stopped (a diagnostic: no TLB shootdowns, see below), with
-# --migrate-stop-vcpus (vm-accel stops the vCPU threads itself, one window
-# at a time) and with --migrate-whole (one migrate_pages(2) per VM instead
-# of windows). Time until all four are 90% local (the kernel's
+# --migrate-stop-vcpus (vm-accel stops the vCPU threads itself while
+# windows move) and with --migrate-whole (one migrate_pages(2) per VM
+# instead of windows). Then the kernel, vm-accel and --migrate-stop-vcpus
+# once more, already running when the VMs' vCPUs move away from their
+# memory (kernel-running, ...): a daemon's own start is left out, and the
+# kernel has slowed its scanning in a local spell, as on a host. Time
+# until all four are 90% local (the kernel's
 # numa_maps), pages migrated (/proc/vmstat pgmigrate_success, the kernel's
 # own count for both), when the count first and last grew (sampled every
 # 50 ms) and vm-accel's REBALANCE_APPLIED lines.
@@ -21,17 +25,32 @@ mib=128 limit=180 vcpus=${VMACCEL_BENCH_VCPUS:-2}
 up_cs() { awk '{printf "%d", $1 * 100}' /proc/uptime; }
 stat_of() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
 
+# start_vms thp shift: workload i's vCPUs on node i, its memory on node
+# i + shift (1: misplaced; 0: local, until move_vcpus).
 start_vms() {
   pids="" targets="" size=$mib
   [ $1 = off ] && size=$((mib / 4)) # 4 KiB pages move slowly here: less of them
   for i in 0 1 2 3; do
-    misplaced_vm --mem-node $(( (i + 1) % 4 )) --cpu-node $i --mem-mb $size --vcpus $vcpus \
+    misplaced_vm --mem-node $(( (i + $2) % 4 )) --cpu-node $i --mem-mb $size --vcpus $vcpus \
       --thp $1 > /tmp/w$i.out &
     for k in $(seq 100); do grep -q READY /tmp/w$i.out && break; sleep 0.2; done
     pids="$pids $(sed -n 's/^READY pid=\([0-9]*\).*/\1/p' /tmp/w$i.out)"
   done
   targets=$pids
   sleep 2
+}
+
+# Workload i's vCPU threads now pinned to node i + 1's CPUs, as a host
+# scheduler or an operator moves a VM: its memory is all remote at once.
+move_vcpus() {
+  i=0
+  for p in $pids; do
+    cpus=$(cat /sys/devices/system/node/node$(( (i + 1) % 4 ))/cpulist)
+    for t in /proc/$p/task/*; do
+      case $(cat $t/comm) in CPU*) taskset -p -c $cpus ${t##*/} > /dev/null ;; esac
+    done
+    i=$((i + 1))
+  done
 }
 
 alive() { # pid: running, not exited (a zombie is exited)
@@ -78,16 +97,9 @@ all_local() {
   local_rate $targets | awk '$1 != "host" && $2 < 90 {low = 1} END {exit low}'
 }
 
-one() { # balancer thp
-  echo 0 > /proc/sys/kernel/numa_balancing
-  start_vms $2
-  m0=$(stat_of pgmigrate_success) k0=$(stat_of numa_pages_migrated) t0=$(up_cs) bal=
-  sample_vmstat > /tmp/vmstat.log &
-  sampler=$!
-  # vmaccel-stopped: the workloads' threads are stopped while vm-accel
-  # migrates - no CPU runs their address space, so moving a page needs no
-  # TLB shootdown (the kernel's fault-driven path needs none either).
-  [ $1 = vmaccel-stopped ] && kill -STOP $pids
+# Starts balancer $1 (vmaccel... or kernel); sets bal to vm-accel's pid.
+start_balancer() {
+  bal=
   case $1 in
     vmaccel*)
       how=
@@ -98,6 +110,30 @@ one() { # balancer thp
       bal=$! ;;
     kernel) echo 1 > /proc/sys/kernel/numa_balancing ;;
   esac
+}
+
+# one balancer thp. A name ending in -running: the balancer starts first,
+# with every workload local, and settles for 10 s; then the vCPUs move
+# (move_vcpus) and the clock starts: what a daemon already running sees,
+# without its own start in the time.
+one() {
+  echo 0 > /proc/sys/kernel/numa_balancing
+  b=${1%-running}
+  if [ $b != $1 ]; then
+    start_vms $2 0
+    start_balancer $b
+    sleep 10
+  else
+    start_vms $2 1
+  fi
+  m0=$(stat_of pgmigrate_success) k0=$(stat_of numa_pages_migrated) t0=$(up_cs)
+  sample_vmstat > /tmp/vmstat.log &
+  sampler=$!
+  # vmaccel-stopped: the workloads' threads are stopped while vm-accel
+  # migrates - no CPU runs their address space, so moving a page needs no
+  # TLB shootdown (the kernel's fault-driven path needs none either).
+  [ $1 = vmaccel-stopped ] && kill -STOP $pids
+  if [ $b != $1 ]; then move_vcpus; else start_balancer $b; fi
   reached=no
   while [ $(( $(up_cs) - t0 )) -lt $((limit * 100)) ]; do
     if all_local; then reached=yes; break; fi
@@ -120,7 +156,8 @@ one() { # balancer thp
 }
 
 for thp in on off; do
-  for b in vmaccel kernel vmaccel-stop vmaccel-whole vmaccel-stopped; do
+  for b in vmaccel kernel vmaccel-stop vmaccel-whole vmaccel-stopped \
+           kernel-running vmaccel-running vmaccel-stop-running; do
     case ,${VMACCEL_BENCH_ONLY:-$b}, in *,$b,*) one $b $thp ;; esac
   done
 done

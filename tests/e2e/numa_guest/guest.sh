@@ -69,7 +69,7 @@ make_initramfs() {
   root=$(mktemp -d)
   mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc}
   cp /bin/busybox "$root/bin/busybox"
-  for app in sh mount umount sleep cat echo ls grep awk sed kill ps poweroff seq head tail wc tr cut sort uniq date dmesg mkdir; do
+  for app in sh mount umount sleep cat echo ls grep awk sed kill ps poweroff seq head tail wc tr cut sort uniq date dmesg mkdir taskset; do
     ln -sf busybox "$root/bin/$app"
   done
   install_with_libs "$root" "$build/cli/vmaccel" /bin/vmaccel
