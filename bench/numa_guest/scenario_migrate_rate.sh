@@ -15,13 +15,14 @@
 # numa_maps), pages migrated (/proc/vmstat pgmigrate_success, the kernel's
 # own count for both), when the count first and last grew (sampled every
 # 50 ms) and vm-accel's REBALANCE_APPLIED lines.
-# VMACCEL_BENCH_QUICK: 32 MiB workloads, 30 s per run. VMACCEL_BENCH_ONLY:
+# VMACCEL_BENCH_QUICK: 32 MiB workloads, 30 s per run (5 s of settling
+# for the -running cases instead of 10). VMACCEL_BENCH_ONLY:
 # a comma list of the balancers to run (e.g. kernel,vmaccel-stop).
 # VMACCEL_BENCH_VCPUS: vCPU threads per workload (default 2, which keeps
 # every guest CPU busy; 1 leaves one CPU per node idle, where vm-accel's
 # migration threads need not share a CPU with a spinning vCPU).
-mib=128 limit=180 vcpus=${VMACCEL_BENCH_VCPUS:-2}
-[ -n "${VMACCEL_BENCH_QUICK:-}" ] && mib=32 limit=30
+mib=128 limit=180 settle=10 vcpus=${VMACCEL_BENCH_VCPUS:-2}
+[ -n "${VMACCEL_BENCH_QUICK:-}" ] && mib=32 limit=30 settle=5
 up_cs() { awk '{printf "%d", $1 * 100}' /proc/uptime; }
 stat_of() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
 
@@ -113,7 +114,7 @@ start_balancer() {
 }
 
 # one balancer thp. A name ending in -running: the balancer starts first,
-# with every workload local, and settles for 10 s; then the vCPUs move
+# with every workload local, and settles ($settle s); then the vCPUs move
 # (move_vcpus) and the clock starts: what a daemon already running sees,
 # without its own start in the time.
 one() {
@@ -122,7 +123,7 @@ one() {
   if [ $b != $1 ]; then
     start_vms $2 0
     start_balancer $b
-    sleep 10
+    sleep $settle
   else
     start_vms $2 1
   fi
