@@ -151,6 +151,9 @@ one() {
   if [ -n "$bal" ]; then
     stop_vmaccel $bal
     grep REBALANCE_APPLIED /tmp/mr.jsonl | sed -n 's/.*"message": *"\([^"]*\)".*/RATE-APPLIED \1/p'
+    # What else it said: failures, and its last line (events, actions).
+    grep REBALANCE_FAILED /tmp/mr.jsonl | sed -n 's/.*"message": *"\([^"]*\)".*/RATE-FAILED \1/p'
+    grep -v '^{' /tmp/mr.jsonl | tail -n 1 | sed 's/^/RATE-END /'
   fi
   echo 0 > /proc/sys/kernel/numa_balancing
   kill $pids; wait $pids 2>/dev/null
