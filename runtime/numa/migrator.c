@@ -204,7 +204,7 @@ static void hold_vcpus(va_migrator *m, va_mig_job *j)
     pthread_mutex_lock(&m->lock);
     j->vcpus_stopped = j->vcpu_stop.ntids && !j->vcpu_stop.off;
     j->vcpus_run_on = j->vcpu_stop.off;
-    if (j->vcpus_stopped)
+    if (j->vcpus_stopped || j->vcpus_run_on) /* its windows are open to all */
         pthread_cond_broadcast(&m->wake);
     pthread_mutex_unlock(&m->lock);
 }

@@ -410,7 +410,7 @@ TEST_CASE("migrator: once its vCPUs cannot stop, a VM's windows go out side by s
             int n = ++*c->moving;
             for (int m = *c->most; n > m && !c->most->compare_exchange_weak(m, n);) {
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
             --*c->moving;
         },
         &count);
