@@ -368,12 +368,15 @@ TEST_CASE("migrator: while one worker holds a VM's vCPUs stopped, idle workers m
     f.process(100, 128); // 8 windows
     va_mig_job *j = f.job(100, 128);
     f.stop_vcpus(100, j);
-    // Each stop and each move takes 10 ms: a second worker stopping the
-    // same threads would find them stopped (EPERM, which turns stopping
-    // off), and the idle workers have time to help.
-    auto slow = [](va_sim *, int, void *) { std::this_thread::sleep_for(std::chrono::milliseconds(10)); };
-    va_sim_on_action(f.sim, slow, nullptr);
-    va_sim_on_move(f.sim, slow, nullptr);
+    // Each stop takes 10 ms and each move 30 ms: a second worker stopping
+    // the same threads would find them stopped (EPERM, which turns
+    // stopping off), and the idle workers have time to help.
+    va_sim_on_action(
+        f.sim, [](va_sim *, int, void *) { std::this_thread::sleep_for(std::chrono::milliseconds(10)); },
+        nullptr);
+    va_sim_on_move(
+        f.sim, [](va_sim *, int, void *) { std::this_thread::sleep_for(std::chrono::milliseconds(30)); },
+        nullptr);
     va_migrator_submit(f.mg, j);
     va_migrator_wait_idle(f.mg);
     va_mig_job *done[1];
