@@ -273,3 +273,59 @@ def test_libvirt_failures_are_errors():
     # serves is a connection failure. Never a list.
     with pytest.raises((vmaccel.NotSupported, vmaccel.IOFailure)):
         vmaccel.libvirt_domains("qemu+unix:///system?socket=/nonexistent/sock")
+
+
+# libvirt and libxml2 are loaded at the first libvirt call, not with
+# libvmaccel (runtime/vmm/libvirt/load.c): a program that never uses
+# libvirt never loads its fifty-odd libraries. Run in a fresh interpreter,
+# whose /proc/self/maps shows what is loaded.
+LIBVIRT_PROBE = """
+import sys, vmaccel
+def loaded():
+    with open("/proc/self/maps") as f:
+        return "/libvirt.so" in f.read()
+with vmaccel.Manager() as m:
+    assert m.topology.pus
+print("before", loaded())
+try:
+    print("domains", vmaccel.libvirt_domains("test:///default"))
+except vmaccel.NotSupported as e:
+    print("notsupported", e)
+print("after", loaded())
+"""
+
+
+def probe_libvirt(env=None):
+    out = subprocess.run([sys.executable, "-c", LIBVIRT_PROBE], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+def test_libvirt_is_loaded_at_its_first_use_only():
+    lines = probe_libvirt()
+    assert lines[0] == "before False"
+    if lines[1].startswith("notsupported") and "built without libvirt" in lines[1]:
+        pytest.skip(lines[1])
+    # libvirt's in-process test driver: one running domain, no daemon.
+    assert lines[1].startswith("domains ['"), lines
+    assert lines[2] == "after True"
+
+
+def test_libvirt_missing_at_run_time_is_not_supported(tmp_path):
+    # A libvirt.so.0 without libvirt's functions, found first through
+    # LD_LIBRARY_PATH: what a host with a broken or foreign libvirt gives.
+    src = tmp_path / "empty.c"
+    src.write_text("int vmaccel_not_libvirt;\n")
+    try:
+        subprocess.run(["cc", "-shared", "-fPIC", "-Wl,-soname,libvirt.so.0", "-o",
+                        str(tmp_path / "libvirt.so.0"), str(src)], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        pytest.skip(f"no C compiler to make a stand-in libvirt.so.0: {e}")
+    env = dict(os.environ, LD_LIBRARY_PATH=str(tmp_path))
+    lines = probe_libvirt(env)
+    if "built without libvirt" in lines[1]:
+        pytest.skip(lines[1])
+    assert lines[1].startswith("notsupported"), lines
+    assert "libvirt.so.0 has no virConnectClose" in lines[1]
+    assert "install libvirt0" in lines[1]

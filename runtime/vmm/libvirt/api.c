@@ -31,15 +31,15 @@ static int take_vm(vmaccel_vm *vm, const char *uri)
         rc = lv_vm_new(conn, dom, uri, &v);
     if (rc) {
         if (dom)
-            virDomainFree(dom);
-        virConnectClose(conn);
+            lv_api.virDomainFree(dom);
+        lv_api.virConnectClose(conn);
         return rc;
     }
     vm->own_plat = lv_vm_platform(v);
     vm->own_plat_free = lv_vm_free;
     vm->plat = vm->own_plat;
     vm->control = VMACCEL_CONTROL_LIBVIRT;
-    snprintf(vm->domain, sizeof vm->domain, "%s", virDomainGetName(dom));
+    snprintf(vm->domain, sizeof vm->domain, "%s", lv_api.virDomainGetName(dom));
     return 0;
 }
 
@@ -106,16 +106,16 @@ static int attach_libvirt(vmaccel_manager *m, const char *uri, const char *domai
     char uuid[VIR_UUID_STRING_BUFLEN] = "", *actual = NULL;
     rc = lv_lookup(conn, domain, &dom);
     if (!rc) {
-        if (virDomainGetUUIDString(dom, uuid) < 0)
+        if (lv_api.virDomainGetUUIDString(dom, uuid) < 0)
             rc = lv_fail(VMACCEL_EIO, "libvirt domain %s: UUID", domain);
         if (!rc)
-            rc = lv_domain_pid(uuid, virDomainGetName(dom), &pid);
-        virDomainFree(dom);
+            rc = lv_domain_pid(uuid, lv_api.virDomainGetName(dom), &pid);
+        lv_api.virDomainFree(dom);
     }
     /* The VM opens its own connection, to the URI this one resolved to. */
-    if (!rc && !(actual = virConnectGetURI(conn)))
+    if (!rc && !(actual = lv_api.virConnectGetURI(conn)))
         rc = lv_fail(VMACCEL_EIO, "libvirt: the connection's URI");
-    virConnectClose(conn);
+    lv_api.virConnectClose(conn);
     if (!rc) {
         vmaccel_vm_options defaults = VMACCEL_VM_OPTIONS_INIT, o = defaults;
         if (opts && opts->version == VMACCEL_VM_OPTIONS_VERSION)
@@ -151,7 +151,7 @@ static int list_domains(const char *uri, vmaccel_buf *out)
     if (rc)
         return rc;
     virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    int n = lv_api.virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
     if (n < 0)
         rc = lv_fail(VMACCEL_EIO, "listing libvirt's running domains");
     char *text = n >= 0 ? malloc((size_t)n * VIR_UUID_STRING_BUFLEN + 1) : NULL;
@@ -160,12 +160,12 @@ static int list_domains(const char *uri, vmaccel_buf *out)
     size_t used = 0;
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        if (text && virDomainGetUUIDString(doms[i], uuid) == 0)
+        if (text && lv_api.virDomainGetUUIDString(doms[i], uuid) == 0)
             used += (size_t)sprintf(text + used, "%s\n", uuid);
-        virDomainFree(doms[i]);
+        lv_api.virDomainFree(doms[i]);
     }
     free(doms);
-    virConnectClose(conn);
+    lv_api.virConnectClose(conn);
     if (rc) {
         free(text);
         return rc;

@@ -3,7 +3,6 @@
 
 #include "core/error.h"
 
-#include <libvirt/virterror.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +21,7 @@ static pthread_once_t silence_once = PTHREAD_ONCE_INIT;
 
 static void silence(void)
 {
-    virSetErrorFunc(NULL, quiet);
+    lv_api.virSetErrorFunc(NULL, quiet);
 }
 
 void lv_quiet_begin(lv_quiet *q)
@@ -57,7 +56,7 @@ int lv_fail(int fallback, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    virErrorPtr e = virGetLastError();
+    virErrorPtr e = lv_api.virGetLastError();
     const char *msg = e && e->message ? e->message : "no detail from libvirt";
     int code = fallback;
     if (e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID))
@@ -70,16 +69,20 @@ int lv_fail(int fallback, const char *fmt, ...)
         code = VMACCEL_EIO;
     int rc = va_fail(code, "%s: %s%s", what, msg,
                      code == VMACCEL_EIO ? " (is libvirtd running and reachable?)" : "");
-    virResetLastError();
+    lv_api.virResetLastError();
     return rc;
 }
 
 int lv_open(const char *uri, virConnectPtr *out)
 {
+    *out = NULL;
+    int rc = lv_load();
+    if (rc)
+        return rc;
     pthread_once(&silence_once, silence);
     if (uri && !*uri)
         uri = NULL; /* "" is the default too (bindings pass no NULL strings) */
-    *out = virConnectOpen(uri);
+    *out = lv_api.virConnectOpen(uri);
     return *out ? 0 : lv_fail(VMACCEL_EIO, "cannot connect to libvirt at %s",
                               uri ? uri : "its default URI");
 }
@@ -97,21 +100,21 @@ static bool is_uuid(const char *s)
 
 int lv_lookup(virConnectPtr conn, const char *domain, virDomainPtr *out)
 {
-    *out = is_uuid(domain) ? virDomainLookupByUUIDString(conn, domain)
-                           : virDomainLookupByName(conn, domain);
+    *out = is_uuid(domain) ? lv_api.virDomainLookupByUUIDString(conn, domain)
+                           : lv_api.virDomainLookupByName(conn, domain);
     if (!*out) {
         int rc = lv_fail(VMACCEL_ENOENT, "libvirt domain \"%s\"", domain);
         return rc == VMACCEL_EGONE ? va_fail(VMACCEL_ENOENT, "no libvirt domain \"%s\"",
                                              domain)
                                    : rc;
     }
-    int active = virDomainIsActive(*out);
+    int active = lv_api.virDomainIsActive(*out);
     if (active == 1)
         return 0;
     int rc = active < 0 ? lv_fail(VMACCEL_EIO, "libvirt domain \"%s\"", domain)
                         : va_fail(VMACCEL_ENOENT, "libvirt domain \"%s\" is not running",
                                   domain);
-    virDomainFree(*out);
+    lv_api.virDomainFree(*out);
     *out = NULL;
     return rc;
 }

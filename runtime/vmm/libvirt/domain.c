@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <libvirt/libvirt-qemu.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,15 +58,15 @@ int lv_check_domain_pid(virDomainPtr dom, const va_platform *p, int pid)
     char uuid[VIR_UUID_STRING_BUFLEN], mine[40] = "";
     char *cmdline = NULL;
     size_t len = 0;
-    if (virDomainGetUUIDString(dom, uuid) < 0)
-        return lv_fail(VMACCEL_EIO, "libvirt domain %s: UUID", virDomainGetName(dom));
+    if (lv_api.virDomainGetUUIDString(dom, uuid) < 0)
+        return lv_fail(VMACCEL_EIO, "libvirt domain %s: UUID", lv_api.virDomainGetName(dom));
     int rc = p->read_proc(p, pid, 0, "cmdline", &cmdline, &len);
     bool same = !rc && va_qemu_uuid(cmdline, len, mine, sizeof mine) && !strcasecmp(mine, uuid);
     free(cmdline);
     if (rc)
         return rc;
     return same ? 0 : va_fail(VMACCEL_EINVAL, "process %d is not the QEMU of libvirt domain "
-                              "%s (UUID %s; its -uuid is %s)", pid, virDomainGetName(dom),
+                              "%s (UUID %s; its -uuid is %s)", pid, lv_api.virDomainGetName(dom),
                               uuid, mine[0] ? mine : "absent");
 }
 
@@ -76,9 +75,9 @@ int lv_monitor_query(virDomainPtr dom, const char *command, char **reply, size_t
     char cmd[128];
     snprintf(cmd, sizeof cmd, "{\"execute\": \"%s\"}", command);
     char *out = NULL;
-    if (virDomainQemuMonitorCommand(dom, cmd, &out, 0) < 0)
+    if (lv_api.virDomainQemuMonitorCommand(dom, cmd, &out, 0) < 0)
         return lv_fail(VMACCEL_EIO, "libvirt domain %s: QEMU monitor command %s",
-                       virDomainGetName(dom), command);
+                       lv_api.virDomainGetName(dom), command);
     *reply = out; /* libvirt's malloc: free() releases it */
     *len = strlen(out);
     return 0;

@@ -7,15 +7,60 @@
  *  domain.c    which QEMU process is which domain; the monitor passthrough
  *  platform.c  the per-VM platform seam (lv_vm)
  *  api.c       attaching, listing domains (public API), the libvirt.h calls
+ *  load.c      libvirt and libxml2, loaded at the first connection
  */
 #ifndef VA_VMM_LIBVIRT_LV_H
 #define VA_VMM_LIBVIRT_LV_H
 
 #include "vmm/libvirt.h"
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 #include <pthread.h>
 #include <signal.h>
+
+/* ---- libvirt and libxml2, loaded at first use (load.c) ---- */
+
+/* The libvirt and libxml2 functions vm-accel calls, through lv_api. They
+ * are looked up (dlopen) at the first connection rather than linked:
+ * libvirt brings some fifty libraries (GnuTLS, Kerberos, ICU, ...), which
+ * every program using libvmaccel loaded at its start, used or not - a VMM
+ * embedding the SMMU model, a Python script, each `vmaccel` command (1.4-
+ * 1.9 s of a `vmaccel run` start in a busy TCG guest, a few ms on a host).
+ * The headers still give each function's type. */
+#define LV_LIBVIRT_CALLS(X)                                                              \
+    X(virConnectClose) X(virConnectGetURI) X(virConnectIsAlive)                          \
+    X(virConnectListAllDomains) X(virConnectOpen) X(virDomainFree) X(virDomainGetName)    \
+    X(virDomainGetUUIDString) X(virDomainGetXMLDesc) X(virDomainIsActive)                \
+    X(virDomainLookupByName) X(virDomainLookupByUUIDString) X(virDomainPinVcpuFlags)      \
+    X(virDomainSetMetadata) X(virDomainSetNumaParameters) X(virGetLastError)             \
+    X(virResetLastError) X(virSetErrorFunc)
+#define LV_LIBVIRT_QEMU_CALLS(X) X(virDomainQemuMonitorCommand)
+#define LV_LIBXML2_CALLS(X)                                                              \
+    X(xmlReadMemory) X(xmlFreeDoc) X(xmlGetProp) X(xmlXPathNewContext)                   \
+    X(xmlXPathFreeContext) X(xmlXPathEvalExpression) X(xmlXPathFreeObject)               \
+    X(xmlXPathRegisterNs)
+
+#define LV_API_FIELD(name) __typeof__(name) *name;
+typedef struct lv_api_calls {
+    LV_LIBVIRT_CALLS(LV_API_FIELD)
+    LV_LIBVIRT_QEMU_CALLS(LV_API_FIELD)
+    LV_LIBXML2_CALLS(LV_API_FIELD)
+    xmlFreeFunc *xml_free; /* libxml2's xmlFree is a variable holding the function */
+} lv_api_calls;
+#undef LV_API_FIELD
+
+/* Filled by lv_load, read-only after. */
+extern lv_api_calls lv_api;
+
+/* Loads libvirt, libvirt-qemu and libxml2 once (thread-safe; never
+ * unloaded). 0, or VMACCEL_ENOTSUP naming the library or function
+ * missing - libvirt is optional at run time, as at build time. */
+int lv_load(void);
 
 /* vm-accel's record of its own pins, in the domain's live metadata, so a
  * later vm-accel tells them from the operator's <vcpupin>. */

@@ -46,7 +46,7 @@ lv_vm *lv_vm_of(const va_platform *p)
  * the domain found again by UUID; a domain gone meanwhile is VMACCEL_EGONE. */
 static int ensure_locked(lv_vm *v)
 {
-    if (virConnectIsAlive(v->conn) == 1)
+    if (lv_api.virConnectIsAlive(v->conn) == 1)
         return 0;
     virConnectPtr conn;
     virDomainPtr dom;
@@ -55,12 +55,12 @@ static int ensure_locked(lv_vm *v)
         return va_fail(VMACCEL_EIO, "the libvirt connection dropped and reconnecting "
                        "failed: %s", vmaccel_error_last());
     if ((rc = lv_lookup(conn, v->uuid, &dom)) != 0) {
-        virConnectClose(conn);
+        lv_api.virConnectClose(conn);
         return va_fail(rc == VMACCEL_ENOENT ? VMACCEL_EGONE : rc, "after the libvirt "
                        "connection dropped: %s", vmaccel_error_last());
     }
-    virDomainFree(v->dom);
-    virConnectClose(v->conn);
+    lv_api.virDomainFree(v->dom);
+    lv_api.virConnectClose(v->conn);
     v->conn = conn;
     v->dom = dom;
     return 0;
@@ -71,10 +71,10 @@ static int read_facts_locked(lv_vm *v)
     int rc = ensure_locked(v);
     if (rc)
         return rc;
-    char *xml = virDomainGetXMLDesc(v->dom, 0);
+    char *xml = lv_api.virDomainGetXMLDesc(v->dom, 0);
     if (!xml)
         return lv_fail(VMACCEL_EIO, "libvirt domain %s: reading its XML",
-                       virDomainGetName(v->dom));
+                       lv_api.virDomainGetName(v->dom));
     lv_facts f;
     rc = lv_parse_domain_xml(xml, strlen(xml), &f);
     free(xml);
@@ -150,11 +150,11 @@ static int record_locked(lv_vm *v, unsigned i, const va_cpumask *cpus)
     char *xml = lv_pins_xml(v->facts.ours, v->facts.vcpus);
     if (!xml)
         return va_fail(VMACCEL_ENOMEM, "out of memory for vm-accel's pin record");
-    int rc = virDomainSetMetadata(v->dom, VIR_DOMAIN_METADATA_ELEMENT, xml, LV_NS_PREFIX,
+    int rc = lv_api.virDomainSetMetadata(v->dom, VIR_DOMAIN_METADATA_ELEMENT, xml, LV_NS_PREFIX,
                                   LV_NS_URI, VIR_DOMAIN_AFFECT_LIVE);
     free(xml);
     return rc < 0 ? lv_fail(VMACCEL_EIO, "libvirt domain %s: recording vm-accel's pin in "
-                            "its metadata", virDomainGetName(v->dom))
+                            "its metadata", lv_api.virDomainGetName(v->dom))
                   : 0;
 }
 
@@ -163,16 +163,16 @@ static int pin_vcpu_locked(lv_vm *v, unsigned i, const va_cpumask *cpus)
     int rc = v->have_facts ? ensure_locked(v) : read_facts_locked(v);
     if (!rc && i >= v->facts.vcpus)
         rc = va_fail(VMACCEL_EINVAL, "vCPU %u: libvirt domain %s has %u", i,
-                     virDomainGetName(v->dom), v->facts.vcpus);
+                     lv_api.virDomainGetName(v->dom), v->facts.vcpus);
     int maplen = 0;
     unsigned char *map = rc ? NULL : cpumap_of(cpus, &maplen);
     if (!rc && !map)
         rc = va_fail(VMACCEL_ENOMEM, "out of memory for a CPU map");
-    if (!rc && virDomainPinVcpuFlags(v->dom, i, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (!rc && lv_api.virDomainPinVcpuFlags(v->dom, i, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0) {
         char list[128];
         va_cpumask_format(cpus, list, sizeof list);
         rc = lv_fail(VMACCEL_EIO, "virDomainPinVcpuFlags(%s, vCPU %u, CPUs %s)",
-                     virDomainGetName(v->dom), i, list);
+                     lv_api.virDomainGetName(v->dom), i, list);
     }
     free(map);
     return rc ? rc : record_locked(v, i, cpus);
@@ -226,9 +226,9 @@ static int widen_nodeset_locked(lv_vm *v, const va_cpumask *nodes)
     snprintf(param.field, sizeof param.field, "%s", VIR_DOMAIN_NUMA_NODESET);
     param.type = VIR_TYPED_PARAM_STRING;
     param.value.s = list;
-    if (virDomainSetNumaParameters(v->dom, &param, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
+    if (lv_api.virDomainSetNumaParameters(v->dom, &param, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
         return lv_fail(VMACCEL_EIO, "virDomainSetNumaParameters(%s, nodeset %s)",
-                       virDomainGetName(v->dom), list);
+                       lv_api.virDomainGetName(v->dom), list);
     snprintf(v->facts.mem_nodeset, sizeof v->facts.mem_nodeset, "%s", list);
     return 0;
 }
@@ -323,9 +323,9 @@ int lv_vm_new(virConnectPtr conn, virDomainPtr dom, const char *uri, lv_vm **out
     v->conn = conn;
     v->dom = dom;
     snprintf(v->uri, sizeof v->uri, "%s", uri ? uri : "");
-    if (virDomainGetUUIDString(dom, v->uuid) < 0) {
+    if (lv_api.virDomainGetUUIDString(dom, v->uuid) < 0) {
         free(v);
-        return lv_fail(VMACCEL_EIO, "libvirt domain %s: UUID", virDomainGetName(dom));
+        return lv_fail(VMACCEL_EIO, "libvirt domain %s: UUID", lv_api.virDomainGetName(dom));
     }
     pthread_mutex_init(&v->lock, NULL);
     *out = v;
@@ -350,9 +350,9 @@ static void vm_free(va_platform *p)
     lv_facts_free(&v->facts);
     free(v->tids);
     if (v->dom)
-        virDomainFree(v->dom);
+        lv_api.virDomainFree(v->dom);
     if (v->conn)
-        virConnectClose(v->conn);
+        lv_api.virConnectClose(v->conn);
     pthread_mutex_destroy(&v->lock);
     free(v);
 }

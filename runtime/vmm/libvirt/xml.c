@@ -5,9 +5,6 @@
 
 #include "core/error.h"
 
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,27 +46,27 @@ typedef struct doc {
 static void text_of(doc *d, const char *expr, char *buf, size_t len)
 {
     buf[0] = '\0';
-    xmlXPathObjectPtr r = xmlXPathEvalExpression((const xmlChar *)expr, d->xp);
+    xmlXPathObjectPtr r = lv_api.xmlXPathEvalExpression((const xmlChar *)expr, d->xp);
     if (r && r->type == XPATH_STRING && r->stringval)
         snprintf(buf, len, "%s", (const char *)r->stringval);
-    xmlXPathFreeObject(r);
+    lv_api.xmlXPathFreeObject(r);
 }
 
 static void attr_of(xmlNodePtr n, const char *name, char *buf, size_t len)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    xmlChar *v = lv_api.xmlGetProp(n, (const xmlChar *)name);
     snprintf(buf, len, "%s", v ? (const char *)v : "");
-    xmlFree(v);
+    (*lv_api.xml_free)(v);
 }
 
 /* Calls fn for each node of an XPath node set. */
 static int each(doc *d, const char *expr, int (*fn)(xmlNodePtr, lv_facts *), lv_facts *f)
 {
-    xmlXPathObjectPtr r = xmlXPathEvalExpression((const xmlChar *)expr, d->xp);
+    xmlXPathObjectPtr r = lv_api.xmlXPathEvalExpression((const xmlChar *)expr, d->xp);
     int rc = 0;
     for (int i = 0; r && r->nodesetval && !rc && i < r->nodesetval->nodeNr; i++)
         rc = fn(r->nodesetval->nodeTab[i], f);
-    xmlXPathFreeObject(r);
+    lv_api.xmlXPathFreeObject(r);
     return rc;
 }
 
@@ -190,18 +187,18 @@ int lv_parse_domain_xml(const char *xml, size_t len, lv_facts *out)
     memset(out, 0, sizeof *out);
     if (len > MAX_XML || len > (size_t)INT32_MAX)
         return va_fail(VMACCEL_EPARSE, "domain XML of %zu bytes (at most %u)", len, MAX_XML);
-    doc d = {xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+    doc d = {lv_api.xmlReadMemory(xml, (int)len, "domain.xml", NULL,
                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
              NULL};
     if (!d.xml)
         return va_fail(VMACCEL_EPARSE, "the domain XML is not well-formed");
-    d.xp = xmlXPathNewContext(d.xml);
-    int rc = d.xp && xmlXPathRegisterNs(d.xp, (const xmlChar *)LV_NS_PREFIX,
+    d.xp = lv_api.xmlXPathNewContext(d.xml);
+    int rc = d.xp && lv_api.xmlXPathRegisterNs(d.xp, (const xmlChar *)LV_NS_PREFIX,
                                         (const xmlChar *)LV_NS_URI) == 0
                  ? read_all(&d, out)
                  : va_fail(VMACCEL_ENOMEM, "out of memory for XPath");
-    xmlXPathFreeContext(d.xp);
-    xmlFreeDoc(d.xml);
+    lv_api.xmlXPathFreeContext(d.xp);
+    lv_api.xmlFreeDoc(d.xml);
     if (rc)
         lv_facts_free(out);
     return rc;
