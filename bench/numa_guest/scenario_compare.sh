@@ -26,6 +26,7 @@ one() { # balancer case seconds
   echo 0 > /proc/sys/kernel/numa_balancing
   unpin=; [ "$2" = free ] && unpin="--unpin-after 1"
   rm -f /tmp/vm.stats
+  rm -f /tmp/vm.out # a READY line left by the last run is not this one's
   misplaced_vm --mem-node 1 --cpu-node 0 --mem-mb 320 --vcpus 2 $unpin --stats /tmp/vm.stats \
     > /tmp/vm.out &
   vm=$!

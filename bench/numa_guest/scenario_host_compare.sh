@@ -30,6 +30,8 @@ W 4 2 0 256 -object memory-backend-ram,id=g0,size=128M -object memory-backend-ra
 
 start_all() {
   targets="" pids=""
+  # A READY line left by the last balancer's run is not this one's.
+  for name in A B C D E W; do rm -f /tmp/$name.out; done
   echo "$WORKLOADS" | while read -r name vcpus cpu mem mib extra; do
     misplaced_vm --mem-node $mem --cpu-node $cpu --mem-mb $mib --vcpus $vcpus \
       --unpin-after 1 --stats /tmp/$name.stats $extra > /tmp/$name.out &

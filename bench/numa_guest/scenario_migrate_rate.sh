@@ -36,6 +36,7 @@ start_vms() {
   pids="" targets="" size=$mib
   [ $1 = off ] && size=$((mib / 4)) # 4 KiB pages move slowly here: less of them
   for i in 0 1 2 3; do
+    rm -f /tmp/w$i.out # a READY line left by the last run is not this one's
     misplaced_vm --mem-node $(( (i + $2) % 4 )) --cpu-node $i --mem-mb $size --vcpus $vcpus \
       --thp $1 > /tmp/w$i.out &
     for k in $(seq 100); do grep -q READY /tmp/w$i.out && break; sleep 0.2; done

@@ -11,6 +11,7 @@
 #   COMPETE EVENT <json>               each REBALANCE_* event
 echo 0 > /proc/sys/kernel/numa_balancing
 start() {
+  rm -f /tmp/$1.out # a READY line left by an earlier start is not this one's
   misplaced_vm --mem-node 1 --cpu-node 0 --mem-mb 128 --vcpus 2 > /tmp/$1.out &
   for i in $(seq 100); do grep -q READY /tmp/$1.out && break; sleep 0.2; done
   sed -n 's/^READY pid=\([0-9]*\).*/\1/p' /tmp/$1.out

@@ -30,6 +30,7 @@ pinned_vcpu() {
 }
 
 hotplug_case() {
+  rm -f /tmp/hp_vm.out # a READY line left by the last case is not this one's
   misplaced_vm --mem-node 1 --cpu-node 0 --mem-mb 32 --vcpus 2 > /tmp/hp_vm.out &
   vm=$!
   for i in $(seq 50); do grep -q READY /tmp/hp_vm.out && break; sleep 0.2; done

@@ -9,6 +9,7 @@
 echo 0 > /proc/sys/kernel/numa_balancing 2>/dev/null
 
 one_case() { # $1 = name, $2 = --fix value, $3 = more vmaccel run options
+  rm -f /tmp/vm.out # a READY line left by the last case is not this one's
   misplaced_vm --mem-node 1 --cpu-node 0 --mem-mb 96 --vcpus 2 > /tmp/vm.out &
   vm=$!
   for i in $(seq 50); do grep -q READY /tmp/vm.out && break; sleep 0.2; done
