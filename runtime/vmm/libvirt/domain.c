@@ -59,7 +59,8 @@ int lv_check_domain_pid(virDomainPtr dom, const va_platform *p, int pid)
     char *cmdline = NULL;
     size_t len = 0;
     if (lv_api.virDomainGetUUIDString(dom, uuid) < 0)
-        return lv_fail(VMACCEL_EIO, "libvirt domain %s: UUID", lv_api.virDomainGetName(dom));
+        return lv_fail(VMACCEL_EIO, "libvirt domain %s: UUID",
+                       lv_api.virDomainGetName(dom));
     int rc = p->read_proc(p, pid, 0, "cmdline", &cmdline, &len);
     bool same = !rc && va_qemu_uuid(cmdline, len, mine, sizeof mine) && !strcasecmp(mine, uuid);
     free(cmdline);

@@ -168,7 +168,8 @@ static int pin_vcpu_locked(lv_vm *v, unsigned i, const va_cpumask *cpus)
     unsigned char *map = rc ? NULL : cpumap_of(cpus, &maplen);
     if (!rc && !map)
         rc = va_fail(VMACCEL_ENOMEM, "out of memory for a CPU map");
-    if (!rc && lv_api.virDomainPinVcpuFlags(v->dom, i, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (!rc &&
+        lv_api.virDomainPinVcpuFlags(v->dom, i, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0) {
         char list[128];
         va_cpumask_format(cpus, list, sizeof list);
         rc = lv_fail(VMACCEL_EIO, "virDomainPinVcpuFlags(%s, vCPU %u, CPUs %s)",
